@@ -1,0 +1,5 @@
+"""`python -m seoga` runs the CLI."""
+
+from seoga.cli import main
+
+main()

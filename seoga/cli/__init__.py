@@ -1,0 +1,56 @@
+"""The `seoga` command: a thin typer layer over the Python API."""
+
+import os
+import sys
+
+import click
+import typer
+
+from seoga.cli import demo, evaluate, index, search
+from seoga.cli.output import console, error_console
+from seoga.errors import SeogaError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
+DEBUG_VARIABLE = "SEOGA_DEBUG"
+
+app = typer.Typer(
+    name="seoga",
+    help="서가 seoga: offline, Korean-first search over your documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+index.register(app)
+search.register(app)
+demo.register(app)
+app.add_typer(evaluate.app, name="eval")
+
+
+def main() -> None:
+    """Entry point: users see messages, never tracebacks (set SEOGA_DEBUG=1 to see them)."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        code = stop.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        error_console.print("interrupted; the collection was left as it was before this command.")
+        code = EXIT_INTERRUPTED
+    except SeogaError as error:
+        error_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        code = EXIT_USER_ERROR
+    except Exception as error:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        error_console.print(
+            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+            f"Run again with {DEBUG_VARIABLE}=1 to see the traceback, and please report it.",
+            highlight=False,
+        )
+        code = EXIT_INTERNAL
+    console.file.flush()
+    sys.exit(code if isinstance(code, int) else 0)

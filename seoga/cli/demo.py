@@ -1,0 +1,52 @@
+"""`seoga demo`: the README's main command."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from seoga.cli.output import console, print_report, print_results
+from seoga.demo import build_demo, run_queries
+from seoga.paths import seoga_home
+from seoga.settings import CollectionSettings
+
+RESULTS_SHOWN = 3
+
+
+def demo_command(
+    collection: Annotated[
+        Path | None,
+        typer.Option("--collection", "-c", help="Where to build it (default: seoga home/demo)."),
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="Bi-encoder; 'none' for a BM25-only demo.")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="hybrid (default), bm25 or dense.")] = None,
+) -> None:
+    """Index the bilingual sample corpus seoga ships and run a few searches on it."""
+    root = collection or seoga_home() / "demo"
+    settings = CollectionSettings(embedder=embedder) if embedder else CollectionSettings()
+    console.rule("seoga demo: indexing the sample corpus")
+    built, report = build_demo(root, settings, show_progress=True)
+    print_report(report, str(root))
+    answers = run_queries(built, RESULTS_SHOWN, mode)
+    found_first = 0
+    for answer in answers:
+        console.rule(f"[bold]{escape(answer.query.text)}[/]  [dim]({answer.query.lang})[/]")
+        print_results(answer.results)
+        rank = answer.rank
+        found_first += rank == 1
+        verdict = f"expected passage at rank {rank}" if rank else "expected passage not shown"
+        console.print(f"   [dim]{verdict} ({escape(answer.query.expect)})[/]")
+    console.rule()
+    console.print(
+        f"{found_first}/{len(answers)} queries found their expected passage first "
+        f"(mode: {mode or ('hybrid' if built.settings.embedder else 'bm25')}). "
+        f"Try: seoga search \"하이브리드 검색\" --collection {root}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)

@@ -1,0 +1,61 @@
+"""`seoga eval retrieval`."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seoga.cli.output import print_metrics
+from seoga.evaluate.retrieval import METRICS, evaluate_retrieval
+from seoga.settings import CollectionSettings, FusionSettings
+
+app = typer.Typer(help="Measure seoga on labelled data.", no_args_is_help=True)
+
+TABLE_COLUMNS = [*METRICS, "n_queries", "index_seconds", "query_ms_p50"]
+
+
+@app.command("retrieval")
+def retrieval_command(
+    data: Annotated[Path, typer.Argument(help="A BEIR-layout folder (corpus, queries, qrels).")],
+    retriever: Annotated[str, typer.Option(help="bm25, dense or hybrid.")] = "hybrid",
+    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    embedder: Annotated[str | None, typer.Option(help="Bi-encoder name or path.")] = None,
+    analyzer: Annotated[str | None, typer.Option(help="BM25 analyzer.")] = None,
+    chunk_tokens: Annotated[int | None, typer.Option(help="Chunk size in tokens.")] = None,
+    fusion: Annotated[str | None, typer.Option(help="convex or rrf.")] = None,
+    dense_weight: Annotated[
+        float | None, typer.Option(help="Dense share in convex fusion (0–1).")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Where built collections are cached.")
+    ] = None,
+) -> None:
+    """Index DATA's corpus (cached) and score a retriever on its queries."""
+    chosen = {
+        name: value
+        for name, value in {
+            "embedder": embedder,
+            "analyzer": analyzer,
+            "chunk_tokens": chunk_tokens,
+        }.items()
+        if value is not None
+    }
+    if retriever == "bm25" and "embedder" not in chosen:
+        chosen["embedder"] = None
+    settings = CollectionSettings(**chosen)
+    fusion_settings = FusionSettings(
+        method=fusion or settings.fusion.method,
+        dense_weight=settings.fusion.dense_weight if dense_weight is None else dense_weight,
+    )
+    metrics = evaluate_retrieval(
+        data,
+        retriever,
+        settings=settings,
+        fusion=fusion_settings,
+        cache_dir=cache_dir,
+        show_progress=True,
+    )
+    print_metrics(metrics, TABLE_COLUMNS)
+    if output is not None:
+        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,102 @@
+"""`seoga index`, `seoga remove` and `seoga info`."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seoga.cli.output import console, print_json, print_report
+from seoga.collection import Collection
+from seoga.errors import InputError
+from seoga.index.generations import MANIFEST_NAME
+from seoga.settings import CollectionSettings
+
+EXIT_NOTHING_INDEXED = 1
+
+CollectionOption = Annotated[
+    Path, typer.Option("--collection", "-c", help="The collection folder.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def creation_settings(**chosen: Any) -> dict[str, Any]:
+    """The settings the user gave explicitly (others keep their defaults)."""
+    return {name: value for name, value in chosen.items() if value is not None}
+
+
+def index_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to index.")],
+    collection: CollectionOption,
+    embedder: Annotated[
+        str | None,
+        typer.Option(help="Bi-encoder: a name, a local path or a hub id; 'none' for BM25 only."),
+    ] = None,
+    analyzer: Annotated[
+        str | None, typer.Option(help="BM25 analyzer: mixed, korean, english, bigram.")
+    ] = None,
+    chunk_tokens: Annotated[int | None, typer.Option(help="Chunk size in tokens.")] = None,
+    chunk_overlap: Annotated[int | None, typer.Option(help="Chunk overlap in tokens.")] = None,
+    dense_index: Annotated[str | None, typer.Option(help="auto, flat or hnsw.")] = None,
+    prune: Annotated[
+        bool, typer.Option(help="Remove files indexed earlier from these paths that are gone.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Index files and folders; re-running it picks up new and changed files only."""
+    chosen = creation_settings(
+        embedder=embedder,
+        analyzer=analyzer,
+        chunk_tokens=chunk_tokens,
+        chunk_overlap=chunk_overlap,
+        dense_index=dense_index,
+    )
+    if (collection / MANIFEST_NAME).exists():
+        target = Collection.open(collection)
+        current = target.settings.to_dict()
+        differing = [name for name, value in chosen.items() if current.get(name) != value]
+        if differing and not (differing == ["embedder"] and chosen["embedder"] == "none"):
+            raise InputError(
+                f"{collection} was created with other {', '.join(differing)} settings; they are "
+                "fixed at creation. Index into a new collection to change them."
+            )
+    else:
+        target = Collection.create(collection, CollectionSettings(**chosen))
+    report = target.add(paths, prune=prune, show_progress=not as_json)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        print_report(report, str(collection))
+    if report.nothing_indexed:
+        raise typer.Exit(EXIT_NOTHING_INDEXED)
+
+
+def remove_command(
+    paths: Annotated[list[str], typer.Argument(help="Indexed files or folders to remove.")],
+    collection: CollectionOption,
+) -> None:
+    """Remove files (or everything from under folders) from every index."""
+    removed = Collection.open(collection).remove(paths)
+    console.print(f"removed {len(removed)} files from {collection}.")
+
+
+def info_command(collection: CollectionOption, as_json: JsonOption = False) -> None:
+    """Show what a collection holds and how it was built."""
+    stats = Collection.open(collection).stats()
+    if as_json:
+        print_json(stats)
+        return
+    counts = stats["counts"]
+    console.print(
+        f"{stats['path']}: {counts['files']} files, {counts['documents']} documents, "
+        f"{counts['chunks']} chunks (seoga {stats['seoga_version']}, {stats['generation']})",
+        highlight=False,
+    )
+    embedder = stats["embedder"]
+    console.print(f"analyzer: {stats['analyzer']}", highlight=False)
+    console.print(f"embedder: {embedder}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("index")(index_command)
+    app.command("remove")(remove_command)
+    app.command("info")(info_command)

@@ -1,0 +1,70 @@
+"""How results and reports look in a terminal, and as JSON for machines."""
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from seoga.collection import IndexReport
+from seoga.search.results import SearchResult
+
+console = Console()
+error_console = Console(stderr=True)
+PROBLEMS_SHOWN = 20
+
+
+def print_json(payload: Any) -> None:
+    console.print_json(json.dumps(payload, ensure_ascii=False))
+
+
+def print_results(results: list[SearchResult]) -> None:
+    if not results:
+        console.print("no results.")
+        return
+    for rank, result in enumerate(results, start=1):
+        console.print(
+            f"[bold]{rank}. {escape(result.title or result.doc_id)}[/]  "
+            f"[dim]score {result.score:.3f} · {escape(result.source)}[/]",
+            highlight=False,
+        )
+        marked = result.marked_snippet("\0", "\1")
+        console.print(
+            "   "
+            + escape(marked).replace("\0", "[bold yellow]").replace("\1", "[/bold yellow]"),
+            highlight=False,
+        )
+
+
+def print_report(report: IndexReport, collection: str) -> None:
+    if report.problems:
+        table = Table(title=f"skipped ({len(report.problems)})", show_lines=False)
+        table.add_column("file:line")
+        table.add_column("reason")
+        for problem in report.problems[:PROBLEMS_SHOWN]:
+            where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+            table.add_row(escape(where), escape(problem.reason))
+        error_console.print(table)
+        hidden = len(report.problems) - PROBLEMS_SHOWN
+        if hidden > 0:
+            error_console.print(f"… and {hidden} more (see --json for all).")
+    console.print(
+        f"{collection}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed files; "
+        f"{report.documents} documents in {report.chunks} new chunks "
+        f"({report.seconds:.1f} s).",
+        highlight=False,
+    )
+
+
+def print_metrics(metrics: dict[str, Any], names: list[str]) -> None:
+    table = Table(title=f"{metrics['dataset']} · {metrics['retriever']}")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_row(*[format_value(metrics[name]) for name in names])
+    console.print(table)
+
+
+def format_value(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

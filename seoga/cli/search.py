@@ -1,0 +1,32 @@
+"""`seoga search`."""
+
+from typing import Annotated
+
+import typer
+
+from seoga.cli.index import CollectionOption, JsonOption
+from seoga.cli.output import print_json, print_results
+from seoga.collection import Collection
+
+DEFAULT_RESULTS = 10
+
+
+def search_command(
+    query: Annotated[str, typer.Argument(help="What to look for, in Korean or English.")],
+    collection: CollectionOption,
+    mode: Annotated[
+        str | None, typer.Option(help="hybrid (default), bm25 or dense.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="How many documents to show.")] = DEFAULT_RESULTS,
+    as_json: JsonOption = False,
+) -> None:
+    """Search a collection: hybrid BM25 + dense by default."""
+    results = Collection.open(collection).search(query, k=k, mode=mode)
+    if as_json:
+        print_json([result.to_dict() for result in results])
+    else:
+        print_results(results)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search_command)

@@ -1,0 +1,535 @@
+"""A collection: one folder holding documents, their sparse and dense indexes, and a manifest."""
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seoga import __version__
+from seoga.errors import CollectionError, InputError
+from seoga.index.dense import DenseIndex
+from seoga.index.generations import (
+    MANIFEST_NAME,
+    GenerationWriter,
+    remove_unreferenced,
+    write_json_atomic,
+    writer_lock,
+)
+from seoga.index.sparse import SparseIndex
+from seoga.index.store import STORE_NAME, Store
+from seoga.models.embedders import Embedder, load_embedder
+from seoga.progress import track
+from seoga.search.fusion import fuse
+from seoga.search.results import SearchResult
+from seoga.search.snippets import find_highlights, make_snippet
+from seoga.settings import CollectionSettings
+from seoga.text.analyzers import Analyzer, build_analyzer
+from seoga.text.chunker import Chunker
+from seoga.text.documents import Document, LoadProblem
+from seoga.text.loaders import discover_files, load_file
+
+# Bump when the on-disk layout changes; older layouts are refused with a clear message.
+FORMAT_VERSION = 1
+MODES = ("hybrid", "bm25", "dense")
+MAX_QUERY_CHARS = 2_000
+# Each retriever proposes this many chunks per wanted result, so that enough distinct
+# documents survive when several chunks of one document score high.
+CANDIDATES_PER_RESULT = 3
+MIN_CANDIDATES = 100
+HASH_BLOCK_BYTES = 1 << 20
+
+
+@dataclass
+class IndexReport:
+    """What one `add` did, file by file."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    @property
+    def nothing_indexed(self) -> bool:
+        """True when files were offered but none could be read (the CLI exits non-zero)."""
+        return bool(self.problems) and not (self.added or self.updated or self.unchanged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": len(self.unchanged),
+            "removed": self.removed,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "problems": [str(problem) for problem in self.problems],
+        }
+
+
+@dataclass
+class PendingFile:
+    path: str
+    sha256: str
+    size: int
+    documents: list[Document]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def passage_text(title: str, text: str) -> str:
+    """What the indexes see for a chunk: its document's title, then the chunk."""
+    return f"{title}\n{text}" if title else text
+
+
+class Collection:
+    """Index a folder of documents and search it: `create`/`open`, `add`, `remove`, `search`."""
+
+    def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
+        self.root = root
+        self.manifest = manifest
+        self.settings = CollectionSettings.from_dict(manifest["settings"])
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, path: str | Path, settings: CollectionSettings | None = None, *, exist_ok: bool = False
+    ) -> "Collection":
+        """Make a new, empty collection folder (or open it when `exist_ok` and it exists)."""
+        root = Path(path)
+        if (root / MANIFEST_NAME).exists():
+            if exist_ok:
+                return cls.open(root)
+            raise CollectionError(f"{root} already holds a collection; open it instead.")
+        if root.exists() and any(root.iterdir()):
+            raise CollectionError(f"{root} is a non-empty folder that is not a seoga collection.")
+        root.mkdir(parents=True, exist_ok=True)
+        settings = settings or CollectionSettings()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest = {
+            "format": FORMAT_VERSION,
+            "seoga_version": __version__,
+            "created": now,
+            "updated": now,
+            "generation": None,
+            "settings": settings.to_dict(),
+            "analyzer": build_analyzer(settings.analyzer).config(),
+            "embedder": None,
+            "counts": {"files": 0, "documents": 0, "chunks": 0},
+        }
+        write_json_atomic(root / MANIFEST_NAME, manifest)
+        return cls(root, manifest)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Collection":
+        root = Path(path)
+        manifest_path = root / MANIFEST_NAME
+        if not manifest_path.exists():
+            raise CollectionError(
+                f"{root} is not a seoga collection (no {MANIFEST_NAME}); "
+                "create one with `seoga index FILES --collection PATH`."
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise CollectionError(f"{manifest_path} cannot be read: {error}") from error
+        check_compatible(manifest, manifest_path)
+        return cls(root, manifest)
+
+    @property
+    def generation(self) -> Path | None:
+        name = self.manifest.get("generation")
+        return self.root / name if name else None
+
+    @cached_property
+    def analyzer(self) -> Analyzer:
+        return build_analyzer(self.manifest["analyzer"])
+
+    @cached_property
+    def embedder(self) -> Embedder | None:
+        name = self.settings.embedder
+        return load_embedder(name) if name else None
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.generation / STORE_NAME, read_only=True)
+
+    @cached_property
+    def sparse(self) -> SparseIndex:
+        return SparseIndex.load(self.generation)
+
+    @cached_property
+    def dense(self) -> DenseIndex:
+        return DenseIndex.load(self.generation)
+
+    def _reload(self, manifest: dict[str, Any]) -> None:
+        for name in ("store", "sparse", "dense", "chunk_documents"):
+            cached = self.__dict__.pop(name, None)
+            if isinstance(cached, Store):
+                cached.close()
+        self.manifest = manifest
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def add(
+        self, paths: Iterable[str | Path], *, prune: bool = False, show_progress: bool = False
+    ) -> IndexReport:
+        """Index files and folders: new files are added, changed ones re-indexed, the rest kept.
+
+        With `prune`, files indexed earlier from under these paths that are gone are removed.
+        """
+        started = time.perf_counter()
+        report = IndexReport()
+        roots = [Path(path).resolve() for path in paths]
+        with writer_lock(self.root):
+            remove_unreferenced(self.root, self.manifest.get("generation"))
+            known = self._file_hashes()
+            pending: list[PendingFile] = []
+            seen: set[str] = set()
+            for root in roots:
+                if not root.exists():
+                    report.problems.append(LoadProblem(str(root), "no such file or folder"))
+                    continue
+                files = discover_files(root)
+                for file in track(files, "reading files", enabled=show_progress):
+                    key = str(file)
+                    seen.add(key)
+                    self._consider(file, known, pending, report)
+            gone = (
+                [key for key in known if key not in seen and is_under(Path(key), roots)]
+                if prune
+                else []
+            )
+            report.removed = gone
+            if pending or gone:
+                self._write(pending, gone, report, show_progress=show_progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def add_documents(
+        self, documents: Iterable[Document], *, source: str = "api", show_progress: bool = False
+    ) -> IndexReport:
+        """Index documents made in Python; `source` names them as one file would be named.
+
+        Adding under the same `source` again replaces what was added under it before.
+        """
+        started = time.perf_counter()
+        report = IndexReport()
+        documents = list(documents)
+        digest = hashlib.sha256(
+            json.dumps([(d.doc_id, d.title, d.text) for d in documents]).encode()
+        ).hexdigest()
+        with writer_lock(self.root):
+            known = self._file_hashes()
+            if known.get(source) == digest:
+                report.unchanged.append(source)
+            else:
+                (report.updated if source in known else report.added).append(source)
+                pending = [PendingFile(source, digest, len(documents), documents)]
+                self._write(pending, [], report, show_progress=show_progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, paths: Iterable[str | Path]) -> list[str]:
+        """Remove files (or everything indexed from under folders) from every index."""
+        with writer_lock(self.root):
+            known = self._file_hashes()
+            removed: list[str] = []
+            for path in paths:
+                key = str(path) if str(path) in known else str(Path(path).resolve())
+                matches = [k for k in known if k == key or is_under(Path(k), [Path(key)])]
+                if not matches:
+                    raise InputError(f"{path} is not in the collection {self.root}.")
+                removed += matches
+            self._write([], removed, IndexReport(removed=removed), show_progress=False)
+        return removed
+
+    def _file_hashes(self) -> dict[str, str]:
+        return self.store.file_hashes() if self.generation else {}
+
+    def _consider(
+        self,
+        file: Path,
+        known: dict[str, str],
+        pending: list[PendingFile],
+        report: IndexReport,
+    ) -> None:
+        key = str(file)
+        try:
+            sha256, size = file_sha256(file), file.stat().st_size
+        except OSError as error:
+            report.problems.append(LoadProblem(key, f"cannot be read: {error.strerror}"))
+            return
+        if known.get(key) == sha256:
+            report.unchanged.append(key)
+            return
+        loaded = load_file(file)
+        report.problems += loaded.problems
+        if not loaded.documents:
+            return
+        (report.updated if key in known else report.added).append(key)
+        pending.append(PendingFile(key, sha256, size, loaded.documents))
+
+    def _write(
+        self,
+        pending: list[PendingFile],
+        gone: list[str],
+        report: IndexReport,
+        *,
+        show_progress: bool,
+    ) -> None:
+        writer = GenerationWriter(self.root, self.manifest.get("generation"))
+        try:
+            live_store = self.generation / STORE_NAME if self.generation else None
+            store = Store.copy(live_store, writer.path / STORE_NAME)
+            removed_ids = set(store.remove_files(gone + [p.path for p in pending]))
+            documents, texts, chunk_ids = self._insert(store, pending, report, show_progress)
+            store.commit()
+            SparseIndex.build(
+                store.iter_chunk_tokens(),
+                method=self.settings.bm25.method,
+                k1=self.settings.bm25.k1,
+                b=self.settings.bm25.b,
+            ).save(writer.path)
+            counts = store.counts()
+            store.close()
+            if self.embedder is not None:
+                self._write_dense(writer.path, texts, chunk_ids, removed_ids, show_progress)
+            manifest = {
+                **self.manifest,
+                "seoga_version": __version__,
+                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+                "embedder": self.embedder.spec() if self.embedder else None,
+                "counts": counts,
+            }
+            writer.commit(manifest)
+        except BaseException:
+            writer.abort()
+            raise
+        self._reload({**manifest, "generation": writer.name})
+        report.documents, report.chunks = documents, len(chunk_ids)
+
+    def _insert(
+        self,
+        store: Store,
+        pending: list[PendingFile],
+        report: IndexReport,
+        show_progress: bool,
+    ) -> tuple[int, list[str], list[int]]:
+        """Store documents and chunks; return the document count and the new chunks' texts."""
+        chunker = Chunker(
+            max_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap,
+            count_tokens=self.embedder.count_tokens if self.embedder else None,
+        )
+        accepted: list[Document] = []
+        for item in pending:
+            store.add_file(item.path, item.sha256, item.size)
+            for document in item.documents:
+                owner = store.document_file(document.doc_id)
+                if owner is not None:
+                    report.problems.append(
+                        LoadProblem(
+                            document.source,
+                            f"document id {document.doc_id!r} is already indexed from {owner}; "
+                            "skipped (give it a unique id)",
+                        )
+                    )
+                    continue
+                store.add_document(item.path, document)
+                accepted.append(document)
+        chunks = chunker.chunk_many(accepted, show_progress=show_progress)
+        titles = {document.doc_id: document.title for document in accepted}
+        texts = [passage_text(titles[chunk.doc_id], chunk.text) for chunk in chunks]
+        tokens = self.analyzer.tokenize_many(texts, show_progress=show_progress)
+        first = store.next_chunk_id()
+        chunk_ids = list(range(first, first + len(chunks)))
+        store.add_chunks(chunk_ids, chunks, tokens)
+        return len(accepted), texts, chunk_ids
+
+    def _write_dense(
+        self,
+        generation: Path,
+        texts: list[str],
+        chunk_ids: list[int],
+        removed_ids: set[int],
+        show_progress: bool,
+    ) -> None:
+        embedder = self.embedder
+        previous = self.dense if self.generation else None
+        if previous is not None:
+            old_vectors, old_ids = previous.without(removed_ids)
+        else:
+            old_vectors = np.empty((0, embedder.dim), dtype=np.float32)
+            old_ids = np.empty(0, dtype=np.int64)
+        new_vectors = (
+            embedder.encode_passages(texts, show_progress=show_progress)
+            if texts
+            else np.empty((0, embedder.dim), dtype=np.float32)
+        )
+        DenseIndex.build(
+            np.concatenate([old_vectors, new_vectors]),
+            np.concatenate([old_ids, np.asarray(chunk_ids, dtype=np.int64)]),
+            kind=self.settings.dense_index,
+            previous=previous if not removed_ids else None,
+        ).save(generation)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def search(self, query: str, *, k: int = 10, mode: str | None = None) -> list[SearchResult]:
+        """The `k` best documents for `query`, each with its best chunk as a snippet."""
+        query = validate_query(query)
+        mode = mode or ("hybrid" if self.settings.embedder else "bm25")
+        if mode not in MODES:
+            raise InputError(f"search mode must be one of {', '.join(MODES)}, not {mode!r}.")
+        if mode != "bm25" and self.settings.embedder is None:
+            raise InputError(
+                f"{self.root} has no dense index (made with --embedder none); use --mode bm25."
+            )
+        if k <= 0:
+            raise InputError("k must be a positive number of results.")
+        if self.generation is None:
+            return []
+        depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+        terms = self.analyzer.tokenize(query)
+        rankings: dict[str, dict[str, float]] = {}
+        best_chunks: dict[str, dict[str, int]] = {}
+        if mode in ("hybrid", "bm25"):
+            hits = self.sparse.search(terms, depth)
+            rankings["bm25"], best_chunks["bm25"] = self._by_document(hits)
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.encode_queries([query])[0]
+            hits = self.dense.search(vector, depth)
+            rankings["dense"], best_chunks["dense"] = self._by_document(hits)
+        if mode == "hybrid":
+            fusion = self.settings.fusion
+            scores = fuse(
+                rankings["bm25"],
+                rankings["dense"],
+                method=fusion.method,
+                dense_weight=fusion.dense_weight,
+                rrf_k=fusion.rrf_k,
+            )
+        else:
+            scores = rankings[mode]
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
+        # The snippet comes from the chunk that matched the words, when BM25 found one.
+        chunk_of = {
+            doc_id: next(chunks[doc_id] for chunks in best_chunks.values() if doc_id in chunks)
+            for doc_id in top
+        }
+        return self._results(top, scores, rankings, chunk_of, set(terms))
+
+    @cached_property
+    def chunk_documents(self) -> dict[int, str]:
+        """Which document each chunk belongs to, kept in memory for fast collapsing."""
+        return self.store.chunk_documents()
+
+    def _by_document(
+        self, hits: list[tuple[int, float]]
+    ) -> tuple[dict[str, float], dict[str, int]]:
+        """Collapse chunk hits to documents: a document scores its best chunk."""
+        scores: dict[str, float] = {}
+        best: dict[str, int] = {}
+        for chunk_id, score in hits:
+            doc_id = self.chunk_documents[chunk_id]
+            if doc_id not in scores:
+                scores[doc_id], best[doc_id] = score, chunk_id
+        return scores, best
+
+    def _results(
+        self,
+        top: list[str],
+        scores: dict[str, float],
+        rankings: dict[str, dict[str, float]],
+        chunk_of: dict[str, int],
+        terms: set[str],
+    ) -> list[SearchResult]:
+        stored = self.store.chunks([chunk_of[doc_id] for doc_id in top])
+        results = []
+        for doc_id in top:
+            chunk = stored[chunk_of[doc_id]]
+            highlights = find_highlights(chunk.text, terms, self.analyzer.tokenize)
+            snippet, highlights = make_snippet(chunk.text, highlights)
+            results.append(
+                SearchResult(
+                    doc_id=doc_id,
+                    title=chunk.title,
+                    source=chunk.source,
+                    score=scores[doc_id],
+                    snippet=snippet,
+                    chunk_id=chunk.chunk_id,
+                    highlights=highlights,
+                    scores={name: ranking[doc_id] for name, ranking in rankings.items()
+                            if doc_id in ranking},
+                )
+            )
+        return results
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "path": str(self.root),
+            "seoga_version": self.manifest["seoga_version"],
+            "generation": self.manifest.get("generation"),
+            "counts": self.manifest["counts"],
+            "analyzer": self.manifest["analyzer"],
+            "embedder": self.manifest.get("embedder") or self.settings.embedder,
+            "settings": self.settings.to_dict(),
+        }
+
+    def documents(self) -> list[dict[str, Any]]:
+        return list(self.store.documents()) if self.generation else []
+
+
+def validate_query(query: str) -> str:
+    query = query.strip()
+    if not query:
+        raise InputError("the query is empty; type some words to search for.")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InputError(
+            f"the query has {len(query):,} characters; shorten it to at most "
+            f"{MAX_QUERY_CHARS:,} (search takes a question or keywords, not a document)."
+        )
+    return query
+
+
+def is_under(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def check_compatible(manifest: dict[str, Any], manifest_path: Path) -> None:
+    """Refuse collections whose layout or seoga release line differs from this one."""
+    made_by = manifest.get("seoga_version", "unknown")
+    layout = manifest.get("format")
+    if layout != FORMAT_VERSION or release_line(made_by) != release_line(__version__):
+        raise CollectionError(
+            f"{manifest_path.parent} was made by seoga {made_by} (format {layout}); this is "
+            f"seoga {__version__} (format {FORMAT_VERSION}). Re-index the files into a new "
+            "collection with this version, or use the seoga version that made it."
+        )
+
+
+def release_line(version: str) -> str:
+    """Major.minor: collections are compatible within one release line."""
+    return ".".join(version.split(".")[:2])

@@ -1,0 +1,183 @@
+"""The SQLite store: files, documents and chunks, plus each chunk's analyzer tokens."""
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seoga.text.documents import Chunk, Document
+
+STORE_NAME = "store.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    file TEXT NOT NULL REFERENCES files(path),
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_by_file ON documents(file);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+"""
+
+TOKEN_SEPARATOR = " "
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as search results need it: its text and its document's title and source."""
+
+    chunk_id: int
+    doc_id: str
+    position: int
+    text: str
+    title: str
+    source: str
+
+
+class Store:
+    """Thin data access over one generation's SQLite file."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
+        self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        if not read_only:
+            self.connection.executescript(SCHEMA)
+
+    @classmethod
+    def copy(cls, source: Path | None, destination: Path) -> "Store":
+        """Start a new generation's store as a consistent copy of the live one."""
+        store = cls(destination)
+        if source is not None:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live:
+                live.backup(store.connection)
+        return store
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def file_hashes(self) -> dict[str, str]:
+        return dict(self.connection.execute("SELECT path, sha256 FROM files"))
+
+    def document_file(self, doc_id: str) -> str | None:
+        row = self.connection.execute(
+            "SELECT file FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def remove_files(self, paths: Iterable[str]) -> list[int]:
+        """Delete files with their documents and chunks; return the removed chunk ids."""
+        removed: list[int] = []
+        for path in paths:
+            removed += [
+                row[0]
+                for row in self.connection.execute(
+                    "SELECT chunk_id FROM chunks JOIN documents USING (doc_id) WHERE file = ?",
+                    (path,),
+                )
+            ]
+            self.connection.execute(
+                "DELETE FROM chunks WHERE doc_id IN (SELECT doc_id FROM documents WHERE file = ?)",
+                (path,),
+            )
+            self.connection.execute("DELETE FROM documents WHERE file = ?", (path,))
+            self.connection.execute("DELETE FROM files WHERE path = ?", (path,))
+        return removed
+
+    def next_chunk_id(self) -> int:
+        (largest,) = self.connection.execute("SELECT MAX(chunk_id) FROM chunks").fetchone()
+        return 0 if largest is None else largest + 1
+
+    def add_file(self, path: str, sha256: str, size: int) -> None:
+        self.connection.execute(
+            "INSERT INTO files (path, sha256, size) VALUES (?, ?, ?)", (path, sha256, size)
+        )
+
+    def add_document(self, file: str, document: Document) -> None:
+        self.connection.execute(
+            "INSERT INTO documents (doc_id, file, title, text, source, metadata)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                document.doc_id,
+                file,
+                document.title,
+                document.text,
+                document.source,
+                json.dumps(document.metadata, ensure_ascii=False),
+            ),
+        )
+
+    def add_chunks(
+        self, chunk_ids: Sequence[int], chunks: Sequence[Chunk], tokens: Sequence[list[str]]
+    ) -> None:
+        self.connection.executemany(
+            "INSERT INTO chunks (chunk_id, doc_id, position, start, end, text, tokens)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    chunk_id,
+                    chunk.doc_id,
+                    chunk.position,
+                    chunk.start,
+                    chunk.end,
+                    chunk.text,
+                    TOKEN_SEPARATOR.join(chunk_tokens),
+                )
+                for chunk_id, chunk, chunk_tokens in zip(chunk_ids, chunks, tokens, strict=True)
+            ],
+        )
+
+    def iter_chunk_tokens(self) -> Iterator[tuple[int, list[str]]]:
+        """Every chunk's id and analyzer tokens, in chunk-id order (for the sparse index)."""
+        for chunk_id, tokens in self.connection.execute(
+            "SELECT chunk_id, tokens FROM chunks ORDER BY chunk_id"
+        ):
+            yield chunk_id, tokens.split(TOKEN_SEPARATOR) if tokens else []
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self.connection.execute(
+            "SELECT chunk_id, doc_id, position, chunks.text, title, source"
+            f" FROM chunks JOIN documents USING (doc_id) WHERE chunk_id IN ({marks})",
+            list(chunk_ids),
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: self.connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("files", "documents", "chunks")
+        }
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        for doc_id, title, source in self.connection.execute(
+            "SELECT doc_id, title, source FROM documents ORDER BY doc_id"
+        ):
+            yield {"doc_id": doc_id, "title": title, "source": source}
+
+    def chunk_documents(self) -> dict[int, str]:
+        return dict(self.connection.execute("SELECT chunk_id, doc_id FROM chunks"))

@@ -1,0 +1,42 @@
+"""What a search returns: one hit per document, its best chunk as the snippet."""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A character span of the snippet that matched a query term."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    doc_id: str
+    title: str
+    source: str
+    score: float
+    snippet: str
+    chunk_id: int
+    highlights: list[Highlight] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def marked_snippet(self, open_mark: str = "[", close_mark: str = "]") -> str:
+        """The snippet with each highlight wrapped in the given marks."""
+        pieces: list[str] = []
+        cursor = 0
+        for highlight in self.highlights:
+            pieces += [
+                self.snippet[cursor : highlight.start],
+                open_mark,
+                self.snippet[highlight.start : highlight.end],
+                close_mark,
+            ]
+            cursor = highlight.end
+        pieces.append(self.snippet[cursor:])
+        return "".join(pieces)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

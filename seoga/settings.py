@@ -1,0 +1,68 @@
+"""A collection's settings: chosen at creation, recorded in its manifest."""
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from seoga.errors import InputError
+from seoga.index.dense import INDEX_KINDS
+from seoga.index.sparse import DEFAULT_B, DEFAULT_K1, DEFAULT_METHOD
+from seoga.models.registry import DEFAULT_EMBEDDER
+from seoga.search.fusion import FUSION_METHODS, RRF_K
+from seoga.text.analyzers import DEFAULT_ANALYZER
+
+DEFAULT_CHUNK_TOKENS = 256
+DEFAULT_CHUNK_OVERLAP = 32
+# Chosen by measurement on autorag_ko and beir_scifact together (BENCHMARKS.md, "Fusion").
+DEFAULT_FUSION = "convex"
+DEFAULT_DENSE_WEIGHT = 0.5
+NO_EMBEDDER = "none"
+
+
+@dataclass
+class Bm25Settings:
+    method: str = DEFAULT_METHOD
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+
+
+@dataclass
+class FusionSettings:
+    method: str = DEFAULT_FUSION
+    dense_weight: float = DEFAULT_DENSE_WEIGHT
+    rrf_k: int = RRF_K
+
+
+@dataclass
+class CollectionSettings:
+    """Everything that decides how a collection is built and searched."""
+
+    analyzer: str | dict[str, Any] = DEFAULT_ANALYZER
+    embedder: str | None = DEFAULT_EMBEDDER
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    dense_index: str = "auto"
+    bm25: Bm25Settings = field(default_factory=Bm25Settings)
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+
+    def __post_init__(self) -> None:
+        if self.embedder == NO_EMBEDDER:
+            self.embedder = None
+        if self.chunk_tokens <= 0 or not 0 <= self.chunk_overlap < self.chunk_tokens:
+            raise InputError("chunk overlap must be at least 0 and smaller than the chunk size.")
+        if self.dense_index not in INDEX_KINDS:
+            raise InputError(f"dense index must be one of {', '.join(INDEX_KINDS)}.")
+        if self.fusion.method not in FUSION_METHODS:
+            raise InputError(f"fusion must be one of {', '.join(FUSION_METHODS)}.")
+        if not 0.0 <= self.fusion.dense_weight <= 1.0:
+            raise InputError("the dense weight of fusion must be between 0 and 1.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> "CollectionSettings":
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in payload.items() if key in known}
+        values["bm25"] = Bm25Settings(**payload.get("bm25", {}))
+        values["fusion"] = FusionSettings(**payload.get("fusion", {}))
+        return cls(**values)
