@@ -3,12 +3,12 @@
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,16 +24,18 @@ from seoga.index.generations import (
 )
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
-from seoga.models.embedders import Embedder, load_embedder
 from seoga.progress import track
 from seoga.search.fusion import fuse
 from seoga.search.results import SearchResult
 from seoga.search.snippets import find_highlights, make_snippet
-from seoga.settings import CollectionSettings
+from seoga.settings import CollectionSettings, FusionSettings
 from seoga.text.analyzers import Analyzer, build_analyzer
 from seoga.text.chunker import Chunker
 from seoga.text.documents import Document, LoadProblem
 from seoga.text.loaders import discover_files, load_file
+
+if TYPE_CHECKING:
+    from seoga.models.embedders import Embedder
 
 # Bump when the on-disk layout changes; older layouts are refused with a clear message.
 FORMAT_VERSION = 1
@@ -44,6 +46,7 @@ MAX_QUERY_CHARS = 2_000
 CANDIDATES_PER_RESULT = 3
 MIN_CANDIDATES = 100
 HASH_BLOCK_BYTES = 1 << 20
+WORD_CACHE_SIZE = 100_000
 
 
 @dataclass
@@ -79,6 +82,16 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "problems": [str(problem) for problem in self.problems],
         }
+
+
+@dataclass
+class Retrieval:
+    """What each retriever found for one query, by document, before fusion."""
+
+    mode: str
+    terms: list[str]
+    rankings: dict[str, dict[str, float]] = field(default_factory=dict)
+    best_chunk: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -167,9 +180,19 @@ class Collection:
         return build_analyzer(self.manifest["analyzer"])
 
     @cached_property
-    def embedder(self) -> Embedder | None:
+    def analyze_word(self) -> Callable[[str], list[str]]:
+        """The analyzer on single words, memoised: snippets look at the same words often."""
+        return lru_cache(maxsize=WORD_CACHE_SIZE)(self.analyzer.tokenize)
+
+    @cached_property
+    def embedder(self) -> "Embedder | None":
         name = self.settings.embedder
-        return load_embedder(name) if name else None
+        if not name:
+            return None
+        # torch loads only when a dense model is needed: BM25-only work starts fast.
+        from seoga.models.embedders import load_embedder
+
+        return load_embedder(name)
 
     @cached_property
     def store(self) -> Store:
@@ -399,6 +422,19 @@ class Collection:
 
     def search(self, query: str, *, k: int = 10, mode: str | None = None) -> list[SearchResult]:
         """The `k` best documents for `query`, each with its best chunk as a snippet."""
+        if k <= 0:
+            raise InputError("k must be a positive number of results.")
+        retrieval = self.retrieve(
+            query, mode=mode, depth=max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+        )
+        scores = self.combine(retrieval)
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
+        return self._results(top, scores, retrieval)
+
+    def retrieve(
+        self, query: str, *, mode: str | None = None, depth: int = MIN_CANDIDATES
+    ) -> Retrieval:
+        """Each retriever's documents for `query` (up to `depth` chunks each), before fusion."""
         query = validate_query(query)
         mode = mode or ("hybrid" if self.settings.embedder else "bm25")
         if mode not in MODES:
@@ -407,70 +443,57 @@ class Collection:
             raise InputError(
                 f"{self.root} has no dense index (made with --embedder none); use --mode bm25."
             )
-        if k <= 0:
-            raise InputError("k must be a positive number of results.")
+        retrieval = Retrieval(mode=mode, terms=self.analyzer.tokenize(query))
         if self.generation is None:
-            return []
-        depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
-        terms = self.analyzer.tokenize(query)
-        rankings: dict[str, dict[str, float]] = {}
-        best_chunks: dict[str, dict[str, int]] = {}
+            return retrieval
         if mode in ("hybrid", "bm25"):
-            hits = self.sparse.search(terms, depth)
-            rankings["bm25"], best_chunks["bm25"] = self._by_document(hits)
+            self._collapse(retrieval, "bm25", self.sparse.search(retrieval.terms, depth))
         if mode in ("hybrid", "dense"):
             vector = self.embedder.encode_queries([query])[0]
-            hits = self.dense.search(vector, depth)
-            rankings["dense"], best_chunks["dense"] = self._by_document(hits)
-        if mode == "hybrid":
-            fusion = self.settings.fusion
-            scores = fuse(
-                rankings["bm25"],
-                rankings["dense"],
-                method=fusion.method,
-                dense_weight=fusion.dense_weight,
-                rrf_k=fusion.rrf_k,
-            )
-        else:
-            scores = rankings[mode]
-        top = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
-        # The snippet comes from the chunk that matched the words, when BM25 found one.
-        chunk_of = {
-            doc_id: next(chunks[doc_id] for chunks in best_chunks.values() if doc_id in chunks)
-            for doc_id in top
-        }
-        return self._results(top, scores, rankings, chunk_of, set(terms))
+            self._collapse(retrieval, "dense", self.dense.search(vector, depth))
+        return retrieval
+
+    def combine(
+        self, retrieval: Retrieval, fusion: FusionSettings | None = None
+    ) -> dict[str, float]:
+        """One score per document: the single retriever's, or the fusion of both."""
+        if retrieval.mode != "hybrid":
+            return retrieval.rankings.get(retrieval.mode, {})
+        fusion = fusion or self.settings.fusion
+        return fuse(
+            retrieval.rankings["bm25"],
+            retrieval.rankings["dense"],
+            method=fusion.method,
+            dense_weight=fusion.dense_weight,
+            normalization=fusion.normalization,
+            rrf_k=fusion.rrf_k,
+        )
 
     @cached_property
     def chunk_documents(self) -> dict[int, str]:
         """Which document each chunk belongs to, kept in memory for fast collapsing."""
         return self.store.chunk_documents()
 
-    def _by_document(
-        self, hits: list[tuple[int, float]]
-    ) -> tuple[dict[str, float], dict[str, int]]:
-        """Collapse chunk hits to documents: a document scores its best chunk."""
+    def _collapse(self, retrieval: Retrieval, name: str, hits: list[tuple[int, float]]) -> None:
+        """Chunk hits → documents: a document scores its best chunk, which is remembered."""
         scores: dict[str, float] = {}
-        best: dict[str, int] = {}
         for chunk_id, score in hits:
             doc_id = self.chunk_documents[chunk_id]
             if doc_id not in scores:
-                scores[doc_id], best[doc_id] = score, chunk_id
-        return scores, best
+                scores[doc_id] = score
+                # The snippet comes from the chunk that matched the words, when BM25 found one.
+                retrieval.best_chunk.setdefault(doc_id, chunk_id)
+        retrieval.rankings[name] = scores
 
     def _results(
-        self,
-        top: list[str],
-        scores: dict[str, float],
-        rankings: dict[str, dict[str, float]],
-        chunk_of: dict[str, int],
-        terms: set[str],
+        self, top: list[str], scores: dict[str, float], retrieval: Retrieval
     ) -> list[SearchResult]:
-        stored = self.store.chunks([chunk_of[doc_id] for doc_id in top])
+        stored = self.store.chunks([retrieval.best_chunk[doc_id] for doc_id in top])
+        terms = set(retrieval.terms)
         results = []
         for doc_id in top:
-            chunk = stored[chunk_of[doc_id]]
-            highlights = find_highlights(chunk.text, terms, self.analyzer.tokenize)
+            chunk = stored[retrieval.best_chunk[doc_id]]
+            highlights = find_highlights(chunk.text, terms, self.analyze_word)
             snippet, highlights = make_snippet(chunk.text, highlights)
             results.append(
                 SearchResult(
@@ -481,8 +504,11 @@ class Collection:
                     snippet=snippet,
                     chunk_id=chunk.chunk_id,
                     highlights=highlights,
-                    scores={name: ranking[doc_id] for name, ranking in rankings.items()
-                            if doc_id in ranking},
+                    scores={
+                        name: ranking[doc_id]
+                        for name, ranking in retrieval.rankings.items()
+                        if doc_id in ranking
+                    },
                 )
             )
         return results

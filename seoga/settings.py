@@ -7,14 +7,15 @@ from seoga.errors import InputError
 from seoga.index.dense import INDEX_KINDS
 from seoga.index.sparse import DEFAULT_B, DEFAULT_K1, DEFAULT_METHOD
 from seoga.models.registry import DEFAULT_EMBEDDER
-from seoga.search.fusion import FUSION_METHODS, RRF_K
+from seoga.search.fusion import FUSION_METHODS, NORMALIZATIONS, RRF_K
 from seoga.text.analyzers import DEFAULT_ANALYZER
 
 DEFAULT_CHUNK_TOKENS = 256
 DEFAULT_CHUNK_OVERLAP = 32
 # Chosen by measurement on autorag_ko and beir_scifact together (BENCHMARKS.md, "Fusion").
 DEFAULT_FUSION = "convex"
-DEFAULT_DENSE_WEIGHT = 0.5
+DEFAULT_NORMALIZATION = "zscore"
+DEFAULT_DENSE_WEIGHT = 0.3
 NO_EMBEDDER = "none"
 
 
@@ -29,6 +30,7 @@ class Bm25Settings:
 class FusionSettings:
     method: str = DEFAULT_FUSION
     dense_weight: float = DEFAULT_DENSE_WEIGHT
+    normalization: str = DEFAULT_NORMALIZATION
     rrf_k: int = RRF_K
 
 
@@ -53,6 +55,8 @@ class CollectionSettings:
             raise InputError(f"dense index must be one of {', '.join(INDEX_KINDS)}.")
         if self.fusion.method not in FUSION_METHODS:
             raise InputError(f"fusion must be one of {', '.join(FUSION_METHODS)}.")
+        if self.fusion.normalization not in NORMALIZATIONS:
+            raise InputError(f"fusion normalization must be one of {', '.join(NORMALIZATIONS)}.")
         if not 0.0 <= self.fusion.dense_weight <= 1.0:
             raise InputError("the dense weight of fusion must be between 0 and 1.")
 

@@ -12,23 +12,32 @@ TINY_HEADS = 2
 TINY_FFN = 64
 TINY_POSITIONS = 128
 TINY_MAX_TOKENS = 64
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ":"]
+TINY_WORDS = ["hello", "world", "search", "engine", "korean", "english", "offline"]
+TINY_WORDS += ["query", "passage", "document", "the", "a", "of"]
 HANGUL_SAMPLE = "전세계약갱신조건검색하이브리드문서모델학습한국어"
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
-def build_tiny_model(directory: Path, seed: int = 0) -> Path:
-    """A 2-layer random BERT with a character vocabulary, saved as a sentence-transformers dir."""
+def build_tiny_model(directory: Path, prompts: dict[str, str] | None = None) -> Path:
+    """A random 2-layer BERT sentence-transformers model, built offline.
+
+    Its WordPiece vocabulary has a few whole words plus every Latin letter, digit and some
+    Hangul syllables (with ## forms), so any text tokenises to real pieces, not [UNK].
+    """
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    directory.mkdir(parents=True, exist_ok=True)
+    backbone = directory / "backbone"
+    backbone.mkdir(parents=True)
     characters = sorted(set(string.ascii_lowercase + string.digits + HANGUL_SAMPLE))
-    vocabulary = SPECIAL_TOKENS + characters + [f"##{c}" for c in characters]
-    vocab_file = directory / "vocab.txt"
-    vocab_file.write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
-    torch.manual_seed(seed)
+    vocabulary = SPECIAL_TOKENS + TINY_WORDS + characters + [f"##{c}" for c in characters]
+    (backbone / "vocab.txt").write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    # transformers 5 ignores vocab_file= (every word becomes [UNK]); loading the folder works.
+    tokenizer = BertTokenizerFast.from_pretrained(backbone)
+    torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(vocabulary),
         hidden_size=TINY_HIDDEN,
@@ -37,12 +46,11 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
         intermediate_size=TINY_FFN,
         max_position_embeddings=TINY_POSITIONS,
     )
-    backbone_dir = directory / "backbone"
-    BertModel(config).save_pretrained(backbone_dir)
-    tokenizer.save_pretrained(backbone_dir)
-    transformer = models.Transformer(str(backbone_dir), max_seq_length=TINY_MAX_TOKENS)
-    pooling = models.Pooling(TINY_HIDDEN, pooling_mode="mean")
-    model = SentenceTransformer(modules=[transformer, pooling, models.Normalize()])
+    BertModel(config).save_pretrained(backbone)
+    tokenizer.save_pretrained(backbone)
+    transformer = Transformer(str(backbone), max_seq_length=TINY_MAX_TOKENS)
+    pooling = Pooling(TINY_HIDDEN, pooling_mode="mean")
+    model = SentenceTransformer(modules=[transformer, pooling, Normalize()], prompts=prompts)
     target = directory / "model"
     model.save(str(target))
     return target
@@ -50,7 +58,14 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+    """With E5-style query/passage prompts."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"), E5_PROMPTS)
+
+
+@pytest.fixture(scope="session")
+def tiny_plain_model(tmp_path_factory) -> Path:
+    """With no prompts."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-plain"))
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,13 @@ from seoga.errors import CollectionError, InputError
 from seoga.index.generations import MANIFEST_NAME
 from seoga.settings import CollectionSettings
 
-KOREAN = "주택 임대차 계약의 갱신 조건과 계약갱신요구권에 관한 설명입니다. 임차인은 갱신을 요구할 수 있습니다."
-ENGLISH = "Dense passage retrieval trains a dual encoder with in-batch negatives and hard negatives."
+KOREAN = (
+    "주택 임대차 계약의 갱신 조건과 계약갱신요구권에 관한 설명입니다. "
+    "임차인은 갱신을 요구할 수 있습니다."
+)
+ENGLISH = (
+    "Dense passage retrieval trains a dual encoder with in-batch negatives and hard negatives."
+)
 OTHER = "Reciprocal rank fusion combines several ranked lists without looking at their scores."
 
 
@@ -44,7 +49,9 @@ def test_index_then_search_each_mode(built):
     assert len(report.added) == 3 and report.documents == 3 and not report.problems
     top = collection.search("계약 갱신 조건", mode="bm25", k=3)
     assert top[0].doc_id == str(docs.resolve() / "lease.txt")
-    assert any(collection.search("hard negatives encoder", mode=m, k=3) for m in ("dense", "hybrid"))
+    assert any(
+        collection.search("hard negatives encoder", mode=m, k=3) for m in ("dense", "hybrid")
+    )
     english = collection.search("dual encoders with hard negatives", mode="hybrid", k=3)
     assert english[0].title == "Dense retrieval"
     assert "encoder" in english[0].marked_snippet("<", ">")
@@ -65,7 +72,9 @@ def test_incremental_index_touches_only_changed_files(built):
     collection, docs, _ = built
     again = collection.add([docs])
     assert not again.changed and len(again.unchanged) == 3
-    (docs / "fusion.txt").write_text(OTHER + " It was updated with convex fusion.", encoding="utf-8")
+    (docs / "fusion.txt").write_text(
+        OTHER + " It was updated with convex fusion.", encoding="utf-8"
+    )
     (docs / "new.txt").write_text("Temperature scaling calibrates confidence.", encoding="utf-8")
     report = collection.add([docs])
     assert [Path(p).name for p in report.updated] == ["fusion.txt"]

@@ -36,3 +36,18 @@ def test_missing_item_scores_zero_in_that_list():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="fusion method"):
         fuse({}, {}, method="borda", dense_weight=0.5)
+
+
+def test_z_score_fusion_puts_missing_items_below_every_returned_one():
+    sparse = {"a": 10.0, "b": 8.0, "c": 1.0}
+    dense = {"b": 0.9, "d": 0.5}
+    fused = fuse(sparse, dense, method="convex", dense_weight=0.5, normalization="zscore")
+    assert max(fused, key=fused.get) == "b"
+    assert fused["c"] < fused["a"]
+    with pytest.raises(ValueError, match="normalization"):
+        convex_fusion([sparse], [1.0], normalization="rank")
+
+
+def test_an_empty_ranking_leaves_the_other_in_order():
+    fused = fuse({"a": 3.0, "b": 1.0}, {}, method="convex", dense_weight=0.3)
+    assert sorted(fused, key=fused.get, reverse=True) == ["a", "b"]

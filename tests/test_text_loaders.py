@@ -9,7 +9,13 @@ import pytest
 
 from seoga.errors import InputError
 from seoga.text.documents import Document
-from seoga.text.loaders import SUPPORTED_SUFFIXES, CsvColumns, discover_files, load_file
+from seoga.text.loaders import (
+    CSV_FIELD_LIMIT,
+    SUPPORTED_SUFFIXES,
+    CsvColumns,
+    discover_files,
+    load_file,
+)
 from seoga.text.normalize import normalize_line, normalize_text
 
 
@@ -160,6 +166,7 @@ def test_pdf_pages_are_joined_with_page_offsets(tmp_path):
     assert document.title == "report"
     assert "Hello from page one." in document.text
     assert document.metadata["pages"] == 3
+    assert "\n\n\n" not in document.text
     third = document.metadata["page_starts"][2]
     assert document.text[third:] == "Page three text."
 
@@ -237,6 +244,19 @@ def test_jsonl_records_and_a_malformed_line(tmp_path):
     assert str(result.problems[0]).startswith(f"{path}:2: invalid JSON")
 
 
+def test_jsonl_line_separator_inside_a_string_is_not_a_new_record(tmp_path):
+    path = tmp_path / "u2028.jsonl"
+    path.write_text(
+        '{"_id": "a", "text": "one\u2028two"}\n{"_id": "b", "text": "x"}\n', encoding="utf-8"
+    )
+    result = load_file(path)
+    assert [(d.doc_id, d.source) for d in result.documents] == [
+        ("a", f"{path}#1"),
+        ("b", f"{path}#2"),
+    ]
+    assert result.problems == []
+
+
 def test_jsonl_duplicate_ids_keep_the_first(tmp_path):
     path = tmp_path / "dupes.jsonl"
     path.write_text('{"_id": "a", "text": "one"}\n{"_id": "a", "text": "two"}\n', encoding="utf-8")
@@ -270,6 +290,18 @@ def test_csv_named_columns_and_a_bad_row(tmp_path):
         (3, "has a different number of fields than the header (4)"),
         (6, "empty text"),
     ]
+
+
+def test_csv_long_cells_load_and_a_huge_one_stops_the_file(tmp_path):
+    path = tmp_path / "long.csv"
+    article = "긴 본문 " * 50_000
+    huge = "x" * (CSV_FIELD_LIMIT + 1)
+    path.write_text(f"id,text\na,{article}\nb,{huge}\nc,never read\n", encoding="utf-8")
+    result = load_file(path)
+    assert [d.doc_id for d in result.documents] == ["a"]
+    assert len(result.problems) == 1
+    assert result.problems[0].line == 3
+    assert result.problems[0].reason.startswith("CSV error, the rest of the file is skipped")
 
 
 def test_csv_custom_columns_and_missing_text_column(tmp_path):

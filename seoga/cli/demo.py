@@ -43,7 +43,7 @@ def demo_command(
     console.print(
         f"{found_first}/{len(answers)} queries found their expected passage first "
         f"(mode: {mode or ('hybrid' if built.settings.embedder else 'bm25')}). "
-        f"Try: seoga search \"하이브리드 검색\" --collection {root}",
+        f'Try: seoga search "하이브리드 검색" --collection {root}',
         highlight=False,
     )
 

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from seoga.cli.output import print_metrics
-from seoga.evaluate.retrieval import METRICS, evaluate_retrieval
+from seoga.evaluate import RETRIEVAL_METRICS
 from seoga.settings import CollectionSettings, FusionSettings
 
 app = typer.Typer(help="Measure seoga on labelled data.", no_args_is_help=True)
 
-TABLE_COLUMNS = [*METRICS, "n_queries", "index_seconds", "query_ms_p50"]
+TABLE_COLUMNS = [*RETRIEVAL_METRICS, "n_queries", "index_seconds", "query_ms_p50"]
 
 
 @app.command("retrieval")
@@ -27,11 +27,17 @@ def retrieval_command(
     dense_weight: Annotated[
         float | None, typer.Option(help="Dense share in convex fusion (0–1).")
     ] = None,
+    normalization: Annotated[
+        str | None, typer.Option(help="Score normalisation for convex fusion: zscore, minmax.")
+    ] = None,
     cache_dir: Annotated[
         Path | None, typer.Option(help="Where built collections are cached.")
     ] = None,
 ) -> None:
     """Index DATA's corpus (cached) and score a retriever on its queries."""
+    # ranx (and numba) take seconds to import: only `eval` pays for them.
+    from seoga.evaluate.retrieval import evaluate_retrieval
+
     chosen = {
         name: value
         for name, value in {
@@ -47,6 +53,7 @@ def retrieval_command(
     fusion_settings = FusionSettings(
         method=fusion or settings.fusion.method,
         dense_weight=settings.fusion.dense_weight if dense_weight is None else dense_weight,
+        normalization=normalization or settings.fusion.normalization,
     )
     metrics = evaluate_retrieval(
         data,

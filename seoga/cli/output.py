@@ -31,8 +31,7 @@ def print_results(results: list[SearchResult]) -> None:
         )
         marked = result.marked_snippet("\0", "\1")
         console.print(
-            "   "
-            + escape(marked).replace("\0", "[bold yellow]").replace("\1", "[/bold yellow]"),
+            "   " + escape(marked).replace("\0", "[bold yellow]").replace("\1", "[/bold yellow]"),
             highlight=False,
         )
 

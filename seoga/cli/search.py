@@ -14,9 +14,7 @@ DEFAULT_RESULTS = 10
 def search_command(
     query: Annotated[str, typer.Argument(help="What to look for, in Korean or English.")],
     collection: CollectionOption,
-    mode: Annotated[
-        str | None, typer.Option(help="hybrid (default), bm25 or dense.")
-    ] = None,
+    mode: Annotated[str | None, typer.Option(help="hybrid (default), bm25 or dense.")] = None,
     k: Annotated[int, typer.Option("-k", help="How many documents to show.")] = DEFAULT_RESULTS,
     as_json: JsonOption = False,
 ) -> None:

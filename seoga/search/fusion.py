@@ -2,7 +2,10 @@
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 FUSION_METHODS = ("convex", "rrf")
+NORMALIZATIONS = ("zscore", "minmax")
 # Cormack et al. (2009) found k=60 robust; it is the usual default.
 RRF_K = 60
 
@@ -28,16 +31,40 @@ def min_max(scores: Mapping[str, float]) -> dict[str, float]:
     return {key: (value - low) / span if span else 1.0 for key, value in scores.items()}
 
 
+def z_score(scores: Mapping[str, float]) -> dict[str, float]:
+    """Centre on the list's mean and scale by its spread; equal scores all become 0."""
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64)
+    mean, spread = values.mean(), values.std()
+    return {key: (value - mean) / spread if spread else 0.0 for key, value in scores.items()}
+
+
+NORMALIZERS = {"zscore": z_score, "minmax": min_max}
+
+
 def convex_fusion(
-    rankings: Sequence[Mapping[str, float]], weights: Sequence[float]
+    rankings: Sequence[Mapping[str, float]],
+    weights: Sequence[float],
+    *,
+    normalization: str = "minmax",
 ) -> dict[str, float]:
-    """Weighted sum of min-max normalised scores; an item missing from a list scores 0 there."""
+    """Weighted sum of normalised scores.
+
+    An item missing from a list gets that list's lowest normalised score (0 at most): it
+    ranked below everything the list returned.
+    """
     if len(rankings) != len(weights):
         raise ValueError("convex fusion needs one weight per ranking")
-    fused: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        for key, value in min_max(ranking).items():
-            fused[key] = fused.get(key, 0.0) + weight * value
+    if normalization not in NORMALIZERS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, not {normalization!r}")
+    normalised = [NORMALIZERS[normalization](ranking) for ranking in rankings]
+    keys = set().union(*normalised)
+    fused = dict.fromkeys(keys, 0.0)
+    for scores, weight in zip(normalised, weights, strict=True):
+        floor = min(0.0, min(scores.values(), default=0.0))
+        for key in keys:
+            fused[key] += weight * scores.get(key, floor)
     return fused
 
 
@@ -47,11 +74,14 @@ def fuse(
     *,
     method: str,
     dense_weight: float,
+    normalization: str = "zscore",
     rrf_k: int = RRF_K,
 ) -> dict[str, float]:
     """Fuse a sparse and a dense ranking by `method` ("convex" or "rrf")."""
     if method == "rrf":
         return reciprocal_rank_fusion([sparse, dense], k=rrf_k)
     if method == "convex":
-        return convex_fusion([sparse, dense], [1.0 - dense_weight, dense_weight])
+        return convex_fusion(
+            [sparse, dense], [1.0 - dense_weight, dense_weight], normalization=normalization
+        )
     raise ValueError(f"fusion method must be one of {FUSION_METHODS}, not {method!r}")

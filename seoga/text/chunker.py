@@ -8,7 +8,7 @@ from rich.progress import track
 
 from seoga.errors import InputError
 from seoga.text.documents import Chunk, Document
-from seoga.text.sentences import Span, split_sentences, split_sentences_many
+from seoga.text.sentences import Span, split_sentences_many
 
 _LATIN_WORD = re.compile(r"[^\W\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u4e00-\u9fff\uac00-\ud7a3]+")
 _CJK_CHAR = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u4e00-\u9fff\uac00-\ud7a3]")
@@ -55,19 +55,33 @@ class Chunker:
 
     def chunk(self, document: Document) -> list[Chunk]:
         """The document's chunks, in order; no chunks for an empty text."""
-        return self._chunks(document, split_sentences(document.text))
+        return self.chunk_many([document])
 
     def chunk_many(self, documents: Iterable[Document], show_progress: bool = False) -> list[Chunk]:
         """Chunks of all documents, sentence splitting batched across them."""
         documents = list(documents)
-        spans = split_sentences_many(document.text for document in documents)
-        pairs = zip(documents, spans, strict=True)
+        # A document that fits in one chunk needs no sentence splitting (Kiwi is the slow part).
+        whole = [self._whole(document) for document in documents]
+        long_documents = [d for d, chunk in zip(documents, whole, strict=True) if chunk is None]
+        spans = iter(split_sentences_many(document.text for document in long_documents))
         chunks: list[Chunk] = []
-        for document, sentences in track(
-            pairs, description="Chunking", total=len(documents), disable=not show_progress
+        for document, single in track(
+            zip(documents, whole, strict=True),
+            description="Chunking",
+            total=len(documents),
+            disable=not show_progress,
         ):
-            chunks.extend(self._chunks(document, sentences))
+            chunks.extend([single] if single else self._chunks(document, next(spans)))
         return chunks
+
+    def _whole(self, document: Document) -> Chunk | None:
+        """The document as its only chunk when it fits; None when it must be split."""
+        text = document.text
+        start = len(text) - len(text.lstrip())
+        end = len(text.rstrip())
+        if start >= end or self.count_tokens(text) > self.max_tokens:
+            return None
+        return Chunk(doc_id=document.doc_id, position=0, text=text[start:end], start=start, end=end)
 
     def _chunks(self, document: Document, sentences: list[Span]) -> list[Chunk]:
         text = document.text

@@ -26,6 +26,7 @@ from seoga.text.normalize import normalize_line, normalize_text
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".jsonl", ".csv"})
 ID_FIELDS = ("_id", "id")
 PAGE_SEPARATOR = "\n\n"
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
 
 # HTML elements that hold no reading text.
 DROPPED_TAGS = ("script", "style", "nav", "noscript", "template", "svg", "head")
@@ -236,6 +237,8 @@ def _load_jsonl(path: Path, text: str, metadata: dict[str, Any]) -> LoadResult:
 
 
 def _load_csv(path: Path, text: str, columns: CsvColumns, metadata: dict[str, Any]) -> LoadResult:
+    # Python's default (128 KiB) rejects whole articles in one cell; the limit is process-wide.
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     if columns.text not in header:
@@ -258,7 +261,7 @@ def _load_csv(path: Path, text: str, columns: CsvColumns, metadata: dict[str, An
                 records.add(line_number, row)
             line_number = reader.line_num + 1
     except csv.Error as error:
-        records.problem(reader.line_num, f"CSV error, the rest of the file is skipped: {error}")
+        records.problem(line_number, f"CSV error, the rest of the file is skipped: {error}")
     return records.finish()
 
 

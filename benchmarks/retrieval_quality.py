@@ -1,0 +1,166 @@
+"""Retrieval quality: peers (rank_bm25, plain bm25s) and seoga's retrievers, same data, one run.
+
+Run from the repository root: PYTHONPATH=. python benchmarks/retrieval_quality.py
+It also sweeps the hybrid fusion (RRF; convex with z-score or min-max scores at several dense
+weights) on every set, and marks the one seoga/settings.py should use (see `choose_fusion`).
+Writes the "Retrieval quality" section of BENCHMARKS.md.
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from rank_bm25 import BM25Okapi
+from ranx import Qrels, Run, evaluate
+
+from benchmarks.report import DATA, machine_line, write_section
+from seoga.evaluate.beir import read_beir
+from seoga.evaluate.retrieval import compare_fusions, evaluate_retrieval
+from seoga.search.fusion import NORMALIZATIONS
+from seoga.settings import FusionSettings
+
+SETS = ("autorag_ko", "beir_scifact")
+DEPTH = 100
+METRIC = "ndcg@10"
+DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6)
+COMMAND = "PYTHONPATH=. python benchmarks/retrieval_quality.py"
+
+
+def read_corpus(path: Path) -> tuple[list[str], list[str]]:
+    ids, texts = [], []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            ids.append(str(record["_id"]))
+            texts.append(f"{record.get('title', '')}\n{record['text']}")
+    return ids, texts
+
+
+def score(qrels: dict, run: dict) -> float:
+    return float(evaluate(Qrels.from_dict(qrels), Run.from_dict(run), METRIC, make_comparable=True))
+
+
+def top_run(ids: list[str], scores_per_query: dict[str, np.ndarray]) -> dict:
+    run = {}
+    for query_id, scores in scores_per_query.items():
+        top = np.argsort(-scores)[:DEPTH]
+        run[query_id] = {ids[i]: float(scores[i]) for i in top if scores[i] > 0}
+    return run
+
+
+def rank_bm25_peer(root: Path) -> float:
+    """rank_bm25's BM25Okapi over lower-cased whitespace tokens."""
+    data = read_beir(root)
+    ids, texts = read_corpus(data.corpus)
+    model = BM25Okapi([text.lower().split() for text in texts])
+    return score(
+        data.qrels,
+        top_run(ids, {q: model.get_scores(t.lower().split()) for q, t in data.queries.items()}),
+    )
+
+
+def bm25s_peer(root: Path) -> float:
+    """bm25s as its README shows it: its own tokenizer, English stop words and stemmer."""
+    data = read_beir(root)
+    ids, texts = read_corpus(data.corpus)
+    stemmer = Stemmer.Stemmer("english")
+    model = bm25s.BM25()
+    model.index(
+        bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False),
+        show_progress=False,
+    )
+    query_ids = list(data.queries)
+    tokens = bm25s.tokenize(
+        [data.queries[q] for q in query_ids], stopwords="en", stemmer=stemmer, show_progress=False
+    )
+    found, scores = model.retrieve(tokens, k=DEPTH, show_progress=False)
+    run = {
+        q: {ids[d]: float(s) for d, s in zip(found[i], scores[i], strict=True) if s > 0}
+        for i, q in enumerate(query_ids)
+    }
+    return score(data.qrels, run)
+
+
+FUSIONS = {"seoga hybrid rrf": FusionSettings(method="rrf")} | {
+    f"seoga hybrid {normalization} {weight:.1f}": FusionSettings(
+        method="convex", dense_weight=weight, normalization=normalization
+    )
+    for normalization in NORMALIZATIONS
+    for weight in DENSE_WEIGHTS
+}
+
+
+def seoga_rows(root: Path) -> dict[str, float]:
+    """seoga's bm25, dense and each fusion, through `Collection.retrieve` + `combine`."""
+    metrics = compare_fusions(root, FUSIONS, show_progress=True)
+    return {
+        ("seoga bm25" if label == "bm25" else "seoga dense" if label == "dense" else label): m[
+            METRIC
+        ]
+        for label, m in metrics.items()
+    }
+
+
+def choose_fusion(table: dict[str, dict[str, float]], sets: list[str]) -> str:
+    """The fusion with the best mean over the sets among those never below a set's best
+    single retriever (to three decimals); the best mean overall when none qualifies."""
+    singles = ("seoga bm25", "seoga dense")
+    floor = {s: round(max(table[single][s] for single in singles), 3) for s in sets}
+    fusions = [label for label in FUSIONS if label in table]
+    safe = [f for f in fusions if all(round(table[f][s], 3) >= floor[s] for s in sets)]
+    return max(safe or fusions, key=lambda label: np.mean([table[label][s] for s in sets]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS))
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", module="ranx")
+    machine = machine_line()
+    table: dict[str, dict[str, float]] = {}
+    latency: dict[str, dict[str, float]] = {}
+    for name in args.sets:
+        root = DATA / name
+        started = time.perf_counter()
+        table.setdefault("rank_bm25 (whitespace)", {})[name] = rank_bm25_peer(root)
+        table.setdefault("bm25s (its tokenizer, en stop words, stemmer)", {})[name] = bm25s_peer(
+            root
+        )
+        for label, value in seoga_rows(root).items():
+            table.setdefault(label, {})[name] = value
+        hybrid = evaluate_retrieval(root, "hybrid")
+        latency.setdefault("seoga hybrid (default)", {})[name] = hybrid["query_ms_p50"]
+        table.setdefault("seoga hybrid (default)", {})[name] = hybrid[METRIC]
+        print(f"{name}: {time.perf_counter() - started:.0f} s")
+    best = choose_fusion(table, args.sets)
+    header = "| retriever | " + " | ".join(args.sets) + " | mean | query p50 ms |"
+    lines = [header, "|---" * (len(args.sets) + 3) + "|"]
+    for label, values in table.items():
+        cells = " | ".join(f"{values[s]:.3f}" for s in args.sets)
+        p50 = " / ".join(f"{latency[label][s]:.1f}" for s in args.sets) if label in latency else ""
+        mark = " **(best fusion)**" if label == best else ""
+        lines.append(
+            f"| {label}{mark} | {cells} | {np.mean([values[s] for s in args.sets]):.3f} | {p50} |"
+        )
+    body = (
+        f"`{COMMAND}` — {machine}\n\n"
+        f"{METRIC} on the BEIR-layout sets in ../shared/data (scifact: test qrels, 300 queries; "
+        "autorag_ko: 114 queries). Peers and seoga run on the same data in the same run; seoga "
+        "rows go through `Collection.search` (chunk hits count for their document). "
+        "Fusion rows share one cached collection and one retrieval per query. The default "
+        "fusion (seoga/settings.py) is the best mean over the sets among fusions never below a "
+        "set's best single retriever.\n\n" + "\n".join(lines)
+    )
+    print(body)
+    if not args.no_write:
+        write_section("## Retrieval quality", body)
+
+
+if __name__ == "__main__":
+    main()
