@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import platform
-import re
 import statistics
 import time
 import warnings
@@ -23,6 +22,7 @@ import bm25s
 import kiwipiepy
 from ranx import Qrels, Run, evaluate
 
+from benchmarks.report import DATA, write_section
 from seoga.text.analyzers import (
     DEFAULT_KEEP_TAGS,
     Analyzer,
@@ -35,9 +35,6 @@ from seoga.text.analyzers import (
 from seoga.text.kiwi import get_kiwi
 from seoga.text.normalize import normalize_text
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-REPORT = ROOT / "BENCHMARKS.md"
 SECTION = "## Analyzers (BM25 tokenisation)"
 SETS = ("autorag_ko", "beir_scifact")
 TOP_K = 10
@@ -200,8 +197,6 @@ def markdown(
     names = [text_set.name for text_set in sets]
     labels = list(dict.fromkeys(label for name in names for label in scores[name]))
     lines = [
-        SECTION,
-        "",
         f"`{command}` — {date.today().isoformat()}, {platform.platform()}, "
         f"{os.cpu_count()} CPUs (load average {load:.1f} at start), "
         f"Python {platform.python_version()}, "
@@ -247,17 +242,6 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md, leaving the others as they are."""
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# seoga benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    REPORT.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="folder holding the text sets")
@@ -283,7 +267,7 @@ def main() -> None:
     section = markdown(sets, scores, speeds, command, load)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(SECTION, section)
 
 
 if __name__ == "__main__":

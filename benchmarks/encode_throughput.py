@@ -3,7 +3,7 @@
 Both run in one process on the same texts with the same e5 weights, interleaved, best of
 --repeats each. Writes the "## Dense encoding throughput" section of BENCHMARKS.md.
 
-    python benchmarks/encode_throughput.py [--passages 300] [--repeats 2]
+    PYTHONPATH=. python benchmarks/encode_throughput.py [--passages 300] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ import json
 import os
 import platform
 import random
-import re
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+from benchmarks.report import DATA, REPORT, write_section
+
 CORPORA = (DATA / "autorag_ko" / "corpus.jsonl", DATA / "beir_scifact" / "corpus.jsonl")
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-TOP_HEADING = "# seoga benchmarks"
 SECTION = "## Dense encoding throughput"
 PEER_BATCH_SIZE = 32
 SEED = 13
@@ -69,18 +65,6 @@ def timed(fn, times: list[float]):
     return result
 
 
-def write_section(section: str) -> None:
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else TOP_HEADING + "\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    tmp = BENCHMARKS.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, BENCHMARKS)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=300)
@@ -90,7 +74,6 @@ def main() -> None:
     # This machine is shared: spinning OpenMP threads would measure the neighbours, not us.
     # Must be set before torch loads; applies to both encoders alike.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    sys.path.insert(0, str(ROOT))
     import numpy as np
     import sentence_transformers
     import torch
@@ -132,13 +115,11 @@ def main() -> None:
     print(f"ratio {ratio:.2f}x, max |difference| {diff:.1e}")
 
     load_after = os.getloadavg()[0]
-    command = f"python benchmarks/encode_throughput.py --passages {args.passages}"
+    command = f"PYTHONPATH=. python benchmarks/encode_throughput.py --passages {args.passages}"
     cut = sum(t >= embedder.max_tokens for t in tokens)
     source = embedder.spec()
     section = "\n".join(
         [
-            SECTION,
-            "",
             f"`{command} --repeats {args.repeats}` — {dt.date.today().isoformat()}, "
             f"{platform.platform()}, {os.cpu_count()} CPUs (load average {load_before:.1f} "
             f"at start, {load_after:.1f} at end: shared with other work), "
@@ -162,8 +143,8 @@ def main() -> None:
             "",
         ]
     )
-    write_section(section)
-    print(f"updated {BENCHMARKS}")
+    write_section(SECTION, section)
+    print(f"updated {REPORT}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
@@ -157,18 +158,7 @@ class Collection:
     @classmethod
     def open(cls, path: str | Path) -> "Collection":
         root = Path(path)
-        manifest_path = root / MANIFEST_NAME
-        if not manifest_path.exists():
-            raise CollectionError(
-                f"{root} is not a seoga collection (no {MANIFEST_NAME}); "
-                "create one with `seoga index FILES --collection PATH`."
-            )
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise CollectionError(f"{manifest_path} cannot be read: {error}") from error
-        check_compatible(manifest, manifest_path)
-        return cls(root, manifest)
+        return cls(root, read_manifest(root))
 
     @property
     def generation(self) -> Path | None:
@@ -206,6 +196,17 @@ class Collection:
     def dense(self) -> DenseIndex:
         return DenseIndex.load(self.generation)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer lock, working from the live manifest (another process may have
+        committed since this object was opened: building on a stale one would undo that)."""
+        with writer_lock(self.root):
+            live = read_manifest(self.root)
+            if live.get("generation") != self.manifest.get("generation"):
+                self._reload(live)
+            remove_unreferenced(self.root, live.get("generation"))
+            yield
+
     def _reload(self, manifest: dict[str, Any]) -> None:
         for name in ("store", "sparse", "dense", "chunk_documents"):
             cached = self.__dict__.pop(name, None)
@@ -225,8 +226,7 @@ class Collection:
         started = time.perf_counter()
         report = IndexReport()
         roots = [Path(path).resolve() for path in paths]
-        with writer_lock(self.root):
-            remove_unreferenced(self.root, self.manifest.get("generation"))
+        with self._writing():
             known = self._file_hashes()
             pending: list[PendingFile] = []
             seen: set[str] = set()
@@ -263,7 +263,7 @@ class Collection:
         digest = hashlib.sha256(
             json.dumps([(d.doc_id, d.title, d.text) for d in documents]).encode()
         ).hexdigest()
-        with writer_lock(self.root):
+        with self._writing():
             known = self._file_hashes()
             if known.get(source) == digest:
                 report.unchanged.append(source)
@@ -276,7 +276,7 @@ class Collection:
 
     def remove(self, paths: Iterable[str | Path]) -> list[str]:
         """Remove files (or everything indexed from under folders) from every index."""
-        with writer_lock(self.root):
+        with self._writing():
             known = self._file_hashes()
             removed: list[str] = []
             for path in paths:
@@ -526,6 +526,21 @@ class Collection:
 
     def documents(self) -> list[dict[str, Any]]:
         return list(self.store.documents()) if self.generation else []
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    manifest_path = root / MANIFEST_NAME
+    if not manifest_path.exists():
+        raise CollectionError(
+            f"{root} is not a seoga collection (no {MANIFEST_NAME}); "
+            "create one with `seoga index FILES --collection PATH`."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise CollectionError(f"{manifest_path} cannot be read: {error}") from error
+    check_compatible(manifest, manifest_path)
+    return manifest
 
 
 def validate_query(query: str) -> str:

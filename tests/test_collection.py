@@ -190,3 +190,14 @@ def test_killed_indexing_leaves_the_previous_collection_searchable(tmp_path, set
     report = reopened.add([more])
     assert report.documents == MANY_FILES
     assert not any(".tmp-" in p.name for p in (tmp_path / "kb").iterdir())
+
+
+def test_a_writer_opened_earlier_builds_on_the_latest_generation(built, tmp_path):
+    first, docs, _ = built
+    second = Collection.open(tmp_path / "kb")
+    (docs / "extra.txt").write_text("Knowledge distillation trains a student.", encoding="utf-8")
+    first.add([docs])
+    # `second` was opened before that commit; its write must keep extra.txt.
+    second.remove([docs / "fusion.txt"])
+    names = {Path(d["doc_id"]).name for d in Collection.open(tmp_path / "kb").documents()}
+    assert names == {"lease.txt", "dpr.md", "extra.txt"}
