@@ -29,18 +29,20 @@ from seoga.progress import track
 from seoga.search.fusion import fuse
 from seoga.search.results import SearchResult
 from seoga.search.snippets import find_highlights, make_snippet
-from seoga.settings import CollectionSettings, FusionSettings
+from seoga.settings import DENSE, SPARSE, CollectionSettings, FusionSettings
 from seoga.text.analyzers import Analyzer, build_analyzer
 from seoga.text.chunker import Chunker
 from seoga.text.documents import Document, LoadProblem
 from seoga.text.loaders import discover_files, load_file
+from seoga.text.scripts import can_read
 
 if TYPE_CHECKING:
     from seoga.models.embedders import Embedder
 
 # Bump when the on-disk layout changes; older layouts are refused with a clear message.
-FORMAT_VERSION = 1
-MODES = ("hybrid", "bm25", "dense")
+FORMAT_VERSION = 2
+MODES = ("hybrid", SPARSE, DENSE)
+EXTRA_DIR = "extra-{position}"
 MAX_QUERY_CHARS = 2_000
 # Each retriever proposes this many chunks per wanted result, so that enough distinct
 # documents survive when several chunks of one document score high.
@@ -93,6 +95,18 @@ class Retrieval:
     terms: list[str]
     rankings: dict[str, dict[str, float]] = field(default_factory=dict)
     best_chunk: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DenseSlot:
+    """One bi-encoder's dense index: the main one at the generation's top, extras below it."""
+
+    key: str  # its name among the retrievers (in rankings and result scores)
+    directory: str  # relative to the generation; "" for the main one
+    embedder: "Embedder"
+
+    def reads(self, text: str) -> bool:
+        return can_read(self.embedder.languages, text)
 
 
 @dataclass
@@ -150,6 +164,7 @@ class Collection:
             "settings": settings.to_dict(),
             "analyzer": build_analyzer(settings.analyzer).config(),
             "embedder": None,
+            "extra_embedders": [],
             "counts": {"files": 0, "documents": 0, "chunks": 0},
         }
         write_json_atomic(root / MANIFEST_NAME, manifest)
@@ -185,6 +200,25 @@ class Collection:
         return load_embedder(name)
 
     @cached_property
+    def dense_slots(self) -> list[DenseSlot]:
+        """Every bi-encoder with its index place: the main one first, then the extras."""
+        if self.embedder is None:
+            return []
+        from seoga.models.embedders import load_embedder
+
+        slots = [DenseSlot(DENSE, "", self.embedder)]
+        for position, name in enumerate(self.settings.extra_embedders):
+            embedder = load_embedder(name)
+            slots.append(
+                DenseSlot(
+                    f"{DENSE}:{Path(embedder.name).name}",
+                    EXTRA_DIR.format(position=position),
+                    embedder,
+                )
+            )
+        return slots
+
+    @cached_property
     def store(self) -> Store:
         return Store(self.generation / STORE_NAME, read_only=True)
 
@@ -193,8 +227,15 @@ class Collection:
         return SparseIndex.load(self.generation)
 
     @cached_property
+    def dense_indexes(self) -> dict[str, DenseIndex]:
+        return {
+            slot.key: DenseIndex.load(self.generation / slot.directory) for slot in self.dense_slots
+        }
+
+    @property
     def dense(self) -> DenseIndex:
-        return DenseIndex.load(self.generation)
+        """The main bi-encoder's index."""
+        return self.dense_indexes[DENSE]
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -208,7 +249,7 @@ class Collection:
             yield
 
     def _reload(self, manifest: dict[str, Any]) -> None:
-        for name in ("store", "sparse", "dense", "chunk_documents"):
+        for name in ("store", "sparse", "dense_indexes", "chunk_documents"):
             cached = self.__dict__.pop(name, None)
             if isinstance(cached, Store):
                 cached.close()
@@ -337,13 +378,14 @@ class Collection:
             ).save(writer.path)
             counts = store.counts()
             store.close()
-            if self.embedder is not None:
-                self._write_dense(writer.path, texts, chunk_ids, removed_ids, show_progress)
+            for slot in self.dense_slots:
+                self._write_dense(writer.path, slot, texts, chunk_ids, removed_ids, show_progress)
             manifest = {
                 **self.manifest,
                 "seoga_version": __version__,
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
                 "embedder": self.embedder.spec() if self.embedder else None,
+                "extra_embedders": [slot.embedder.spec() for slot in self.dense_slots[1:]],
                 "counts": counts,
             }
             writer.commit(manifest)
@@ -394,29 +436,35 @@ class Collection:
     def _write_dense(
         self,
         generation: Path,
+        slot: DenseSlot,
         texts: list[str],
         chunk_ids: list[int],
         removed_ids: set[int],
         show_progress: bool,
     ) -> None:
-        embedder = self.embedder
-        previous = self.dense if self.generation else None
+        """Encode the new chunks the slot's model can read and save its index beside the rest."""
+        embedder = slot.embedder
+        previous = self.dense_indexes[slot.key] if self.generation else None
         if previous is not None:
             old_vectors, old_ids = previous.without(removed_ids)
         else:
             old_vectors = np.empty((0, embedder.dim), dtype=np.float32)
             old_ids = np.empty(0, dtype=np.int64)
+        readable = [position for position, text in enumerate(texts) if slot.reads(text)]
         new_vectors = (
-            embedder.encode_passages(texts, show_progress=show_progress)
-            if texts
+            embedder.encode_passages([texts[i] for i in readable], show_progress=show_progress)
+            if readable
             else np.empty((0, embedder.dim), dtype=np.float32)
         )
+        new_ids = np.asarray([chunk_ids[i] for i in readable], dtype=np.int64)
+        directory = generation / slot.directory
+        directory.mkdir(exist_ok=True)
         DenseIndex.build(
             np.concatenate([old_vectors, new_vectors]),
-            np.concatenate([old_ids, np.asarray(chunk_ids, dtype=np.int64)]),
+            np.concatenate([old_ids, new_ids]),
             kind=self.settings.dense_index,
             previous=previous if not removed_ids else None,
-        ).save(generation)
+        ).save(directory)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -446,25 +494,29 @@ class Collection:
         retrieval = Retrieval(mode=mode, terms=self.analyzer.tokenize(query))
         if self.generation is None:
             return retrieval
-        if mode in ("hybrid", "bm25"):
-            self._collapse(retrieval, "bm25", self.sparse.search(retrieval.terms, depth))
-        if mode in ("hybrid", "dense"):
-            vector = self.embedder.encode_queries([query])[0]
-            self._collapse(retrieval, "dense", self.dense.search(vector, depth))
+        if mode in ("hybrid", SPARSE):
+            self._collapse(retrieval, SPARSE, self.sparse.search(retrieval.terms, depth))
+        for slot in self.dense_slots:
+            wanted = mode == "hybrid" or (mode == DENSE and slot.key == DENSE)
+            # An extra model that cannot read the query sits this one out.
+            if wanted and (slot.key == DENSE or slot.reads(query)):
+                vector = slot.embedder.encode_queries([query])[0]
+                self._collapse(
+                    retrieval, slot.key, self.dense_indexes[slot.key].search(vector, depth)
+                )
         return retrieval
 
     def combine(
         self, retrieval: Retrieval, fusion: FusionSettings | None = None
     ) -> dict[str, float]:
-        """One score per document: the single retriever's, or the fusion of both."""
+        """One score per document: the single retriever's, or the fusion of them all."""
         if retrieval.mode != "hybrid":
             return retrieval.rankings.get(retrieval.mode, {})
         fusion = fusion or self.settings.fusion
         return fuse(
-            retrieval.rankings["bm25"],
-            retrieval.rankings["dense"],
+            retrieval.rankings,
+            fusion.weights(list(retrieval.rankings)),
             method=fusion.method,
-            dense_weight=fusion.dense_weight,
             normalization=fusion.normalization,
             rrf_k=fusion.rrf_k,
         )
@@ -521,6 +573,8 @@ class Collection:
             "counts": self.manifest["counts"],
             "analyzer": self.manifest["analyzer"],
             "embedder": self.manifest.get("embedder") or self.settings.embedder,
+            "extra_embedders": self.manifest.get("extra_embedders")
+            or self.settings.extra_embedders,
             "settings": self.settings.to_dict(),
         }
 

@@ -63,6 +63,14 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_english_model(tmp_path_factory) -> Path:
+    """With no prompts, and a model card saying it reads English only."""
+    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-english"))
+    (folder / "README.md").write_text("---\nlanguage: en\n---\n# tiny\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def tiny_plain_model(tmp_path_factory) -> Path:
     """With no prompts."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-plain"))

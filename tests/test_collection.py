@@ -201,3 +201,47 @@ def test_a_writer_opened_earlier_builds_on_the_latest_generation(built, tmp_path
     second.remove([docs / "fusion.txt"])
     names = {Path(d["doc_id"]).name for d in Collection.open(tmp_path / "kb").documents()}
     assert names == {"lease.txt", "dpr.md", "extra.txt"}
+
+
+def test_an_extra_english_model_ranks_only_what_it_reads(tmp_path, tiny_model, tiny_english_model):
+    settings = CollectionSettings(
+        embedder=str(tiny_model),
+        extra_embedders=[str(tiny_english_model)],
+        chunk_tokens=48,
+        chunk_overlap=8,
+    )
+    docs = write_docs(tmp_path / "docs")
+    collection = Collection.create(tmp_path / "kb", settings)
+    collection.add([docs])
+    english_key = f"dense:{tiny_english_model.name}"
+    (extra,) = collection.manifest["extra_embedders"]
+    assert extra["languages"] == ["en"]
+    # The Korean file is not in the English model's index; every chunk is in the main one.
+    lease = str(docs.resolve() / "lease.txt")
+    extra_documents = {
+        collection.chunk_documents[int(i)] for i in collection.dense_indexes[english_key].chunk_ids
+    }
+    assert lease not in extra_documents and len(extra_documents) == 2
+    assert len(collection.dense.chunk_ids) == collection.stats()["counts"]["chunks"]
+
+    english = collection.retrieve("dual encoder negatives", mode="hybrid")
+    assert set(english.rankings) == {"bm25", "dense", english_key}
+    korean = collection.retrieve("계약 갱신 조건", mode="hybrid")
+    assert set(korean.rankings) == {"bm25", "dense"}
+    assert set(collection.retrieve("dual encoder", mode="dense").rankings) == {"dense"}
+    hit = collection.search("dual encoder negatives", k=1)[0]
+    assert english_key in hit.scores
+
+    collection.remove([docs / "dpr.md"])
+    reopened = Collection.open(tmp_path / "kb")
+    remaining = {
+        reopened.chunk_documents[int(i)] for i in reopened.dense_indexes[english_key].chunk_ids
+    }
+    assert remaining == {str(docs.resolve() / "fusion.txt")}
+
+
+def test_default_embedder_brings_its_english_companion(tiny_model):
+    assert CollectionSettings().extra_embedders == ["all-MiniLM-L6-v2"]
+    assert CollectionSettings(extra_embedders=["none"]).extra_embedders == []
+    assert CollectionSettings(embedder=str(tiny_model)).extra_embedders == []
+    assert CollectionSettings(embedder="none").extra_embedders == []

@@ -1,14 +1,16 @@
 """`seoga eval retrieval`."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from seoga.cli.index import given_options
 from seoga.cli.output import print_metrics
 from seoga.evaluate import RETRIEVAL_METRICS
-from seoga.settings import CollectionSettings, FusionSettings
+from seoga.settings import CollectionSettings
 
 app = typer.Typer(help="Measure seoga on labelled data.", no_args_is_help=True)
 
@@ -21,11 +23,18 @@ def retrieval_command(
     retriever: Annotated[str, typer.Option(help="bm25, dense or hybrid.")] = "hybrid",
     output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
     embedder: Annotated[str | None, typer.Option(help="Bi-encoder name or path.")] = None,
+    extra_embedder: Annotated[
+        list[str] | None,
+        typer.Option(help="A further bi-encoder for hybrid (repeatable); 'none' for none."),
+    ] = None,
     analyzer: Annotated[str | None, typer.Option(help="BM25 analyzer.")] = None,
     chunk_tokens: Annotated[int | None, typer.Option(help="Chunk size in tokens.")] = None,
     fusion: Annotated[str | None, typer.Option(help="convex or rrf.")] = None,
     dense_weight: Annotated[
-        float | None, typer.Option(help="Dense share in convex fusion (0–1).")
+        float | None, typer.Option(help="Main bi-encoder's share in convex fusion (0–1).")
+    ] = None,
+    extra_weight: Annotated[
+        float | None, typer.Option(help="Each extra bi-encoder's weight in convex fusion.")
     ] = None,
     normalization: Annotated[
         str | None, typer.Option(help="Score normalisation for convex fusion: zscore, minmax.")
@@ -38,22 +47,23 @@ def retrieval_command(
     # ranx (and numba) take seconds to import: only `eval` pays for them.
     from seoga.evaluate.retrieval import evaluate_retrieval
 
-    chosen = {
-        name: value
-        for name, value in {
-            "embedder": embedder,
-            "analyzer": analyzer,
-            "chunk_tokens": chunk_tokens,
-        }.items()
-        if value is not None
-    }
+    chosen = given_options(
+        embedder=embedder,
+        extra_embedders=extra_embedder,
+        analyzer=analyzer,
+        chunk_tokens=chunk_tokens,
+    )
     if retriever == "bm25" and "embedder" not in chosen:
         chosen["embedder"] = None
     settings = CollectionSettings(**chosen)
-    fusion_settings = FusionSettings(
-        method=fusion or settings.fusion.method,
-        dense_weight=settings.fusion.dense_weight if dense_weight is None else dense_weight,
-        normalization=normalization or settings.fusion.normalization,
+    fusion_settings = replace(
+        settings.fusion,
+        **given_options(
+            method=fusion,
+            dense_weight=dense_weight,
+            extra_weight=extra_weight,
+            normalization=normalization,
+        ),
     )
     metrics = evaluate_retrieval(
         data,

@@ -19,8 +19,8 @@ CollectionOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
-def creation_settings(**chosen: Any) -> dict[str, Any]:
-    """The settings the user gave explicitly (others keep their defaults)."""
+def given_options(**chosen: Any) -> dict[str, Any]:
+    """The options the user gave explicitly (the others keep their defaults)."""
     return {name: value for name, value in chosen.items() if value is not None}
 
 
@@ -30,6 +30,13 @@ def index_command(
     embedder: Annotated[
         str | None,
         typer.Option(help="Bi-encoder: a name, a local path or a hub id; 'none' for BM25 only."),
+    ] = None,
+    extra_embedder: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A further bi-encoder for the texts it reads (repeatable); 'none' for none. "
+            "Default: all-MiniLM-L6-v2 for English beside the default embedder."
+        ),
     ] = None,
     analyzer: Annotated[
         str | None, typer.Option(help="BM25 analyzer: mixed, korean, english, bigram.")
@@ -43,8 +50,9 @@ def index_command(
     as_json: JsonOption = False,
 ) -> None:
     """Index files and folders; re-running it picks up new and changed files only."""
-    chosen = creation_settings(
+    chosen = given_options(
         embedder=embedder,
+        extra_embedders=extra_embedder,
         analyzer=analyzer,
         chunk_tokens=chunk_tokens,
         chunk_overlap=chunk_overlap,
@@ -53,8 +61,9 @@ def index_command(
     if (collection / MANIFEST_NAME).exists():
         target = Collection.open(collection)
         current = target.settings.to_dict()
-        differing = [name for name, value in chosen.items() if current.get(name) != value]
-        if differing and not (differing == ["embedder"] and chosen["embedder"] == "none"):
+        requested = CollectionSettings(**chosen).to_dict()
+        differing = [name for name in chosen if current.get(name) != requested[name]]
+        if differing:
             raise InputError(
                 f"{collection} was created with other {', '.join(differing)} settings; they are "
                 "fixed at creation. Index into a new collection to change them."
@@ -91,9 +100,10 @@ def info_command(collection: CollectionOption, as_json: JsonOption = False) -> N
         f"{counts['chunks']} chunks (seoga {stats['seoga_version']}, {stats['generation']})",
         highlight=False,
     )
-    embedder = stats["embedder"]
     console.print(f"analyzer: {stats['analyzer']}", highlight=False)
-    console.print(f"embedder: {embedder}", highlight=False)
+    console.print(f"embedder: {stats['embedder']}", highlight=False)
+    for extra in stats["extra_embedders"]:
+        console.print(f"extra embedder: {extra}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -128,7 +128,8 @@ def compare_fusions(
     cache_dir: Path | None = None,
     show_progress: bool = False,
 ) -> dict[str, dict[str, float]]:
-    """Metrics of bm25, dense and every fusion in `fusions`, from one retrieval per query.
+    """Metrics of each retriever alone (bm25, dense, and any extra bi-encoder over the queries
+    it reads) and of every fusion in `fusions`, from one retrieval per query.
 
     Runs `Collection.retrieve` and `Collection.combine`, the two halves of `search`, so each
     query is encoded once however many fusions are compared.
@@ -144,9 +145,10 @@ def compare_fusions(
             data.queries.items(), "retrieving", total=len(data.queries), enabled=show_progress
         )
     }
+    names = dict.fromkeys(name for found in retrievals.values() for name in found.rankings)
     runs = {
-        name: {query: found.rankings[name] for query, found in retrievals.items()}
-        for name in ("bm25", "dense")
+        name: {query: found.rankings.get(name, {}) for query, found in retrievals.items()}
+        for name in names
     }
     for label, fusion in fusions.items():
         runs[label] = {

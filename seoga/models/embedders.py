@@ -37,6 +37,12 @@ class Embedder(ABC):
     name: str  # canonical model name, recorded in the collection manifest
     dim: int
     max_tokens: int  # the model's max sequence length
+    model_spec: ModelSpec
+
+    @property
+    def languages(self) -> tuple[str, ...] | None:
+        """The languages the model reads (None: any)."""
+        return self.model_spec.languages
 
     @abstractmethod
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
@@ -65,6 +71,7 @@ def _describe(embedder: Embedder, model_spec: ModelSpec, prefixes: dict[str, str
         "location": model_spec.location,
         "prefixes": dict(prefixes),
         "trainable": model_spec.trainable,
+        "languages": list(model_spec.languages) if model_spec.languages else None,
     }
 
 

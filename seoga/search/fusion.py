@@ -1,4 +1,4 @@
-"""Combine several retrievers' scored lists into one: reciprocal-rank and min-max convex fusion."""
+"""Combine several retrievers' scored lists into one: reciprocal-rank and convex fusion."""
 
 from collections.abc import Mapping, Sequence
 
@@ -69,19 +69,25 @@ def convex_fusion(
 
 
 def fuse(
-    sparse: Mapping[str, float],
-    dense: Mapping[str, float],
+    rankings: Mapping[str, Mapping[str, float]],
+    weights: Mapping[str, float],
     *,
     method: str,
-    dense_weight: float,
     normalization: str = "zscore",
     rrf_k: int = RRF_K,
 ) -> dict[str, float]:
-    """Fuse a sparse and a dense ranking by `method` ("convex" or "rrf")."""
+    """Fuse named rankings by `method`: "convex" (weighted by `weights`, which are rescaled to
+    sum to one over the rankings given) or "rrf" (unweighted)."""
+    names = list(rankings)
     if method == "rrf":
-        return reciprocal_rank_fusion([sparse, dense], k=rrf_k)
+        return reciprocal_rank_fusion([rankings[name] for name in names], k=rrf_k)
     if method == "convex":
+        total = sum(weights[name] for name in names)
+        if total <= 0:
+            raise ValueError(f"convex fusion needs a positive weight among {names}")
         return convex_fusion(
-            [sparse, dense], [1.0 - dense_weight, dense_weight], normalization=normalization
+            [rankings[name] for name in names],
+            [weights[name] / total for name in names],
+            normalization=normalization,
         )
     raise ValueError(f"fusion method must be one of {FUSION_METHODS}, not {method!r}")
