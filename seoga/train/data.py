@@ -32,6 +32,7 @@ TABLE_SUFFIXES = (".tsv", ".csv", ".txt", ".jsonl")
 # STS-B / KorSTS layout: genre, file, year, id, score, sentence1, sentence2 (+ licence fields).
 STS_LAYOUT_COLUMNS = 7
 STS_SCORE, STS_FIRST, STS_SECOND = 4, 5, 6
+PAIR_COLUMNS, SCORED_COLUMNS = 2, 3
 NLI_LABELS = {
     "entailment": "entailment",
     "contradiction": "contradiction",
@@ -442,13 +443,26 @@ def detect_format(path: Path) -> str:
     for fmt in ("nli", "scored-pairs", "triplets", "labeled", "pairs"):
         if _header_roles(first[1], FORMAT_ROLES[fmt]) is not None:
             return fmt
-    if len(first[1]) >= STS_LAYOUT_COLUMNS:
+    cells = first[1]
+    if len(cells) >= STS_LAYOUT_COLUMNS or (len(cells) == SCORED_COLUMNS and _is_number(cells[-1])):
         return "scored-pairs"
+    if len(cells) == SCORED_COLUMNS:
+        return "triplets"
+    if len(cells) == PAIR_COLUMNS:
+        return "pairs"
     raise InputError(
         f"cannot tell the format of {path} from its first line; give --format "
         f"({', '.join(f for f in FORMATS if f != 'auto')}) or a header row such as "
         "anchor<TAB>positive."
     )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 TABLE_READERS = {

@@ -133,6 +133,7 @@ def load_sentence_transformer(location: str) -> Any:
     if not is_adapter_folder(location):
         return SentenceTransformer(location)
     encoder = merged_encoder(adapter_base(location), location)
+    encoder.requires_grad_(True)  # peft froze the base weights; the merged model trains whole
     model = SentenceTransformer(location)
     model[0].model = encoder
     return model

@@ -214,7 +214,7 @@ def _training_arguments(
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
-        warmup_ratio=config.warmup_ratio,
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps
         seed=config.seed,
         data_seed=config.seed,
         batch_sampler=sampler,
@@ -304,6 +304,11 @@ def train_embedder(config: TrainConfig) -> TrainResult:
             _, after, everything = primary_score(evaluator, model)
             metrics["after"] = {name: round(v, ROUNDING) for name, v in everything.items()}
             metrics["best_step"] = _best_step(trainer.state.best_model_checkpoint)
+            metrics["history"] = [
+                {"step": entry["step"], best_metric: round(entry[f"eval_{best_metric}"], ROUNDING)}
+                for entry in trainer.state.log_history
+                if f"eval_{best_metric}" in entry
+            ]
         model_folder = staging
         save_model(model, model_folder, lora_save=config.lora_save if lora else None)
         card = {
@@ -353,8 +358,10 @@ def _best_step(checkpoint: str | None) -> int | None:
 def save_model(model: Any, folder: Path, *, lora_save: str | None) -> None:
     """Save as a sentence-transformers folder; LoRA either as an adapter (small, needs the base
     model where it was) or merged into the weights (self-contained)."""
-    model.save(str(folder))
-    if lora_save != "merged":
+    merge = lora_save == "merged"
+    # The model card (README.md) is written once, with the final weights.
+    model.save(str(folder), create_model_card=not merge)
+    if not merge:
         return
     from seoga.train.lora import adapter_base, merged_encoder
 
