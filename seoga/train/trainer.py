@@ -27,7 +27,7 @@ from seoga.train.data import Examples
 from seoga.train.evaluators import DEFAULT_EVAL_CORPUS, build_evaluator, primary_score
 from seoga.train.lora import SAVE_MODES, LoraReport, apply_lora, load_sentence_transformer
 from seoga.train.losses import build_loss, default_loss, loss_spec, shape_for
-from seoga.train.objectives import DataRequest, build_examples
+from seoga.train.objectives import DataRequest, build_examples, resolve_objective
 
 CARD_NAME = "seoga-train.json"
 TEMP_MARKER = ".tmp-"
@@ -232,14 +232,13 @@ def train_embedder(config: TrainConfig) -> TrainResult:
     """Train per `config` and write the model folder and its card to `config.out`."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
-    from transformers import set_seed
+    from transformers import PrinterCallback, set_seed
     from transformers.utils import logging as transformers_logging
 
     started = time.perf_counter()
     _set_threads()
     transformers_logging.set_verbosity_error()
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-    base_location, base_record = resolve_base(config.base)
     request = DataRequest(
         objective=config.objective,
         data=config.data,
@@ -251,6 +250,8 @@ def train_embedder(config: TrainConfig) -> TrainResult:
         analyzer=config.analyzer,
         seed=config.seed,
     )
+    resolve_objective(request)  # cheap checks of the data first: fail before loading a model
+    base_location, base_record = resolve_base(config.base)
     objective, examples = build_examples(request, show_progress=config.show_progress)
     loss_name = config.loss or default_loss(examples.kind)
     shaped = shape_for(examples, loss_name)
@@ -296,6 +297,9 @@ def train_embedder(config: TrainConfig) -> TrainResult:
             loss=loss,
             evaluator=evaluator,
         )
+        if not config.show_progress:
+            # Without a progress bar the trainer prints its logs to stdout: keep --json clean.
+            trainer.remove_callback(PrinterCallback)
         train_started = time.perf_counter()
         output = trainer.train()
         train_seconds = time.perf_counter() - train_started

@@ -537,6 +537,10 @@ def result_table(grid: Grid, rows: Iterable[dict[str, Any]]) -> tuple[list[str],
     return header, body
 
 
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
 def write_results(grid: Grid, rows: list[dict[str, Any]], best: dict[str, Any] | None) -> None:
     """results.csv, results.json, results.md and best.json in the output folder."""
     from seoga.index.generations import write_json_atomic
@@ -560,7 +564,7 @@ def write_results(grid: Grid, rows: list[dict[str, Any]], best: dict[str, Any] |
                 "metric": grid.metric,
                 "score": best["score"],
                 "trial": best["trial"],
-                "fixed": grid.settings if grid.kind == "retrieval" else grid.train,
+                "fixed": _jsonable(grid.settings if grid.kind == "retrieval" else grid.train),
                 "id": best["id"],
             },
         )
