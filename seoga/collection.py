@@ -5,7 +5,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -287,6 +287,44 @@ class Collection:
                 removed += matches
             self._write([], removed, IndexReport(removed=removed), show_progress=False)
         return removed
+
+    def change_embedder(self, name: str, *, show_progress: bool = False) -> int:
+        """Re-encode every chunk with another bi-encoder (say, one trained on this collection)
+        in a new generation; chunks and the BM25 index stay. Returns the chunks encoded."""
+        from seoga.models.embedders import load_embedder
+
+        embedder = load_embedder(name)
+        settings = replace(self.settings, embedder=name)
+        with self._writing():
+            writer = GenerationWriter(self.root, self.manifest.get("generation"))
+            try:
+                live_store = self.generation / STORE_NAME if self.generation else None
+                store = Store.copy(live_store, writer.path / STORE_NAME)
+                stored = list(store.iter_chunks())
+                chunk_ids = [chunk.chunk_id for chunk in stored]
+                texts = [passage_text(chunk.title, chunk.text) for chunk in stored]
+                bm25 = self.settings.bm25
+                SparseIndex.build(
+                    store.iter_chunk_tokens(), method=bm25.method, k1=bm25.k1, b=bm25.b
+                ).save(writer.path)
+                store.close()
+                vectors = embedder.encode_passages(texts, show_progress=show_progress)
+                ids = np.asarray(chunk_ids, dtype=np.int64)
+                DenseIndex.build(vectors, ids, kind=settings.dense_index).save(writer.path)
+                manifest = {
+                    **self.manifest,
+                    "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "settings": settings.to_dict(),
+                    "embedder": embedder.spec(),
+                }
+                writer.commit(manifest)
+            except BaseException:
+                writer.abort()
+                raise
+        self._reload({**manifest, "generation": writer.name})
+        self.settings = settings
+        self.__dict__["embedder"] = embedder
+        return len(chunk_ids)
 
     def _file_hashes(self) -> dict[str, str]:
         return self.store.file_hashes() if self.generation else {}

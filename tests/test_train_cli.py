@@ -8,6 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from seoga import Collection
 from seoga.cli import app, main
 from tests.test_cli import EXIT_USER_ERROR
 from tests.test_train_data import make_beir
@@ -58,6 +59,17 @@ def test_train_index_eval_tune(tmp_path, tiny_model):
     assert reindexed.returncode == 0, reindexed.stderr
     manifest = json.loads((tmp_path / "kb2" / "manifest.json").read_text())
     assert manifest["embedder"]["location"] == str(model.resolve())
+    # The same collection, re-encoded with the model trained on it.
+    before = Collection.open(kb).search("offline engine", k=2, mode="dense")
+    reembedded = run("index", str(docs), "-c", str(kb), "--embedder", str(model))
+    assert reembedded.returncode == 0 and "re-encoded" in reembedded.stdout
+    kb_after = Collection.open(kb)
+    assert kb_after.settings.embedder == str(model.resolve())
+    after = kb_after.search("offline engine", k=2, mode="dense")
+    assert {hit.doc_id for hit in after} <= {hit.doc_id for hit in before} | {
+        d["doc_id"] for d in kb_after.documents()
+    }
+    assert [hit.score for hit in after] != [hit.score for hit in before]
 
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text(

@@ -42,7 +42,13 @@ def index_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Index files and folders; re-running it picks up new and changed files only."""
+    """Index files and folders; re-running it picks up new and changed files only.
+
+    On an existing collection, another --embedder re-encodes every chunk with it (say, a model
+    `seoga train embedder` made from this collection); the other settings are fixed.
+    """
+    if embedder and embedder != "none" and Path(embedder).exists():
+        embedder = str(Path(embedder).resolve())  # a model folder, wherever seoga runs from
     chosen = creation_settings(
         embedder=embedder,
         analyzer=analyzer,
@@ -54,11 +60,16 @@ def index_command(
         target = Collection.open(collection)
         current = target.settings.to_dict()
         differing = [name for name, value in chosen.items() if current.get(name) != value]
-        if differing and not (differing == ["embedder"] and chosen["embedder"] == "none"):
+        fixed = [name for name in differing if name != "embedder"]
+        if fixed:
             raise InputError(
-                f"{collection} was created with other {', '.join(differing)} settings; they are "
+                f"{collection} was created with other {', '.join(fixed)} settings; they are "
                 "fixed at creation. Index into a new collection to change them."
             )
+        if "embedder" in differing and chosen["embedder"] != "none":
+            encoded = target.change_embedder(chosen["embedder"], show_progress=not as_json)
+            if not as_json:
+                console.print(f"re-encoded {encoded} chunks with {chosen['embedder']}.")
     else:
         target = Collection.create(collection, CollectionSettings(**chosen))
     report = target.add(paths, prune=prune, show_progress=not as_json)

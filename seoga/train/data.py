@@ -401,9 +401,7 @@ def collection_passages(root: Path) -> list[Passage]:
     collection = Collection.open(root)
     if collection.generation is None:
         raise InputError(f"{root} is an empty collection; index some files into it first.")
-    ids = sorted(collection.chunk_documents)
-    stored = collection.store.chunks(ids)
-    return [Passage(stored[i].doc_id, stored[i].text, stored[i].title) for i in ids]
+    return [Passage(c.doc_id, c.text, c.title) for c in collection.store.iter_chunks()]
 
 
 def file_passages(root: Path, *, max_tokens: int = 256) -> list[Passage]:

@@ -259,6 +259,9 @@ def train_embedder(config: TrainConfig) -> TrainResult:
     try:
         set_seed(config.seed)
         model = load_sentence_transformer(base_location)
+        # Training truncates shorter than the model can read (speed); the saved model keeps the
+        # base's length, so indexing with it is not cut short.
+        inference_length = model.max_seq_length
         model.max_seq_length = config.max_seq_length
         prompts = model_prompts(model)
         lora = (
@@ -314,6 +317,7 @@ def train_embedder(config: TrainConfig) -> TrainResult:
                 if f"eval_{best_metric}" in entry
             ]
         model_folder = staging
+        model.max_seq_length = inference_length
         save_model(model, model_folder, lora_save=config.lora_save if lora else None)
         card = {
             "seoga_version": __version__,

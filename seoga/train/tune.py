@@ -338,9 +338,9 @@ def _retrieval_tasks(
             )
         }
     chunk_documents = collection.chunk_documents
-    chunk_ids = sorted(chunk_documents)
-    stored = collection.store.chunks(chunk_ids)
-    texts = [passage_text(stored[i].title, stored[i].text) for i in chunk_ids]
+    stored = list(collection.store.iter_chunks())
+    chunk_ids = [chunk.chunk_id for chunk in stored]
+    texts = [passage_text(chunk.title, chunk.text) for chunk in stored]
     groups: dict[str, SparseTask] = {}
     for trial_id, trial in pending:
         analyzer, bm25 = _sparse_settings(grid, trial, settings.analyzer)
