@@ -250,7 +250,7 @@ def train_embedder(config: TrainConfig) -> TrainResult:
         analyzer=config.analyzer,
         seed=config.seed,
     )
-    resolve_objective(request)  # cheap checks of the data first: fail before loading a model
+    _, data_format = resolve_objective(request)  # cheap checks first: fail before loading
     base_location, base_record = resolve_base(config.base)
     objective, examples = build_examples(request, show_progress=config.show_progress)
     loss_name = config.loss or default_loss(examples.kind)
@@ -325,7 +325,7 @@ def train_embedder(config: TrainConfig) -> TrainResult:
             "base": base_record,
             "data": {
                 "source": examples.source,
-                "format": config.format if config.collection is None else "corpus",
+                "format": data_format,
                 "split": config.split,
                 "examples": len(examples),
                 "training_rows": len(shaped),

@@ -31,6 +31,15 @@ import yaml
 from seoga.errors import InputError
 
 KINDS = ("retrieval", "training")
+# What `train:` may fix: TrainConfig's fields but the ones tune owns.
+TRAIN_FIELDS = frozenset(
+    {
+        "base", "data", "collection", "format", "split", "objective", "loss", "hard_negatives",
+        "analyzer", "max_examples", "lora_rank", "lora_alpha", "seed", "epochs", "max_steps",
+        "batch_size", "lr", "warmup_ratio", "max_seq_length", "scale", "margin", "eval_steps",
+        "eval_corpus_size", "lora_save",
+    }
+)  # fmt: skip
 TRIALS_NAME = "trials.jsonl"
 KEY_CHARS = 12
 GIB = 1 << 30
@@ -138,6 +147,11 @@ def load_grid(path: str | Path, *, output: Path | None = None, workers: int | No
             grid[name] = [values]
     base = path.parent
     train = dict(spec.get("train") or {})
+    unknown = sorted(set(train) - TRAIN_FIELDS)
+    if unknown:
+        raise InputError(
+            f"{path}: unknown training settings {unknown}; use: {', '.join(sorted(TRAIN_FIELDS))}."
+        )
     data = _resolve(base, spec.get("data") or train.get("data") or train.get("collection"))
     if data is None:
         raise InputError(f"{path}: `data` (a BEIR folder or training data) is required.")
