@@ -103,6 +103,7 @@ def test_labeled(tmp_path):
     assert read_labeled(path).columns == {"text": ["x", "y", "z"], "label": [0, 1, 0]}
 
 
+@pytest.mark.shared_data
 def test_detect_format(tmp_path, shared_data):
     assert detect_format(shared_data / "korsts" / "sts-test.tsv") == "scored-pairs"
     assert detect_format(shared_data / "stsbenchmark" / "sts-test.csv") == "scored-pairs"
@@ -116,6 +117,7 @@ def test_detect_format(tmp_path, shared_data):
         read_examples(unknown)
 
 
+@pytest.mark.shared_data
 def test_real_files_read_whole(shared_data):
     sts = read_scored_pairs(shared_data / "stsbenchmark" / "sts-test.csv")
     assert len(sts) == 1379
