@@ -70,7 +70,7 @@ def test_retrieval_grid_matches_evaluate_and_encodes_once(beir, tiny_model, tmp_
 def test_interrupted_grid_resumes(beir, tiny_model, tmp_path, monkeypatch):
     spec = retrieval_spec(beir, tiny_model, tmp_path / "cache")
     grid_file = write_grid(tmp_path / "grid.yaml", spec)
-    real = tune_module.score_sparse_task
+    real = tune_module.sparse_rankings
     calls = []
 
     def interrupted(task):
@@ -79,12 +79,12 @@ def test_interrupted_grid_resumes(beir, tiny_model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(task)
 
-    monkeypatch.setattr(tune_module, "score_sparse_task", interrupted)
+    monkeypatch.setattr(tune_module, "sparse_rankings", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tune(load_grid(grid_file), show_progress=False)
     recorded = (tmp_path / "grid-results" / "trials.jsonl").read_text().splitlines()
     assert len(recorded) == 4  # the first BM25 setting's four fusions
-    monkeypatch.setattr(tune_module, "score_sparse_task", real)
+    monkeypatch.setattr(tune_module, "sparse_rankings", real)
     report = tune(load_grid(grid_file), show_progress=False)
     assert report.skipped == 4 and report.ran == 4 and len(report.rows) == 8
     again = tune(load_grid(grid_file), show_progress=False)
@@ -122,3 +122,22 @@ def test_bad_grids(tmp_path):
     (tmp_path / "c.yaml").write_text("grid: [unclosed", encoding="utf-8")
     with pytest.raises(InputError, match="not valid YAML"):
         load_grid(tmp_path / "c.yaml")
+
+
+def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
+    spec = {
+        "data": str(beir),
+        "settings": {"embedder": None, "analyzer": "english"},
+        "cache_dir": str(tmp_path / "cache"),
+        "grid": {"bm25.k1": [0.5, 1.2], "bm25.b": [0.3, 0.75]},
+    }
+    serial = tune(load_grid(write_grid(tmp_path / "serial.yaml", spec)), show_progress=False)
+    monkeypatch.setattr(tune_module, "available_memory", lambda: 64 << 30)
+    monkeypatch.setattr("seoga.models.embedders.available_cpus", lambda: 2)
+    parallel = tune(
+        load_grid(write_grid(tmp_path / "parallel.yaml", {**spec, "workers": 2})),
+        show_progress=False,
+    )
+    scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
+    assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in parallel.rows} == scores
+    assert tune_module.allowed_workers(8, 1 << 40) == 1, "no more workers than memory holds"

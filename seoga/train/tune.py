@@ -281,29 +281,38 @@ def _sparse_settings(grid: Grid, trial: dict[str, Any], base_analyzer: Any) -> t
     return config, {name: value for name, value in bm25.items() if value is not None}
 
 
-def score_sparse_task(task: SparseTask) -> list[tuple[str, dict[str, float]]]:
-    """Build the sparse index for the task's setting, then score each of its fusions."""
-    from seoga.evaluate.retrieval import score_run
+def sparse_rankings(task: SparseTask) -> dict[str, dict[str, float]]:
+    """Build the sparse index for the task's setting; each query's documents and BM25 scores.
+
+    The heavy part of a retrieval trial, run in the worker processes."""
     from seoga.index.sparse import SparseIndex
-    from seoga.search.fusion import fuse
-    from seoga.settings import FusionSettings
     from seoga.text.analyzers import build_analyzer
 
     analyzer = build_analyzer(task.analyzer)
     tokens = analyzer.tokenize_many(task.chunk_texts)
     index = SparseIndex.build(zip(task.chunk_ids, tokens, strict=True), **task.bm25)
-    sparse: dict[str, dict[str, float]] = {}
+    rankings: dict[str, dict[str, float]] = {}
     for query_id, text in task.queries.items():
         ranking: dict[str, float] = {}
         for chunk_id, score in index.search(analyzer.tokenize(text), task.depth):
             ranking.setdefault(task.chunk_documents[chunk_id], score)
-        sparse[query_id] = ranking
+        rankings[query_id] = ranking
+    return rankings
+
+
+def score_fusions(
+    task: SparseTask, sparse: dict[str, dict[str, float]]
+) -> list[tuple[str, dict[str, float]]]:
+    """Every trial of the task: its fusion of the sparse and the dense rankings, scored."""
+    from seoga.evaluate.retrieval import score_run
+    from seoga.search.fusion import fuse
+    from seoga.settings import FusionSettings
+
+    defaults = FusionSettings()
     scored = []
     for trial_id, trial in task.trials:
-        if task.dense is None:
-            run = sparse
-        else:
-            defaults = FusionSettings()
+        run = sparse
+        if task.dense is not None:
             fusion = FusionSettings(
                 method=trial.get("fusion.method", defaults.method),
                 dense_weight=trial.get("fusion.dense_weight", defaults.dense_weight),
@@ -469,25 +478,27 @@ def tune(
 
 def _run_retrieval(grid, pending, finish, show_progress) -> None:
     tasks = _retrieval_tasks(grid, pending, show_progress)
+
+    def score(task: SparseTask, sparse: dict, began: float) -> None:
+        scored = score_fusions(task, sparse)
+        each = (time.perf_counter() - began) / len(scored)
+        trials = dict(task.trials)
+        for trial_id, metrics in scored:
+            finish(trial_id, trials[trial_id], metrics, each)
+
     workers = allowed_workers(min(grid.workers, len(tasks)), RETRIEVAL_WORKER_BYTES)
     if workers == 1:
         for task in tasks:
-            started = time.perf_counter()
-            scored = score_sparse_task(task)
-            each = (time.perf_counter() - started) / len(scored)
-            for trial_id, metrics in scored:
-                finish(trial_id, dict(task.trials)[trial_id], metrics, each)
+            began = time.perf_counter()
+            score(task, sparse_rankings(task), began)
         return
     with _pool(workers) as pool:
-        started = {
-            pool.submit(score_sparse_task, task): (task, time.perf_counter()) for task in tasks
+        futures = {
+            pool.submit(sparse_rankings, task): (task, time.perf_counter()) for task in tasks
         }
-        for future in as_completed(started):
-            task, began = started[future]
-            scored = future.result()
-            each = (time.perf_counter() - began) / len(scored)
-            for trial_id, metrics in scored:
-                finish(trial_id, dict(task.trials)[trial_id], metrics, each)
+        for future in as_completed(futures):
+            task, began = futures[future]
+            score(task, future.result(), began)
 
 
 def _training_worker_bytes(grid: Grid) -> int:
