@@ -112,6 +112,9 @@ def test_detect_format(tmp_path, shared_data):
     assert detect_format(write(tmp_path / "s.tsv", "x\ty\t0.5\n")) == "scored-pairs"
     assert detect_format(write(tmp_path / "t.tsv", "x\ty\tz\n")) == "triplets"
     assert detect_format(write(tmp_path / "p.tsv", "x\ty\n")) == "pairs"
+    docs = write(tmp_path / "docs.jsonl", '{"_id": "1", "title": "t", "text": "x"}\n')
+    assert detect_format(docs) == "corpus"
+    assert detect_format(write(tmp_path / "notes.txt", "a\tb\n")) == "corpus"
     unknown = write(tmp_path / "u.tsv", "w\tx\ty\tz\n")
     with pytest.raises(InputError, match="give --format"):
         read_examples(unknown)

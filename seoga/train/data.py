@@ -28,7 +28,9 @@ QUERIES_NAME = "queries.jsonl"
 QRELS_NAME = "qrels.tsv"
 QRELS_DIR = "qrels"
 MANIFEST_NAME = "manifest.json"
-TABLE_SUFFIXES = (".tsv", ".csv", ".txt", ".jsonl")
+TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
+# A header with a text field and one of these is a document file (BEIR corpus.jsonl, CSV).
+DOCUMENT_FIELDS = ("_id", "id", "title")
 # STS-B / KorSTS layout: genre, file, year, id, score, sentence1, sentence2 (+ licence fields).
 STS_LAYOUT_COLUMNS = 7
 STS_SCORE, STS_FIRST, STS_SECOND = 4, 5, 6
@@ -438,6 +440,9 @@ def detect_format(path: Path) -> str:
     first = next(read_rows(path), None)
     if first is None:
         raise InputError(f"{path} has no rows.")
+    names = {cell.strip().lower() for cell in first[1]}
+    if "text" in names and names & set(DOCUMENT_FIELDS):
+        return "corpus"
     for fmt in ("nli", "scored-pairs", "triplets", "labeled", "pairs"):
         if _header_roles(first[1], FORMAT_ROLES[fmt]) is not None:
             return fmt
