@@ -37,12 +37,12 @@ STS_TRAIN = {
     "data": KORSTS / "sts-train.tsv",
     "format": "scored-pairs",
     "loss": "cosent",
-    "max_examples": 2000,
+    "max_examples": 1000,
 }
 STAGES = {
     "full": {**STS_TRAIN, "lr": 5e-5},
     "lora": {**STS_TRAIN, "lora_rank": 8, "lr": 1e-3},
-    "nli": {"format": "nli", "loss": "multiple-negatives-ranking", "max_examples": 1000},
+    "nli": {"format": "nli", "loss": "multiple-negatives-ranking", "max_examples": 500},
 }
 LABELS = {
     "base": "e5-small as shipped (peer)",
@@ -112,8 +112,8 @@ def report(folder: Path) -> None:
 
 {machine_line()}. {cpu_note()}.
 
-Data: 2,000 pairs drawn (seed 42) from KorSTS sts-train (5,749) for training, sts-test (1,379)
-reported; KorNLI = 1,000 (anchor, entailment, contradiction) triplets drawn from XNLI-ko dev + test
+Data: 1,000 pairs drawn (seed 42) from KorSTS sts-train (5,749) for training, sts-test (1,379)
+reported; KorNLI = 500 (anchor, entailment, contradiction) triplets drawn from XNLI-ko dev + test
 (2,490 + 5,010 rows; KorNLI's machine-translated train set is not in ../shared/data). One epoch,
 batch {COMMON["batch_size"]}, max {COMMON["max_seq_length"]} tokens, seed {COMMON["seed"]}, no
 dev evaluation (to fit the time budget; `--eval` keeps the best checkpoint when used); the peer
