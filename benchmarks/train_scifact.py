@@ -158,12 +158,12 @@ Scored on a subset so each model fits one run: the {SUBSET_DOCS:,} documents = e
 judged in the test qrels + a seeded random sample of the other abstracts (of 5,183), with all
 300 test queries; absolute figures are therefore higher than on the full corpus (base e5-small
 dense is .662 there) — compare rows with each other. BM25 alone on this subset: {bm25}. Hybrid =
-seoga's default fusion ({fusion}). Training: one epoch; DPR on 400 of the 919 judged (query, abstract)
-pairs of the train qrels, drawn by seed, hard negatives mined with seoga's BM25 over the full
-corpus, known positives skipped; SimCSE on 500 corpus sentences (max 64 tokens); ICT on 300
-(sentence, rest of abstract)
-pairs; texts cut at 128 tokens in training (the saved model reads 512). Each
-model is scored with `seoga eval retrieval SUBSET --retriever dense|hybrid --embedder MODEL`.
+seoga's default fusion ({fusion}). Training: one epoch; DPR on 400 of the 919
+judged (query, abstract) pairs of the train qrels, drawn by seed, hard negatives mined with
+seoga's BM25 over the full corpus, known positives skipped; SimCSE on 500 corpus sentences (max
+64 tokens); ICT on 300 (sentence, rest of abstract) pairs; texts cut at 128 tokens in training
+(the saved model reads 512). Each model is scored with
+`seoga eval retrieval SUBSET --retriever dense|hybrid --embedder MODEL`.
 
 {chr(10).join(rows)}
 """
