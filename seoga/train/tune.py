@@ -22,7 +22,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +260,7 @@ class SparseTask:
     qrels: dict[str, dict[str, int]]
     dense: dict[str, dict[str, float]] | None
     depth: int
+    fusion: dict[str, Any]  # the grid's fixed fusion settings, which trials override
 
 
 def _sparse_settings(grid: Grid, trial: dict[str, Any], base_analyzer: Any) -> tuple[Any, dict]:
@@ -308,17 +309,12 @@ def score_fusions(
     from seoga.search.fusion import fuse
     from seoga.settings import FusionSettings
 
-    defaults = FusionSettings()
     scored = []
     for trial_id, trial in task.trials:
         run = sparse
         if task.dense is not None:
-            fusion = FusionSettings(
-                method=trial.get("fusion.method", defaults.method),
-                dense_weight=trial.get("fusion.dense_weight", defaults.dense_weight),
-                normalization=trial.get("fusion.normalization", defaults.normalization),
-                rrf_k=trial.get("fusion.rrf_k", defaults.rrf_k),
-            )
+            chosen = {k.removeprefix("fusion."): v for k, v in trial.items() if k in FUSION_KEYS}
+            fusion = FusionSettings(**{**task.fusion, **chosen})
             run = {
                 query_id: fuse(
                     sparse[query_id],
@@ -370,7 +366,17 @@ def _retrieval_tasks(
         key = json.dumps([analyzer, bm25], sort_keys=True)
         if key not in groups:
             groups[key] = SparseTask(
-                analyzer, bm25, [], chunk_ids, texts, chunk_documents, queries, qrels, dense, depth
+                analyzer,
+                bm25,
+                [],
+                chunk_ids,
+                texts,
+                chunk_documents,
+                queries,
+                qrels,
+                dense,
+                depth,
+                asdict(settings.fusion),
             )
         groups[key].trials.append((trial_id, trial))
     return list(groups.values())
