@@ -25,7 +25,13 @@ from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.text.analyzers import DEFAULT_ANALYZER
 from seoga.train.data import Examples
 from seoga.train.evaluators import DEFAULT_EVAL_CORPUS, build_evaluator, primary_score
-from seoga.train.lora import SAVE_MODES, LoraReport, apply_lora, load_sentence_transformer
+from seoga.train.lora import (
+    SAVE_MODES,
+    LoraReport,
+    apply_lora,
+    count_parameters,
+    load_sentence_transformer,
+)
 from seoga.train.losses import build_loss, default_loss, loss_spec, shape_for
 from seoga.train.objectives import DataRequest, build_examples, resolve_objective
 
@@ -269,6 +275,7 @@ def train_embedder(config: TrainConfig) -> TrainResult:
             if config.lora_rank
             else None
         )
+        trainable, total = count_parameters(model)
         loss = build_loss(loss_name, model, scale=config.scale, margin=config.margin)
         evaluator = build_evaluator(
             config.eval,
@@ -336,6 +343,7 @@ def train_embedder(config: TrainConfig) -> TrainResult:
             "seed": config.seed,
             "hyperparameters": config.to_dict(),
             "prompts": column_prompts(shaped, prompts, objective),
+            "parameters": {"trainable": trainable, "total": total},
             "lora": {**lora.to_dict(), "saved_as": config.lora_save} if lora else None,
             "metrics": metrics,
             "training": {
