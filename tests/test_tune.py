@@ -105,7 +105,9 @@ def test_training_grid(tiny_model, tmp_path):
         "metric": "spearman",
         "grid": {"lr": [1e-3, 1e-2], "temperature": [0.05]},
     }
-    report = tune(load_grid(write_grid(tmp_path / "g.yaml", spec)), show_progress=False)
+    grid = load_grid(write_grid(tmp_path / "g.yaml", spec), seed=3)
+    report = tune(grid, show_progress=False)
+    assert json.loads((grid.output / "best.json").read_text())["fixed"]["seed"] == 3
     assert report.ran == 2 and all("spearman" in row["metrics"] for row in report.rows)
     assert not (tmp_path / "g-results" / "models").exists() or not any(
         (tmp_path / "g-results" / "models").iterdir()

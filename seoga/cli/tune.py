@@ -20,11 +20,14 @@ def tune_command(
     workers: Annotated[
         int | None, typer.Option(help="Parallel processes (capped by CPUs and free memory).")
     ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Training seed for every trial (overrides train: seed).")
+    ] = None,
 ) -> None:
     """Run every trial of the grid not yet run (resumable), print and save the results table."""
     from seoga.train.tune import load_grid, result_table, tune
 
-    grid = load_grid(grid_file, output=output, workers=workers)
+    grid = load_grid(grid_file, output=output, workers=workers, seed=seed)
     total = len(grid.trials())
     console.print(f"{total} trials ({grid.kind}) → {grid.output}", highlight=False)
     report = tune(

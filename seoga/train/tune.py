@@ -119,8 +119,15 @@ def _resolve(base: Path, value: Any) -> Path | None:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def load_grid(path: str | Path, *, output: Path | None = None, workers: int | None = None) -> Grid:
-    """Read and check a grid YAML file; relative paths are relative to the file."""
+def load_grid(
+    path: str | Path,
+    *,
+    output: Path | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+) -> Grid:
+    """Read and check a grid YAML file; relative paths are relative to the file. `seed` (for
+    training grids) overrides the file's `train: seed`."""
     path = Path(path)
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -147,6 +154,8 @@ def load_grid(path: str | Path, *, output: Path | None = None, workers: int | No
             grid[name] = [values]
     base = path.parent
     train = dict(spec.get("train") or {})
+    if seed is not None:
+        train["seed"] = seed
     unknown = sorted(set(train) - TRAIN_FIELDS)
     if unknown:
         raise InputError(
