@@ -156,7 +156,8 @@ def report(folder: Path) -> None:
                 hybrid = results[stage]["hybrid"]["ndcg@10"] - base["hybrid"]["ndcg@10"]
                 deltas.append(f"{LABELS[stage]}: dense {dense:+.3f}, hybrid {hybrid:+.3f}")
     change = "Change against the peer on this subset — " + "; ".join(deltas) + "." if deltas else ""
-    bm25 = results.get("base", {}).get("bm25", {}).get("ndcg@10")
+    bm25_score = results.get("base", {}).get("bm25", {}).get("ndcg@10")
+    bm25 = f"{bm25_score:.3f}" if bm25_score is not None else "not measured"
     fusion = results.get("base", {}).get("hybrid", {}).get("settings", {}).get("fusion", {})
     body = f"""
 `{COMMAND}`
