@@ -5,7 +5,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -329,6 +329,55 @@ class Collection:
             self._write([], removed, IndexReport(removed=removed), show_progress=False)
         return removed
 
+    def change_embedder(self, name: str, *, show_progress: bool = False) -> int:
+        """Re-encode every chunk with another main bi-encoder (say, one trained on this
+        collection) in a new generation; chunks, BM25 and extra bi-encoders stay. Returns the
+        number of chunks encoded."""
+        from seoga.models.embedders import load_embedder
+
+        embedder = load_embedder(name)
+        settings = replace(self.settings, embedder=name)
+        with self._writing():
+            writer = GenerationWriter(self.root, self.manifest.get("generation"))
+            try:
+                live_store = self.generation / STORE_NAME if self.generation else None
+                store = Store.copy(live_store, writer.path / STORE_NAME)
+                stored = list(store.iter_chunks())
+                bm25 = self.settings.bm25
+                SparseIndex.build(
+                    store.iter_chunk_tokens(), method=bm25.method, k1=bm25.k1, b=bm25.b
+                ).save(writer.path)
+                store.close()
+                texts = [passage_text(chunk.title, chunk.text) for chunk in stored]
+                chunk_ids = [chunk.chunk_id for chunk in stored]
+                self._write_dense(
+                    writer.path,
+                    DenseSlot(DENSE, "", embedder),
+                    texts,
+                    chunk_ids,
+                    None,
+                    set(),
+                    show_progress,
+                )
+                for slot in self.dense_slots[1:]:
+                    previous = self.dense_indexes[slot.key] if self.generation else None
+                    self._write_dense(writer.path, slot, [], [], previous, set(), show_progress)
+                manifest = {
+                    **self.manifest,
+                    "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "settings": settings.to_dict(),
+                    "embedder": embedder.spec(),
+                }
+                writer.commit(manifest)
+            except BaseException:
+                writer.abort()
+                raise
+        self._reload({**manifest, "generation": writer.name})
+        self.settings = settings
+        self.__dict__.pop("dense_slots", None)
+        self.__dict__["embedder"] = embedder
+        return len(chunk_ids)
+
     def _file_hashes(self) -> dict[str, str]:
         return self.store.file_hashes() if self.generation else {}
 
@@ -379,7 +428,10 @@ class Collection:
             counts = store.counts()
             store.close()
             for slot in self.dense_slots:
-                self._write_dense(writer.path, slot, texts, chunk_ids, removed_ids, show_progress)
+                previous = self.dense_indexes[slot.key] if self.generation else None
+                self._write_dense(
+                    writer.path, slot, texts, chunk_ids, previous, removed_ids, show_progress
+                )
             manifest = {
                 **self.manifest,
                 "seoga_version": __version__,
@@ -439,12 +491,13 @@ class Collection:
         slot: DenseSlot,
         texts: list[str],
         chunk_ids: list[int],
+        previous: DenseIndex | None,
         removed_ids: set[int],
         show_progress: bool,
     ) -> None:
-        """Encode the new chunks the slot's model can read and save its index beside the rest."""
+        """Save the slot's index in the new generation: the previous index's vectors less the
+        removed chunks, plus the new chunks that the slot's model can read."""
         embedder = slot.embedder
-        previous = self.dense_indexes[slot.key] if self.generation else None
         if previous is not None:
             old_vectors, old_ids = previous.without(removed_ids)
         else:

@@ -1,9 +1,14 @@
 """Shared fixtures: a tiny random bi-encoder built in code, and paths to real data."""
 
+import os
 import string
 from pathlib import Path
 
 import pytest
+
+# Before torch loads: on a busy machine OpenMP spin-waiting makes small torch jobs many times
+# slower (DESIGN.md, "Measured facts").
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TINY_HIDDEN = 32

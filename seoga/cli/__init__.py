@@ -6,7 +6,7 @@ import sys
 import click
 import typer
 
-from seoga.cli import demo, evaluate, index, search
+from seoga.cli import demo, evaluate, index, search, train, tune
 from seoga.cli.output import console, error_console
 from seoga.errors import SeogaError
 
@@ -26,6 +26,8 @@ index.register(app)
 search.register(app)
 demo.register(app)
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(train.app, name="train")
+tune.register(app)
 
 
 def main() -> None:

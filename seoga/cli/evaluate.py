@@ -76,3 +76,23 @@ def retrieval_command(
     print_metrics(metrics, TABLE_COLUMNS)
     if output is not None:
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+@app.command("sts")
+def sts_command(
+    data: Annotated[
+        Path, typer.Argument(help="Scored pairs: KorSTS / STS-B files, or s1, s2, score rows.")
+    ],
+    model: Annotated[
+        str, typer.Option(help="Model name or folder (e.g. a `seoga train` output).")
+    ] = "multilingual-e5-small",
+    seed: Annotated[int, typer.Option(help="Recorded with the result.")] = 0,
+    output: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
+) -> None:
+    """Spearman ×100 of a model's cosine similarities against gold similarity scores."""
+    from seoga.evaluate.sts import evaluate_sts
+
+    result = evaluate_sts(data, model, seed=seed, show_progress=True)
+    print_metrics({**result, "retriever": result["model"]}, ["spearman", "pearson", "pairs"])
+    if output is not None:
+        output.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -49,7 +49,13 @@ def index_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Index files and folders; re-running it picks up new and changed files only."""
+    """Index files and folders; re-running it picks up new and changed files only.
+
+    On an existing collection, another --embedder re-encodes every chunk with it (say, a model
+    `seoga train embedder` made from this collection); the other settings are fixed.
+    """
+    if embedder and embedder != "none" and Path(embedder).exists():
+        embedder = str(Path(embedder).resolve())  # a model folder, wherever seoga runs from
     chosen = given_options(
         embedder=embedder,
         extra_embedders=extra_embedder,
@@ -63,11 +69,17 @@ def index_command(
         current = target.settings.to_dict()
         requested = CollectionSettings(**chosen).to_dict()
         differing = [name for name in chosen if current.get(name) != requested[name]]
-        if differing:
+        # The main bi-encoder may change (every chunk is re-encoded), not disappear.
+        fixed = [n for n in differing if n != "embedder" or requested["embedder"] is None]
+        if fixed:
             raise InputError(
-                f"{collection} was created with other {', '.join(differing)} settings; they are "
+                f"{collection} was created with other {', '.join(fixed)} settings; they are "
                 "fixed at creation. Index into a new collection to change them."
             )
+        if "embedder" in differing:
+            encoded = target.change_embedder(chosen["embedder"], show_progress=not as_json)
+            if not as_json:
+                console.print(f"re-encoded {encoded} chunks with {chosen['embedder']}.")
     else:
         target = Collection.create(collection, CollectionSettings(**chosen))
     report = target.add(paths, prune=prune, show_progress=not as_json)

@@ -167,6 +167,15 @@ class Store:
         )
         return {row[0]: StoredChunk(*row) for row in rows}
 
+    def iter_chunks(self) -> Iterator[StoredChunk]:
+        """Every chunk with its document's title and source, in chunk-id order."""
+        rows = self.connection.execute(
+            "SELECT chunk_id, doc_id, position, chunks.text, title, source"
+            " FROM chunks JOIN documents USING (doc_id) ORDER BY chunk_id"
+        )
+        for row in rows:
+            yield StoredChunk(*row)
+
     def counts(self) -> dict[str, int]:
         return {
             table: self.connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

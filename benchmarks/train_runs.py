@@ -1,0 +1,39 @@
+"""What the training benchmarks share: a work folder outside the repo, and stage results kept
+as JSON so each stage can run as its own process (each within the 30-minute budget)."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from seoga.paths import seoga_home
+
+ENVIRONMENT = "OMP_WAIT_POLICY=PASSIVE PYTHONPATH=."
+
+
+def work_folder(name: str) -> Path:
+    folder = seoga_home() / "bench" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_result(folder: Path, stage: str, result: dict[str, Any]) -> None:
+    (folder / f"{stage}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def load_results(folder: Path) -> dict[str, dict[str, Any]]:
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+def training_line(card: dict[str, Any]) -> str:
+    """Steps, rows and speed of one training run, from its card."""
+    training = card["training"]
+    hyper = card["hyperparameters"]
+    return (
+        f"{training['steps']} steps × batch {hyper['batch_size']}, max {hyper['max_seq_length']} "
+        f"tokens, {training['seconds']:.0f} s ({training['rows_per_second']:.1f} rows/s)"
+    )
+
+
+def cpu_note() -> str:
+    return f"{os.cpu_count()} CPU cores; torch threads = cores, OMP_WAIT_POLICY=PASSIVE"

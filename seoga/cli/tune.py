@@ -1,0 +1,56 @@
+"""`seoga tune grid.yaml`: grid search over retrieval or training settings."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from seoga.cli.output import console
+
+ROWS_SHOWN = 20
+
+
+def tune_command(
+    grid_file: Annotated[Path, typer.Argument(help="The grid: kind, data, grid of values.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Results folder (default: from the file, or GRID-results).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Parallel processes (capped by CPUs and free memory).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Training seed for every trial (overrides train: seed).")
+    ] = None,
+) -> None:
+    """Run every trial of the grid not yet run (resumable), print and save the results table."""
+    from seoga.train.tune import load_grid, result_table, tune
+
+    grid = load_grid(grid_file, output=output, workers=workers, seed=seed)
+    total = len(grid.trials())
+    console.print(f"{total} trials ({grid.kind}) → {grid.output}", highlight=False)
+    report = tune(
+        grid,
+        on_result=lambda record: console.print(
+            f"  {record['id']} {grid.metric}={record['score']:.4f} {record['trial']}",
+            highlight=False,
+        ),
+    )
+    header, body = result_table(grid, report.rows)
+    table = Table(title=f"{grid.metric}, best first ({report.ran} run, {report.skipped} reused)")
+    for name in header:
+        table.add_column(escape(name))
+    for cells in body[:ROWS_SHOWN]:
+        table.add_row(*(escape(cell) for cell in cells))
+    console.print(table)
+    if report.best is not None:
+        console.print(
+            f"best: {grid.metric}={report.best['score']:.4f} with {report.best['trial']} "
+            f"(saved in {report.output}/best.json, results.csv, results.md)",
+            highlight=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tune")(tune_command)

@@ -1,0 +1,145 @@
+"""`seoga tune`: retrieval grids reuse one encoded collection and match `evaluate_retrieval`;
+training grids train and score each trial; an interrupted grid resumes where it stopped."""
+
+import json
+
+import pytest
+import yaml
+
+from seoga.errors import InputError
+from seoga.evaluate.retrieval import evaluate_retrieval
+from seoga.settings import CollectionSettings, FusionSettings
+from seoga.train import tune as tune_module
+from seoga.train.tune import load_grid, tune
+from tests.test_train_data import make_beir
+
+
+def write_grid(path, spec):
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def beir(tmp_path):
+    root = make_beir(tmp_path / "beir")
+    # Judge more queries in the default qrels so scores differ between settings.
+    (root / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td4\t1\n")
+    return root
+
+
+def retrieval_spec(beir, tiny_model, cache):
+    return {
+        "kind": "retrieval",
+        "data": str(beir),
+        "settings": {"embedder": str(tiny_model), "analyzer": "english"},
+        "cache_dir": str(cache),
+        "grid": {
+            "bm25.k1": [1.2, 0.5],
+            "fusion.method": ["convex", "rrf"],
+            "fusion.dense_weight": [0.3, 0.8],
+        },
+    }
+
+
+def test_retrieval_grid_matches_evaluate_and_encodes_once(beir, tiny_model, tmp_path):
+    cache = tmp_path / "cache"
+    grid = load_grid(write_grid(tmp_path / "grid.yaml", retrieval_spec(beir, tiny_model, cache)))
+    report = tune(grid, show_progress=False)
+    assert report.ran == 8 and report.skipped == 0
+    assert len(list((cache / "eval").glob("beir-*.build.json"))) == 1, "one collection, built once"
+    default = next(
+        row
+        for row in report.rows
+        if row["trial"] == {"bm25.k1": 1.2, "fusion.method": "convex", "fusion.dense_weight": 0.3}
+    )
+    reference = evaluate_retrieval(
+        beir,
+        "hybrid",
+        settings=CollectionSettings(embedder=str(tiny_model), analyzer="english"),
+        fusion=FusionSettings(method="convex", dense_weight=0.3),
+        cache_dir=cache,
+    )
+    assert default["metrics"]["ndcg@10"] == pytest.approx(reference["ndcg@10"])
+    for name in ("results.csv", "results.json", "results.md", "best.json", "trials.jsonl"):
+        assert (grid.output / name).is_file()
+    best = json.loads((grid.output / "best.json").read_text())
+    assert best["score"] == max(row["score"] for row in report.rows)
+    assert (grid.output / "results.md").read_text().startswith("| rank | bm25.k1 |")
+
+
+def test_interrupted_grid_resumes(beir, tiny_model, tmp_path, monkeypatch):
+    spec = retrieval_spec(beir, tiny_model, tmp_path / "cache")
+    grid_file = write_grid(tmp_path / "grid.yaml", spec)
+    real = tune_module.sparse_rankings
+    calls = []
+
+    def interrupted(task):
+        calls.append(task)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(tune_module, "sparse_rankings", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune(load_grid(grid_file), show_progress=False)
+    recorded = (tmp_path / "grid-results" / "trials.jsonl").read_text().splitlines()
+    assert len(recorded) == 4  # the first BM25 setting's four fusions
+    monkeypatch.setattr(tune_module, "sparse_rankings", real)
+    report = tune(load_grid(grid_file), show_progress=False)
+    assert report.skipped == 4 and report.ran == 4 and len(report.rows) == 8
+    again = tune(load_grid(grid_file), show_progress=False)
+    assert again.ran == 0 and again.skipped == 8
+
+
+def test_training_grid(tiny_model, tmp_path):
+    sts = tmp_path / "sts.tsv"
+    sts.write_text(
+        "hello world\thello world\t5\nhello\tkorean passage\t0\nsearch engine\tthe engine\t4\n"
+        "offline\tquery\t1\n",
+        encoding="utf-8",
+    )
+    spec = {
+        "kind": "training",
+        "train": {"base": str(tiny_model), "data": "sts.tsv", "max_steps": 1, "batch_size": 4},
+        "eval": "sts.tsv",
+        "metric": "spearman",
+        "grid": {"lr": [1e-3, 1e-2], "temperature": [0.05]},
+    }
+    grid = load_grid(write_grid(tmp_path / "g.yaml", spec), seed=3)
+    report = tune(grid, show_progress=False)
+    assert json.loads((grid.output / "best.json").read_text())["fixed"]["seed"] == 3
+    assert report.ran == 2 and all("spearman" in row["metrics"] for row in report.rows)
+    assert not (tmp_path / "g-results" / "models").exists() or not any(
+        (tmp_path / "g-results" / "models").iterdir()
+    )
+
+
+def test_bad_grids(tmp_path):
+    with pytest.raises(InputError, match="cannot be tuned in a retrieval grid"):
+        load_grid(write_grid(tmp_path / "a.yaml", {"data": ".", "grid": {"lr": [1]}}))
+    with pytest.raises(InputError, match="needs `eval:`"):
+        load_grid(
+            write_grid(tmp_path / "b.yaml", {"kind": "training", "data": ".", "grid": {"lr": [1]}})
+        )
+    (tmp_path / "c.yaml").write_text("grid: [unclosed", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_grid(tmp_path / "c.yaml")
+
+
+def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
+    spec = {
+        "data": str(beir),
+        "settings": {"embedder": None, "analyzer": "english"},
+        "cache_dir": str(tmp_path / "cache"),
+        "grid": {"bm25.k1": [0.5, 1.2], "bm25.b": [0.3, 0.75]},
+    }
+    serial = tune(load_grid(write_grid(tmp_path / "serial.yaml", spec)), show_progress=False)
+    monkeypatch.setattr(tune_module, "available_memory", lambda: 64 << 30)
+    monkeypatch.setattr("seoga.models.embedders.available_cpus", lambda: 2)
+    parallel = tune(
+        load_grid(write_grid(tmp_path / "parallel.yaml", {**spec, "workers": 2})),
+        show_progress=False,
+    )
+    scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
+    assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in parallel.rows} == scores
+    assert tune_module.allowed_workers(8, 1 << 40) == 1, "no more workers than memory holds"
