@@ -37,7 +37,6 @@ STS_TRAIN = {
     "data": KORSTS / "sts-train.tsv",
     "format": "scored-pairs",
     "loss": "cosent",
-    "max_examples": 1000,
 }
 STAGES = {
     "full": {**STS_TRAIN, "lr": 5e-5},

@@ -43,8 +43,26 @@ def index_settings_key(corpus: Path, settings: CollectionSettings) -> str:
             digest.update(block)
     indexing = {k: v for k, v in settings.to_dict().items() if k != "fusion"}
     indexing["analyzer"] = build_analyzer(settings.analyzer).config()
+    # A model folder retrained in place keeps its name: its files' sizes and times tell it apart.
+    model_files = {
+        name: folder_fingerprint(Path(name))
+        for name in [settings.embedder, *(settings.extra_embedders or [])]
+        if name and Path(name).expanduser().is_dir()
+    }
+    if model_files:  # (absent for registry names, so their cached collections stay valid)
+        indexing["model_files"] = model_files
     digest.update(json.dumps([FORMAT_VERSION, indexing], sort_keys=True).encode())
     return digest.hexdigest()[:KEY_CHARS]
+
+
+def folder_fingerprint(folder: Path) -> list[tuple[str, int, int]]:
+    """(relative path, size, modification time) of every file under `folder`."""
+    folder = folder.expanduser()
+    return [
+        (str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and (stat := path.stat())
+    ]
 
 
 def cached_collection(
