@@ -1,7 +1,11 @@
 """Shared fixtures: a tiny random bi-encoder built in code, and paths to real data."""
 
+import os
 import string
 from pathlib import Path
+
+# Before torch loads: spinning OpenMP threads make tiny models crawl on a busy 2-core machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
 

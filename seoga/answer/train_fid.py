@@ -141,7 +141,7 @@ def train_fid(
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             bar.update(1)
             if show_progress and (step + 1) % LOG_EVERY == 0:
                 recent = losses[-LOG_EVERY:]

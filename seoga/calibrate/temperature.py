@@ -56,23 +56,17 @@ class TemperatureScaling:
         fit_null: bool = True,
     ) -> "TemperatureScaling":
         """Choose T (and the no-answer score) minimising NLL on these labelled predictions."""
-        kept = [
-            (np.asarray(s, dtype=np.float64), bool(c))
-            for s, c in zip(score_sets, correct, strict=True)
-            if len(s)
-        ]
+        kept = [(s, bool(c)) for s, c in zip(score_sets, correct, strict=True) if len(s)]
         if not kept:
             raise ValueError("calibration needs at least one prediction with scores")
         labels = np.array([c for _, c in kept])
-        sets = [s for s, _ in kept]
-        top = np.array([s[0] for s in sets])
-        start_null = float(np.median(top)) if fit_null else 0.0
+        matrix = score_matrix([s for s, _ in kept])
+        start_null = float(np.median(matrix[:, 0])) if fit_null else 0.0
 
         def loss(params: np.ndarray) -> float:
-            trial = TemperatureScaling(
-                float(np.exp(params[0])), float(params[1]) if fit_null else None
-            )
-            log_p = np.array([trial.log_probability(s) for s in sets])
+            temperature = float(np.exp(params[0]))
+            null = float(params[1]) if fit_null else None
+            log_p = log_probabilities(matrix, temperature, null)
             p = np.clip(np.exp(log_p), EPSILON, 1 - EPSILON)
             return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
 
@@ -85,8 +79,13 @@ class TemperatureScaling:
 
     def nll(self, score_sets: Sequence[Sequence[float]], correct: Sequence[bool]) -> float:
         """Mean negative log-likelihood of the labels under this scaling."""
-        p = np.clip(np.array([self.confidence(s) for s in score_sets]), EPSILON, 1 - EPSILON)
         labels = np.asarray(correct, dtype=bool)
+        p = np.zeros(len(labels))
+        present = np.array([len(s) > 0 for s in score_sets], dtype=bool)
+        if present.any():
+            matrix = score_matrix([s for s in score_sets if len(s)])
+            p[present] = np.exp(log_probabilities(matrix, self.temperature, self.null_score))
+        p = np.clip(p, EPSILON, 1 - EPSILON)
         return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,3 +94,20 @@ class TemperatureScaling:
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> "TemperatureScaling":
         return cls(float(payload.get("temperature", 1.0)), payload.get("null_score"))
+
+
+def score_matrix(score_sets: Sequence[Sequence[float]]) -> np.ndarray:
+    """Score sets as rows of one matrix, short rows padded with −inf (no candidate)."""
+    width = max(len(scores) for scores in score_sets)
+    matrix = np.full((len(score_sets), width), -np.inf)
+    for row, scores in enumerate(score_sets):
+        matrix[row, : len(scores)] = scores
+    return matrix
+
+
+def log_probabilities(matrix: np.ndarray, temperature: float, null: float | None) -> np.ndarray:
+    """Row-wise log p(first candidate is right) for a matrix of candidate scores."""
+    scaled = matrix / temperature
+    if null is not None:
+        scaled = np.concatenate([scaled, np.full((len(scaled), 1), null / temperature)], axis=1)
+    return scaled[:, 0] - logsumexp(scaled, axis=1)
