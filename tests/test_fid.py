@@ -69,8 +69,16 @@ def test_batched_questions_match_single_ones(fid):
 def test_training_learns_the_answer_and_reader_cites(tmp_path, tiny_t5):
     data = tmp_path / "qa.jsonl"
     lines = [
-        {"question": QUESTION, "answers": ["offline"], "passages": [dict(title=t, text=x) for t, x in PASSAGES]},
-        {"question": "what does korean do", "answers": ["search"], "passages": [p for _, p in PASSAGES]},
+        {
+            "question": QUESTION,
+            "answers": ["offline"],
+            "passages": [dict(title=t, text=x) for t, x in PASSAGES],
+        },
+        {
+            "question": "what does korean do",
+            "answers": ["search"],
+            "passages": [p for _, p in PASSAGES],
+        },
     ]
     data.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
     config = FidTrainingConfig(

@@ -63,8 +63,16 @@ def test_read_squad_repairs_and_skips(tmp_path):
                     {
                         "context": "alpha beta gamma",
                         "qas": [
-                            {"id": "1", "question": "b?", "answers": [{"text": "beta", "answer_start": 0}]},
-                            {"id": "2", "question": "z?", "answers": [{"text": "zeta", "answer_start": 0}]},
+                            {
+                                "id": "1",
+                                "question": "b?",
+                                "answers": [{"text": "beta", "answer_start": 0}],
+                            },
+                            {
+                                "id": "2",
+                                "question": "z?",
+                                "answers": [{"text": "zeta", "answer_start": 0}],
+                            },
                         ],
                     }
                 ],

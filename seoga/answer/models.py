@@ -63,3 +63,24 @@ def read_model_config(folder: Path, kind: str) -> dict[str, Any]:
             f"train one with `seoga train {kind}`."
         )
     return payload
+
+
+def quiet_unless(trainer, show_progress: bool) -> None:
+    """Without progress bars a Trainer prints its logs to stdout; keep stdout for --json."""
+    from transformers.trainer_callback import PrinterCallback
+
+    if not show_progress:
+        trainer.remove_callback(PrinterCallback)
+
+
+@contextmanager
+def transformers_quiet() -> Iterator[None]:
+    """Hide transformers' warnings (such as the load report of a new, untrained head)."""
+    from transformers.utils import logging
+
+    before = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(before)

@@ -22,6 +22,27 @@ TOP_N = 20
 # Candidate answers kept for calibration (the chosen one first).
 KEPT_CANDIDATES = 20
 BATCH_FEATURES = 8
+# A question may use at most this share of a window; the rest is passage.
+QUESTION_SHARE = 3
+# Room for the special tokens around a (question, passage) pair.
+SPECIAL_TOKENS = 4
+
+
+def fit_window(
+    tokenizer, questions: Sequence[str], max_length: int, stride: int
+) -> tuple[list[str], int]:
+    """Questions cut to a third of the window and a stride that fits the passage room left,
+    so a long question can never leave the passage no room (or the stride too much)."""
+    limit = max(1, max_length // QUESTION_SHARE)
+    encoded = tokenizer(
+        list(questions), add_special_tokens=False, return_offsets_mapping=True, verbose=False
+    )
+    cut = []
+    for question, offsets in zip(questions, encoded["offset_mapping"], strict=True):
+        cut.append(question[: offsets[limit - 1][1]] if len(offsets) > limit else question)
+    longest = min(limit, max((len(ids) for ids in encoded["input_ids"]), default=0))
+    room = max(2, max_length - longest - SPECIAL_TOKENS)
+    return cut, max(0, min(stride, room // 2))
 
 
 def best_spans(
@@ -118,13 +139,15 @@ class SpanReader(Reader):
 
         if not passages:
             return []
-        question = question.strip()
+        questions, stride = fit_window(
+            self.tokenizer, [question.strip()], self.max_length, self.stride
+        )
         encoded = self.tokenizer(
-            [question] * len(passages),
+            questions * len(passages),
             [passage.text for passage in passages],
             truncation="only_second",
             max_length=self.max_length,
-            stride=self.stride,
+            stride=stride,
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
             padding=True,

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from seoga.answer.models import building, write_model_config
-from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND
+from seoga.answer.models import building, quiet_unless, transformers_quiet, write_model_config
+from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND, fit_window
 from seoga.answer.squad import QAExample, read_squad
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
@@ -31,8 +31,11 @@ class SpanTrainingConfig:
 def prepare_features(examples: list[QAExample], tokenizer, max_length: int, stride: int) -> list:
     """Tokenised windows with the answer's start/end token (the first token when the window
     does not hold the answer), as extractive QA heads are trained."""
+    questions, stride = fit_window(
+        tokenizer, [example.question for example in examples], max_length, stride
+    )
     encoded = tokenizer(
-        [example.question for example in examples],
+        questions,
         [example.context for example in examples],
         truncation="only_second",
         max_length=max_length,
@@ -96,7 +99,9 @@ def train_span_reader(
         raise InputError("the stride must be smaller than max_length.")
     base = resolve_model(config.base).location
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    # The new QA head is reported as missing weights: expected, so not shown.
+    with transformers_quiet():
+        model = AutoModelForQuestionAnswering.from_pretrained(base)
     features = prepare_features(examples, tokenizer, config.max_length, config.stride)
     started = time.perf_counter()
     with building(Path(out)) as folder:
@@ -120,6 +125,7 @@ def train_span_reader(
             train_dataset=features,
             data_collator=default_data_collator,
         )
+        quiet_unless(trainer, show_progress)
         result = trainer.train()
         trainer.save_model(str(folder))
         tokenizer.save_pretrained(str(folder))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seoga.answer.models import building, write_model_config
+from seoga.answer.models import building, quiet_unless, transformers_quiet, write_model_config
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.collection import passage_text
@@ -189,7 +189,9 @@ def train_reranker(
     train, held = split_by_query(pairs, config.calibration_fraction, config.seed)
     set_seed(config.seed)
     base = resolve_model(config.base).location
-    model = CrossEncoder(base, num_labels=1, max_length=config.max_length)
+    # The new classification head is reported as missing weights: expected, so not shown.
+    with transformers_quiet():
+        model = CrossEncoder(base, num_labels=1, max_length=config.max_length)
     positives = sum(1 for pair in train if pair.label >= RELEVANT)
     negatives = len(train) - positives
     loss = BinaryCrossEntropyLoss(
@@ -217,7 +219,9 @@ def train_reranker(
                 "label": [pair.label for pair in train],
             }
         )
-        CrossEncoderTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss).train()
+        trainer = CrossEncoderTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss)
+        quiet_unless(trainer, show_progress)
+        trainer.train()
         model.save(str(folder))
         record = {
             "kind": KIND,
