@@ -1,9 +1,13 @@
 """Backends that run a local decoder LLM for the in-context reader."""
 
+import atexit
 import hashlib
 import importlib.util
 import os
 from pathlib import Path
+
+import numpy as np
+from scipy.special import logsumexp
 
 from seoga.answer.base import TokenCallback
 from seoga.answer.llm import DEFAULT_CONTEXT_TOKENS, GGUF_SUFFIX, STOP, Generation, Generator
@@ -39,7 +43,13 @@ def default_llm() -> Path:
 
 
 class LlamaCppGenerator(Generator):
-    """A GGUF model run by llama.cpp (llama-cpp-python, the `llm` extra)."""
+    """A GGUF model run by llama.cpp (llama-cpp-python, the `llm` extra).
+
+    Decoding is greedy and done here token by token: llama.cpp then computes logits for the
+    last position only, and the chosen token's log-probability (for the confidence) comes
+    from them. Its own completion API needs logits for every prompt position for that, which
+    costs seconds per question with a 262k-word vocabulary.
+    """
 
     backend = "llama-cpp"
 
@@ -51,9 +61,10 @@ class LlamaCppGenerator(Generator):
             model_path=str(path),
             n_ctx=context_tokens,
             n_threads=available_cpus(),
-            logits_all=True,
             verbose=False,
         )
+        # Freed before interpreter shutdown, when llama.cpp's own teardown would fail noisily.
+        atexit.register(self.llama.close)
 
     @staticmethod
     def available() -> bool:
@@ -62,25 +73,40 @@ class LlamaCppGenerator(Generator):
     def complete(
         self, prompt: str, *, max_tokens: int, on_token: TokenCallback | None = None
     ) -> Generation:
-        pieces: list[str] = []
+        import llama_cpp
+
+        tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+        room = max(1, self.llama.n_ctx() - max_tokens)
+        self.llama.reset()
+        self.llama.eval(tokens[-room:])
+        vocabulary = self.llama.n_vocab()
+        end = self.llama.token_eos()
+        generated: list[int] = []
         logprobs: list[float] = []
-        for chunk in self.llama.create_completion(
-            prompt,
-            max_tokens=max_tokens,
-            temperature=0.0,
-            stop=[STOP],
-            stream=True,
-            logprobs=1,
-        ):
-            choice = chunk["choices"][0]
-            piece = choice["text"]
-            if choice.get("logprobs"):
-                logprobs += [v for v in choice["logprobs"]["token_logprobs"] if v is not None]
-            if piece:
-                pieces.append(piece)
-                if on_token is not None:
-                    on_token(piece)
-        return Generation("".join(pieces).strip(), logprobs)
+        shown = ""
+        for _ in range(max_tokens):
+            logits = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits(self.llama.ctx), shape=(vocabulary,)
+            ).astype(np.float64)
+            token = int(np.argmax(logits))
+            if token == end:
+                break
+            logprobs.append(float(logits[token] - logsumexp(logits)))
+            generated.append(token)
+            text = self.llama.detokenize(generated).decode("utf-8", errors="ignore")
+            if STOP in text.lstrip():
+                text = text.lstrip().split(STOP)[0]
+                logprobs.pop()
+                if on_token is not None and text[len(shown.lstrip()) :]:
+                    on_token(text[len(shown.lstrip()) :])
+                return Generation(text.strip(), logprobs)
+            piece = text[len(shown) :]
+            piece = piece.lstrip() if not shown.strip() else piece
+            if on_token is not None and piece:
+                on_token(piece)
+            shown = text
+            self.llama.eval([token])
+        return Generation(shown.strip(), logprobs)
 
 
 class TransformersGenerator(Generator):
@@ -133,7 +159,10 @@ class TransformersGenerator(Generator):
         encoded = self.tokenizer(prompt, return_tensors="pt")
         room = max(1, self.context_tokens - max_tokens)
         # The question and the passages come last: when the prompt is too long, drop its start.
-        inputs = {key: value[:, -room:] for key, value in encoded.items()}
+        inputs = {
+            key: encoded[key][:, -room:]
+            for key in ("input_ids", "attention_mask")  # causal LMs take no token types
+        }
         prompt_length = inputs["input_ids"].shape[1]
         streamer = _LineStreamer(self.tokenizer, on_token) if on_token else None
         with torch.inference_mode():
@@ -142,8 +171,7 @@ class TransformersGenerator(Generator):
                 max_new_tokens=max_tokens,
                 do_sample=False,
                 streamer=streamer,
-                stop_strings=[STOP],
-                tokenizer=self.tokenizer,
+                stopping_criteria=[_LineEnd(self.tokenizer, prompt_length)],
                 output_scores=True,
                 return_dict_in_generate=True,
                 pad_token_id=self.tokenizer.pad_token_id
@@ -163,6 +191,22 @@ class TransformersGenerator(Generator):
                 break
         text = text.lstrip().split(STOP)[0]
         return Generation(text.strip(), kept)
+
+
+class _LineEnd:
+    """Stops generation once the answer's first line has ended (any tokenizer: it decodes)."""
+
+    def __init__(self, tokenizer, prompt_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        del scores, kwargs  # only the text so far matters
+        text = self.tokenizer.decode(input_ids[0, self.prompt_length :], skip_special_tokens=True)
+        done = STOP in text.lstrip()
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
 
 
 class _LineStreamer:

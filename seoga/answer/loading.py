@@ -6,6 +6,8 @@ from seoga.answer.base import Reader
 from seoga.collection import Collection
 from seoga.errors import InputError
 
+# Few-shot examples shipped with seoga (English and Korean), used when none are given.
+DEFAULT_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "fewshot.jsonl"
 READER_KINDS = ("highlighter", "span", "fid", "llm")
 READER_HELP = "highlighter (default), span:PATH, fid:PATH or llm"
 
@@ -41,5 +43,5 @@ def load_reader(
 
     return LlmReader(
         load_generator(llm or path or None, backend=llm_backend),
-        read_examples(examples) if examples else [],
+        read_examples(examples or DEFAULT_EXAMPLES),
     )
