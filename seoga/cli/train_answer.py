@@ -116,6 +116,9 @@ def fid_command(
     passage_tokens: Annotated[int, typer.Option(help="Tokens per (question, passage).")] = 192,
     answer_tokens: Annotated[int, typer.Option(help="Longest answer, in tokens.")] = 24,
     max_examples: MaxExamplesOption = None,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+    ] = False,
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
@@ -131,6 +134,7 @@ def fid_command(
         passage_tokens=passage_tokens,
         answer_tokens=answer_tokens,
         max_examples=max_examples,
+        freeze_embeddings=freeze_embeddings,
         seed=seed,
     )
     _done(train_fid(data, out, config, show_progress=not as_json), out, as_json)
