@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=3)
     parser.add_argument("--eval-questions", type=int, default=200)
     parser.add_argument("--llm-questions", type=int, default=100)
+    parser.add_argument("--llm-transformers-questions", type=int, default=30)
     parser.add_argument("--calibration-questions", type=int, default=300)
     parser.add_argument("--span-examples", type=int, default=3000)
     parser.add_argument("--fid-examples", type=int, default=1600)
@@ -197,6 +198,13 @@ def main() -> None:
             args.llm_questions,
         ),
     }
+    if args.llm_transformers_questions and llm.generator.backend != "transformers":
+        # The same model through transformers (dequantised): decides the default backend.
+        other = LlmReader(load_generator(None, backend="transformers"), llm.examples)
+        readers[f"in-context LLM ({other.generator.model_name}, transformers)"] = (
+            other,
+            args.llm_transformers_questions,
+        )
     results = evaluate_readers(collection, qa_set, readers, eval_ids, args)
     calibration = calibrate_readers(
         collection,
@@ -255,7 +263,8 @@ def write_report(results, calibration, span_path, fid_path, args, load, minutes)
         "measured.",
         "- The LLM reads the same passages with the few-shot examples seoga ships "
         "(seoga/data/fewshot.jsonl), greedy decoding, on the first "
-        f"{args.llm_questions} of the questions.",
+        f"{args.llm_questions} of the questions (the transformers backend on the first "
+        f"{args.llm_transformers_questions}: same model, dequantised to float32).",
     ]
     write_section("## Question answering (SQuAD)", "\n".join(lines))
     cal = [

@@ -100,3 +100,18 @@ def test_bad_training_lines_name_the_line(tmp_path):
     data.write_text('{"question": "q", "answers": ["a"], "passages": ["p"]}\n{"question": "q"}\n')
     with pytest.raises(InputError, match=r"qa.jsonl:2"):
         read_fid_jsonl(data)
+
+
+def test_a_plain_encoder_is_warm_started_into_an_encoder_decoder(tmp_path):
+    from transformers import EncoderDecoderModel
+
+    from tests.answer_models import build_tiny_bert
+
+    model, tokenizer = load_seq2seq(str(build_tiny_bert(tmp_path / "bert")))
+    assert isinstance(model, EncoderDecoderModel)
+    fid = FusionInDecoder(model.eval(), tokenizer, passage_tokens=32, answer_tokens=4)
+    batch = fid.batch([QUESTION], [PASSAGES])
+    loss = fid.loss(batch["input_ids"], batch["attention_mask"], fid.labels(["offline"]))
+    assert torch.isfinite(loss)
+    beams = fid.generate(batch["input_ids"], batch["attention_mask"], beams=2)[0]
+    assert len(beams) == 2 and all(score <= 0 for _, score in beams)
