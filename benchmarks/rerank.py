@@ -35,8 +35,6 @@ SCIFACT = DATA / "beir_scifact"
 WORK_DEFAULT = seoga_home() / "bench" / "rerank"
 WORK = WORK_DEFAULT
 DEPTH = 100
-RERANK_DEPTH = 30
-TUNING_QUERIES = 100
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 COMMAND = (
     "flock /tmp/seoga-heavy.lock env OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. "
@@ -58,14 +56,16 @@ def training_folder(tuning: set[str]) -> Path:
     return folder
 
 
-def rerank_runs(collection, reranker, queries: dict[str, str]) -> tuple[dict, dict, list]:
+def rerank_runs(
+    collection, reranker, queries: dict[str, str], depth: int
+) -> tuple[dict, dict, list]:
     """Hybrid scores and reranker logits of each query's top documents; rerank seconds."""
     hybrid, logits, seconds = {}, {}, []
     stored_cache = collection.store
     for query_id, text in queries.items():
         results = collection.search(text, k=DEPTH)
         hybrid[query_id] = {hit.doc_id: hit.score for hit in results}
-        top = results[:RERANK_DEPTH]
+        top = results[:depth]
         chunks = stored_cache.chunks([hit.chunk_id for hit in top])
         passages = [
             Passage(i + 1, hit.doc_id, hit.title, chunks[hit.chunk_id].text)
@@ -79,7 +79,7 @@ def rerank_runs(collection, reranker, queries: dict[str, str]) -> tuple[dict, di
 
 
 def mixed(hybrid: dict, logits: dict, weight: float) -> dict:
-    """Reranked top RERANK_DEPTH (weight × z(logit) + (1 − weight) × z(hybrid)), then the rest."""
+    """Reranked top documents (weight × z(logit) + (1 − weight) × z(hybrid)), then the rest."""
     run = {}
     for query_id, scores in hybrid.items():
         top = logits[query_id]
@@ -99,9 +99,12 @@ def main() -> None:
     parser.add_argument("--collection", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=float, default=1.0)
-    parser.add_argument("--negatives", type=int, default=3)
-    parser.add_argument("--max-queries", type=int, default=None, help="train on fewer")
-    parser.add_argument("--test-queries", type=int, default=None, help="test on fewer")
+    parser.add_argument("--negatives", type=int, default=2)
+    parser.add_argument("--rerank-depth", type=int, default=20)
+    parser.add_argument("--tuning-queries", type=int, default=40)
+    parser.add_argument("--max-length", type=int, default=192)
+    parser.add_argument("--max-queries", type=int, default=300, help="train queries")
+    parser.add_argument("--test-queries", type=int, default=150, help="test queries")
     parser.add_argument("--work", type=Path, default=WORK_DEFAULT)
     parser.add_argument("--no-report", action="store_true", help="print, do not write")
     args = parser.parse_args()
@@ -113,14 +116,14 @@ def main() -> None:
     train_qrels = read_qrels(SCIFACT / "qrels" / "train.tsv")
     all_queries = read_queries(SCIFACT / "queries.jsonl")
     judged = sorted(q for q in train_qrels if q in all_queries)
-    tuning = set(random.Random(args.seed).sample(judged, TUNING_QUERIES))
+    tuning = set(random.Random(args.seed).sample(judged, args.tuning_queries))
     out = WORK / "reranker"
     if not (out / "seoga_model.json").exists():
         config = RerankerTrainingConfig(
             split="train",
             negatives=args.negatives,
             epochs=args.epochs,
-            max_length=256,
+            max_length=args.max_length,
             batch_size=16,
             learning_rate=3e-5,
             max_queries=args.max_queries,
@@ -135,7 +138,7 @@ def main() -> None:
             test, CollectionSettings(), cache_dir=None, show_progress=True
         )
     tune_hybrid, tune_logits, _ = rerank_runs(
-        collection, reranker, {q: all_queries[q] for q in sorted(tuning)}
+        collection, reranker, {q: all_queries[q] for q in sorted(tuning)}, args.rerank_depth
     )
     tune_qrels = {q: train_qrels[q] for q in tuning}
     tuned = {
@@ -144,7 +147,7 @@ def main() -> None:
     }
     best = max(tuned, key=tuned.__getitem__)
     test_queries = dict(sorted(test.queries.items())[: args.test_queries])
-    hybrid, logits, seconds = rerank_runs(collection, reranker, test_queries)
+    hybrid, logits, seconds = rerank_runs(collection, reranker, test_queries, args.rerank_depth)
     qrels = {q: test.qrels[q] for q in test_queries}
     base = score_run(qrels, hybrid)
     pure = score_run(qrels, mixed(hybrid, logits, 1.0))
@@ -167,16 +170,17 @@ def main() -> None:
         f"binary cross-entropy), trained {record['train_seconds'] / 60:.0f} min on "
         f"{record['train_pairs']} pairs ({record['train_positives']} positives; "
         f"{args.negatives} BM25-mined negatives per positive from the top 30) of "
-        f"{len(judged) - TUNING_QUERIES} SciFact train queries, 256 tokens, "
-        f"{args.epochs:g} epoch. It reorders hybrid search's top {RERANK_DEPTH}.",
+        f"{record['config']['max_queries']} of the other SciFact train queries, "
+        f"{args.max_length} tokens, "
+        f"{args.epochs:g} epoch. It reorders hybrid search's top {args.rerank_depth}.",
         "",
-        "| run (300 test queries) | nDCG@10 | recall@10 | MRR@10 |",
+        f"| run ({len(test_queries)} test queries) | nDCG@10 | recall@10 | MRR@10 |",
         "|---|---|---|---|",
         f"| hybrid | {base['ndcg@10']:.4f} | {base['recall@10']:.4f} | {base['mrr@10']:.4f} |",
         f"| hybrid + reranker (reranker score only) | {pure['ndcg@10']:.4f} | "
         f"{pure['recall@10']:.4f} | {pure['mrr@10']:.4f} |",
-        f"| hybrid + reranker (weight {best} on the reranker, chosen on {TUNING_QUERIES} train "
-        f"queries) | {chosen['ndcg@10']:.4f} | {chosen['recall@10']:.4f} | "
+        f"| hybrid + reranker (weight {best} on the reranker, chosen on "
+        f"{args.tuning_queries} train queries) | {chosen['ndcg@10']:.4f} | {chosen['recall@10']:.4f} | "
         f"{chosen['mrr@10']:.4f} |",
         "",
         f"- nDCG@10 gain: {pure['ndcg@10'] - base['ndcg@10']:+.4f} (reranker only), "
@@ -184,7 +188,8 @@ def main() -> None:
         "- Weights tried on the tuning queries: "
         + ", ".join(f"{w}: {v:.4f}" for w, v in tuned.items())
         + ".",
-        f"- Reranking {RERANK_DEPTH} documents took {np.median(seconds):.2f} s per query (median).",
+        f"- Reranking {args.rerank_depth} documents took {np.median(seconds):.2f} s per query "
+        "(median).",
         f"- Calibration of the reranker's relevance probability on the test pairs it scored: "
         f"ECE {expected_calibration_error(before, labels):.3f} as a plain sigmoid, "
         f"{expected_calibration_error(after, labels):.3f} with the temperature fitted on "

@@ -42,7 +42,6 @@ def prepare_features(examples: list[QAExample], tokenizer, max_length: int, stri
         stride=stride,
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
-        padding="max_length",
     )
     features = []
     for index, offsets in enumerate(encoded["offset_mapping"]):
@@ -78,9 +77,9 @@ def train_span_reader(
     from transformers import (
         AutoModelForQuestionAnswering,
         AutoTokenizer,
+        DataCollatorWithPadding,
         Trainer,
         TrainingArguments,
-        default_data_collator,
         set_seed,
     )
 
@@ -113,6 +112,7 @@ def train_span_reader(
             warmup_steps=config.warmup_ratio,
             weight_decay=config.weight_decay,
             seed=config.seed,
+            group_by_length=True,
             save_strategy="no",
             report_to=[],
             logging_steps=max(1, len(features) // config.batch_size // 10),
@@ -123,7 +123,8 @@ def train_span_reader(
             model=model,
             args=arguments,
             train_dataset=features,
-            data_collator=default_data_collator,
+            # Windows are padded per batch, to the longest in it, not to max_length.
+            data_collator=DataCollatorWithPadding(tokenizer),
         )
         quiet_unless(trainer, show_progress)
         result = trainer.train()
