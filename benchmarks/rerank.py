@@ -180,8 +180,8 @@ def main() -> None:
         f"| hybrid + reranker (reranker score only) | {pure['ndcg@10']:.4f} | "
         f"{pure['recall@10']:.4f} | {pure['mrr@10']:.4f} |",
         f"| hybrid + reranker (weight {best} on the reranker, chosen on "
-        f"{args.tuning_queries} train queries) | {chosen['ndcg@10']:.4f} | {chosen['recall@10']:.4f} | "
-        f"{chosen['mrr@10']:.4f} |",
+        f"{args.tuning_queries} train queries) | {chosen['ndcg@10']:.4f} | "
+        + f"{chosen['recall@10']:.4f} | {chosen['mrr@10']:.4f} |",
         "",
         f"- nDCG@10 gain: {pure['ndcg@10'] - base['ndcg@10']:+.4f} (reranker only), "
         f"{chosen['ndcg@10'] - base['ndcg@10']:+.4f} (mixed); target +0.02.",
