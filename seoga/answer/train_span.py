@@ -112,7 +112,7 @@ def train_span_reader(
             warmup_steps=config.warmup_ratio,
             weight_decay=config.weight_decay,
             seed=config.seed,
-            group_by_length=True,
+            train_sampling_strategy="group_by_length",
             save_strategy="no",
             report_to=[],
             logging_steps=max(1, len(features) // config.batch_size // 10),
