@@ -4,6 +4,8 @@ import atexit
 import hashlib
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,21 @@ def default_llm() -> Path:
     raise ModelUnavailableError(f"No local LLM is installed; give --llm PATH, or {LLM_INSTALL}.")
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """llama.cpp logs from C while loading even when asked not to; users need none of it.
+    Python errors still surface as exceptions."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 class LlamaCppGenerator(Generator):
     """A GGUF model run by llama.cpp (llama-cpp-python, the `llm` extra).
 
@@ -57,12 +74,13 @@ class LlamaCppGenerator(Generator):
         from llama_cpp import Llama
 
         self.model_name = path.name
-        self.llama = Llama(
-            model_path=str(path),
-            n_ctx=context_tokens,
-            n_threads=available_cpus(),
-            verbose=False,
-        )
+        with _native_stderr_silenced():
+            self.llama = Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=available_cpus(),
+                verbose=False,
+            )
         # Freed before interpreter shutdown, when llama.cpp's own teardown would fail noisily.
         atexit.register(self.llama.close)
 
