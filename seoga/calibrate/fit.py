@@ -38,7 +38,7 @@ def choose_threshold(
     gains = np.where(np.asarray(correct, dtype=bool)[order], 1.0, -wrong_cost)
     totals = np.cumsum(gains)
     if not len(totals) or totals.max() <= 0:
-        return float(values[0]) + np.finfo(float).eps if len(values) else 1.0
+        return float(values[0] + np.finfo(float).eps) if len(values) else 1.0
     best = int(np.argmax(totals))
     return float(values[best])
 
