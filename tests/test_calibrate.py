@@ -1,10 +1,16 @@
 """Temperature scaling, ECE and reliability diagrams."""
 
+import random
+
 import numpy as np
 import pytest
 
-from seoga.calibrate.fit import choose_threshold, fit_reader
-from seoga.calibrate.metrics import expected_calibration_error, reliability_bins
+from seoga.calibrate.fit import choose_threshold, cross_fit, fit_reader
+from seoga.calibrate.metrics import (
+    ece_noise_floor,
+    expected_calibration_error,
+    reliability_bins,
+)
 from seoga.calibrate.plot import plot_reliability
 from seoga.calibrate.store import READERS, FittedCalibration, find_calibration, store_calibration
 from seoga.calibrate.temperature import TemperatureScaling
@@ -75,3 +81,57 @@ def test_store_keeps_other_entries(tmp_path):
     assert found.scaling.temperature == 2.0 and found.threshold == 0.3
     assert find_calibration(tmp_path, READERS, "b").scaling.null_score == 1.0
     assert find_calibration(tmp_path, READERS, "missing") is None
+
+
+def test_support_adds_the_probabilities_of_the_same_answer():
+    scores = [2.0, 1.0, 0.0]
+    scaling = TemperatureScaling(1.0, null_score=None)
+    p = np.exp(scores) / np.exp(scores).sum()
+    assert scaling.confidence(scores) == pytest.approx(p[0])
+    assert scaling.confidence(scores, support=2) == pytest.approx(p[0] + p[1])
+    # A fit that knows the support recovers the scale a support-blind fit gets wrong.
+    rng = np.random.default_rng(1)
+    true_t = 2.0
+    score_sets, correct, supports = [], [], []
+    for _ in range(2000):
+        sample = np.sort(rng.normal(0, 3, size=4))[::-1]
+        support = int(rng.integers(1, 3))
+        p = np.exp(sample / true_t) / np.exp(sample / true_t).sum()
+        score_sets.append(list(sample))
+        supports.append(support)
+        correct.append(bool(rng.random() < p[:support].sum()))
+    fitted = TemperatureScaling().fit(score_sets, correct, fit_null=False, supports=supports)
+    assert fitted.temperature == pytest.approx(true_t, rel=0.15)
+    assert fitted.nll(score_sets, correct, supports) < fitted.nll(score_sets, correct)
+
+
+def test_cross_fit_scores_each_question_by_the_other_folds():
+    rng = np.random.default_rng(2)
+    score_sets = [list(np.sort(rng.normal(0, 4, size=3))[::-1]) for _ in range(400)]
+    correct = [bool(rng.random() < 0.5) for _ in score_sets]
+    fitted = cross_fit(score_sets, correct, folds=2, seed=0)
+    assert len(fitted.temperatures) == len(fitted.thresholds) == 2
+    assert len(fitted.confidences) == len(score_sets)
+    assert all(0.0 <= c <= 1.0 for c in fitted.confidences)
+    assert fitted.answered == [
+        c >= t
+        for c, t in zip(fitted.confidences, fold_thresholds(fitted, len(score_sets)), strict=True)
+    ]
+
+
+def fold_thresholds(fitted, count):
+    """The threshold that applied to each question, by the fold that scored it."""
+    order = list(range(count))
+    random.Random(0).shuffle(order)
+    thresholds = [0.0] * count
+    for fold, threshold in enumerate(fitted.thresholds):
+        for i in order[fold :: len(fitted.thresholds)]:
+            thresholds[i] = threshold
+    return thresholds
+
+
+def test_ece_noise_floor_shrinks_with_more_predictions():
+    rng = np.random.default_rng(3)
+    few = ece_noise_floor(rng.random(50))
+    many = ece_noise_floor(rng.random(5000))
+    assert 0.0 < many < few

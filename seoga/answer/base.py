@@ -45,7 +45,8 @@ class Answer:
     """A reader's answer.
 
     `scores` are the raw scores of the candidate answers the reader weighed, the chosen one
-    first: calibration turns them into `confidence` (see seoga.calibrate.temperature).
+    first, then the `support - 1` others that give the same answer: calibration turns them
+    into `confidence` (see seoga.calibrate.temperature).
     """
 
     text: str
@@ -55,6 +56,7 @@ class Answer:
     spans: list[Span] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    support: int = 1
     abstained: bool = False
     threshold: float | None = None
     calibrated: bool = False

@@ -108,7 +108,9 @@ class Asker:
             else self.reader.no_passages(question)
         )
         answer.passages = list(passages)
-        answer.confidence = self.scaling.confidence(answer.scores) if answer.scores else 0.0
+        answer.confidence = (
+            self.scaling.confidence(answer.scores, answer.support) if answer.scores else 0.0
+        )
         answer.calibrated = self.calibration is not None
         answer.threshold = self.threshold
         answer.abstained = not answer.text or answer.confidence < self.threshold

@@ -12,7 +12,7 @@ import numpy as np
 
 from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
 from seoga.answer.models import read_model_config
-from seoga.evaluate.answers import normalize_answer
+from seoga.evaluate.answers import CORRECT_F1, answer_f1, normalize_answer
 
 KIND = "reader"
 DEFAULT_MAX_LENGTH = 384
@@ -21,6 +21,8 @@ MAX_ANSWER_TOKENS = 30
 TOP_N = 20
 # Candidate answers kept for calibration (the chosen one first).
 KEPT_CANDIDATES = 20
+# A candidate overlapping the chosen answer this much (F1) is the same answer, as "right" is.
+SAME_ANSWER_F1 = CORRECT_F1
 BATCH_FEATURES = 8
 # A question may use at most this share of a window; the rest is passage.
 QUESTION_SHARE = 3
@@ -115,20 +117,26 @@ class SpanReader(Reader):
         candidates = self.candidates(question, passages)
         if not candidates:
             return self.no_passages(question)
-        score, number, start, end = candidates[0]
-        passage = next(p for p in passages if p.number == number)
-        text = passage.text[start:end].strip()
+        _, number, start, end = candidates[0]
+        texts = {p.number: p.text for p in passages}
+        text = texts[number][start:end].strip()
         if on_token is not None:
             on_token(text)
-        scores = [candidate[0] for candidate in candidates[:KEPT_CANDIDATES]]
+        kept = candidates[:KEPT_CANDIDATES]
+        # Spans that give the same answer ("Denver Broncos", "Broncos") share its probability.
+        same = [c for c in kept[1:] if answer_f1(texts[c[1]][c[2] : c[3]], text) >= SAME_ANSWER_F1]
+        others = [c for c in kept[1:] if c not in same]
+        scores = [candidate[0] for candidate in [kept[0], *same, *others]]
+        support = 1 + len(same)
         return Answer(
             text=text,
             citations=[number],
-            confidence=self.default_scaling.confidence(scores),
+            confidence=self.default_scaling.confidence(scores, support),
             reader=self.name,
             spans=[Span(number, start, end)],
             scores=scores,
             passages=list(passages),
+            support=support,
         )
 
     def candidates(

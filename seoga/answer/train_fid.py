@@ -15,7 +15,7 @@ from seoga.answer.fid import (
     FusionInDecoder,
     load_seq2seq,
 )
-from seoga.answer.models import building, write_model_config
+from seoga.answer.models import building, freeze_embeddings, write_model_config
 from seoga.errors import InputError
 from seoga.models.registry import resolve_model
 from seoga.progress import progress_console
@@ -177,14 +177,3 @@ def train_fid(
             f"{record['final_loss']:.3f}"
         )
     return record
-
-
-def freeze_embeddings(model) -> None:
-    """Stop training the input embeddings of encoder and decoder and the output layer."""
-    parts = [model, getattr(model, "encoder", None), getattr(model, "decoder", None)]
-    modules = [part.get_input_embeddings() for part in parts if part is not None]
-    modules.append(model.get_output_embeddings())
-    for module in modules:
-        if module is not None:
-            for parameter in module.parameters():
-                parameter.requires_grad_(False)

@@ -7,7 +7,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from seoga.answer.models import building, quiet_unless, transformers_quiet, write_model_config
+from seoga.answer.models import (
+    building,
+    freeze_embeddings,
+    quiet_unless,
+    transformers_quiet,
+    write_model_config,
+)
 from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND, fit_window
 from seoga.answer.squad import QAExample, read_squad
 from seoga.errors import InputError
@@ -25,6 +31,7 @@ class SpanTrainingConfig:
     max_examples: int | None = None
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
+    freeze_embeddings: bool = True
     seed: int = 42
 
 
@@ -101,6 +108,8 @@ def train_span_reader(
     # The new QA head is reported as missing weights: expected, so not shown.
     with transformers_quiet():
         model = AutoModelForQuestionAnswering.from_pretrained(base)
+    if config.freeze_embeddings:
+        freeze_embeddings(model)
     features = prepare_features(examples, tokenizer, config.max_length, config.stride)
     started = time.perf_counter()
     with building(Path(out)) as folder:

@@ -51,10 +51,12 @@ def fit_reader(
     holdout: float = DEFAULT_HOLDOUT,
     wrong_cost: float = DEFAULT_WRONG_COST,
     seed: int = 0,
+    supports: Sequence[int] | None = None,
 ) -> CalibrationReport:
     """Fit on all questions; with `holdout`, also fit on the rest and score the held-out part
     so the report says how the scaling does on questions it has not seen."""
     correct = [bool(c) for c in correct]
+    supports = list(supports) if supports is not None else [1] * len(correct)
     indices = list(range(len(correct)))
     random.Random(seed).shuffle(indices)
     cut = int(len(indices) * holdout)
@@ -62,31 +64,82 @@ def fit_reader(
     summary: dict[str, Any] = {"n_questions": len(correct), "accuracy": float(np.mean(correct))}
     if len(held) >= MIN_HELD_OUT and len(fit_part) >= MIN_HELD_OUT:
         partial = TemperatureScaling().fit(
-            [score_sets[i] for i in fit_part], [correct[i] for i in fit_part]
+            [score_sets[i] for i in fit_part],
+            [correct[i] for i in fit_part],
+            supports=[supports[i] for i in fit_part],
         )
-        held_scores = [score_sets[i] for i in held]
         held_correct = [correct[i] for i in held]
         summary["held_out"] = {
             "n_questions": len(held),
             "ece_before": expected_calibration_error(
-                [default.confidence(s) for s in held_scores], held_correct
+                [default.confidence(score_sets[i], supports[i]) for i in held], held_correct
             ),
             "ece_after": expected_calibration_error(
-                [partial.confidence(s) for s in held_scores], held_correct
+                [partial.confidence(score_sets[i], supports[i]) for i in held], held_correct
             ),
         }
-    scaling = TemperatureScaling().fit(score_sets, correct)
-    before = [default.confidence(s) for s in score_sets]
-    after = [scaling.confidence(s) for s in score_sets]
+    scaling = TemperatureScaling().fit(score_sets, correct, supports=supports)
+    before = [default.confidence(s, n) for s, n in zip(score_sets, supports, strict=True)]
+    after = [scaling.confidence(s, n) for s, n in zip(score_sets, supports, strict=True)]
     threshold = choose_threshold(after, correct, wrong_cost)
     summary |= {
         "ece_before": expected_calibration_error(before, correct),
         "ece_after": expected_calibration_error(after, correct),
-        "nll_before": default.nll(score_sets, correct),
-        "nll_after": scaling.nll(score_sets, correct),
+        "nll_before": default.nll(score_sets, correct, supports),
+        "nll_after": scaling.nll(score_sets, correct, supports),
         "threshold": threshold,
         "wrong_cost": wrong_cost,
         "abstention_rate": float(np.mean([c < threshold for c in after])),
     }
     fitted = FittedCalibration(scaling, threshold, {"fit": summary})
     return CalibrationReport(fitted, before, after, correct, summary)
+
+
+@dataclass
+class CrossFitted:
+    """Held-out confidences from K-fold cross-fitting: each question's confidence comes from
+    the temperature (and threshold) fitted on the other folds."""
+
+    confidences: list[float]
+    answered: list[bool]  # at or above its fold's threshold
+    temperatures: list[float]
+    thresholds: list[float]
+
+
+def cross_fit(
+    score_sets: Sequence[Sequence[float]],
+    correct: Sequence[bool],
+    supports: Sequence[int] | None = None,
+    *,
+    folds: int = 2,
+    seed: int = 0,
+    wrong_cost: float = DEFAULT_WRONG_COST,
+) -> CrossFitted:
+    """Fit on K − 1 folds, score the one left out, for each fold in turn."""
+    correct = [bool(c) for c in correct]
+    supports = list(supports) if supports is not None else [1] * len(correct)
+    order = list(range(len(correct)))
+    random.Random(seed).shuffle(order)
+    confidences = [0.0] * len(correct)
+    answered = [False] * len(correct)
+    temperatures, thresholds = [], []
+    for fold in range(folds):
+        held = order[fold::folds]
+        held_set = set(held)
+        fit_part = [i for i in order if i not in held_set]
+        scaling = TemperatureScaling().fit(
+            [score_sets[i] for i in fit_part],
+            [correct[i] for i in fit_part],
+            supports=[supports[i] for i in fit_part],
+        )
+        threshold = choose_threshold(
+            [scaling.confidence(score_sets[i], supports[i]) for i in fit_part],
+            [correct[i] for i in fit_part],
+            wrong_cost,
+        )
+        for i in held:
+            confidences[i] = scaling.confidence(score_sets[i], supports[i])
+            answered[i] = confidences[i] >= threshold
+        temperatures.append(scaling.temperature)
+        thresholds.append(threshold)
+    return CrossFitted(confidences, answered, temperatures, thresholds)

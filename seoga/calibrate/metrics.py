@@ -59,3 +59,23 @@ def expected_calibration_error(
             for item in reliability_bins(confidences, correct, bins)
         )
     )
+
+
+NOISE_DRAWS = 200
+
+
+def ece_noise_floor(
+    confidences: Sequence[float], bins: int = ECE_BINS, draws: int = NOISE_DRAWS, seed: int = 0
+) -> float:
+    """Mean ECE of a perfectly calibrated predictor with these confidences: labels drawn as
+    Bernoulli(confidence). What sampling alone adds to the ECE of this many predictions."""
+    rng = np.random.default_rng(seed)
+    values = np.asarray(confidences, dtype=np.float64)
+    return float(
+        np.mean(
+            [
+                expected_calibration_error(values, rng.random(len(values)) < values, bins)
+                for _ in range(draws)
+            ]
+        )
+    )

@@ -79,6 +79,7 @@ def calibrate_command(
         holdout=holdout,
         wrong_cost=wrong_cost,
         seed=seed,
+        supports=[r.support for r in records],
     )
     kind = reader.partition(":")[0].strip().lower()
     plot = plot or Path(collection) / f"calibration-{kind}.png"

@@ -49,10 +49,24 @@ def reranker_command(
     max_queries: Annotated[
         int | None, typer.Option(help="Train on a seeded sample of this many queries.")
     ] = None,
+    collection: Annotated[
+        Path | None,
+        typer.Option(
+            "--collection",
+            "-c",
+            help="Mine negatives from this collection's hybrid search (it must index the "
+            "same corpus) instead of BM25.",
+        ),
+    ] = None,
+    mining_depth: Annotated[int, typer.Option(help="Negatives come from this many results.")] = 30,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+    ] = True,
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
     """Train a cross-encoder reranker; its temperature is fitted on held-out queries."""
+    from seoga.collection import Collection
     from seoga.search.rerank_training import RerankerTrainingConfig, train_reranker
 
     config = RerankerTrainingConfig(
@@ -64,9 +78,13 @@ def reranker_command(
         batch_size=batch_size,
         max_length=max_length,
         max_queries=max_queries,
+        mining_depth=mining_depth,
+        freeze_embeddings=freeze_embeddings,
         seed=seed,
     )
-    _done(train_reranker(data, out, config, show_progress=not as_json), out, as_json)
+    mined_from = Collection.open(collection) if collection is not None else None
+    record = train_reranker(data, out, config, show_progress=not as_json, collection=mined_from)
+    _done(record, out, as_json)
 
 
 def reader_command(
@@ -79,6 +97,9 @@ def reader_command(
     max_length: Annotated[int, typer.Option(help="Tokens per window.")] = 384,
     stride: Annotated[int, typer.Option(help="Tokens shared by consecutive windows.")] = 128,
     max_examples: MaxExamplesOption = None,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+    ] = True,
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
@@ -93,6 +114,7 @@ def reader_command(
         max_length=max_length,
         stride=stride,
         max_examples=max_examples,
+        freeze_embeddings=freeze_embeddings,
         seed=seed,
     )
     _done(train_span_reader(list(data), out, config, show_progress=not as_json), out, as_json)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seoga.answer.base import Passage
 from seoga.answer.pipeline import Asker
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.errors import InputError
@@ -45,6 +46,7 @@ class QARecord:
     gold_retrieved: bool
     seconds: float
     scores: list[float] = field(default_factory=list)
+    support: int = 1
     passage_scores: list[tuple[str, float]] = field(default_factory=list)  # (doc id, score)
 
 
@@ -120,16 +122,46 @@ def open_or_build(
     return built
 
 
-def run_questions(
+@dataclass(frozen=True)
+class Retrieved:
+    """The passages retrieved (and reranked) for one question, and how long that took."""
+
+    passages: list[Passage]
+    seconds: float
+
+
+def retrieve(
     asker: Asker, data: QASet, question_ids: list[str], *, show_progress: bool = False
+) -> dict[str, Retrieved]:
+    """Each question's passages, retrieved once so that several readers can read the same."""
+    found = {}
+    for qid in track(question_ids, "retrieving", enabled=show_progress):
+        started = time.perf_counter()
+        passages = asker.passages(data.beir.queries[qid])
+        found[qid] = Retrieved(passages, time.perf_counter() - started)
+    return found
+
+
+def run_questions(
+    asker: Asker,
+    data: QASet,
+    question_ids: list[str],
+    *,
+    show_progress: bool = False,
+    retrieved: dict[str, Retrieved] | None = None,
 ) -> list[QARecord]:
+    """Ask each question; with `retrieved`, read those passages (its seconds are counted in)."""
     records = []
     for qid in track(question_ids, "answering", enabled=show_progress):
         question = data.beir.queries[qid]
         golds = data.answers[qid]
         started = time.perf_counter()
-        answer = asker.ask(question)
-        seconds = time.perf_counter() - started
+        if retrieved is None:
+            answer = asker.ask(question)
+            seconds = time.perf_counter() - started
+        else:
+            answer = asker.read(question, retrieved[qid].passages)
+            seconds = time.perf_counter() - started + retrieved[qid].seconds
         em, f1 = best_scores(answer.text, golds)
         records.append(
             QARecord(
@@ -147,6 +179,7 @@ def run_questions(
                 ),
                 seconds=seconds,
                 scores=list(answer.scores),
+                support=answer.support,
                 passage_scores=[(p.doc_id, p.score) for p in answer.passages],
             )
         )
@@ -184,10 +217,11 @@ def evaluate_qa(
     only: set[str] | None = None,
     show_progress: bool = False,
     records_path: Path | None = None,
+    retrieved: dict[str, Retrieved] | None = None,
 ) -> dict[str, Any]:
     """Answer the set's questions with `asker` and score them."""
     ids = data.question_ids(limit=limit, seed=seed, only=only)
-    records = run_questions(asker, data, ids, show_progress=show_progress)
+    records = run_questions(asker, data, ids, show_progress=show_progress, retrieved=retrieved)
     if records_path is not None:
         records_path.write_text(
             "\n".join(json.dumps(asdict(r), ensure_ascii=False) for r in records) + "\n",

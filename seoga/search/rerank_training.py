@@ -1,5 +1,6 @@
-"""Train a cross-encoder reranker from an encoder on BEIR qrels (BM25-mined negatives) or on
-labelled pairs, then fit its temperature on held-out queries."""
+"""Train a cross-encoder reranker from an encoder on BEIR qrels (negatives mined by seoga's BM25,
+or by a collection's own hybrid search) or on labelled pairs, then fit its temperature on
+held-out queries."""
 
 import json
 import random
@@ -7,11 +8,17 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seoga.answer.models import building, quiet_unless, transformers_quiet, write_model_config
+from seoga.answer.models import (
+    building,
+    freeze_embeddings,
+    quiet_unless,
+    transformers_quiet,
+    write_model_config,
+)
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.collection import passage_text
@@ -28,11 +35,15 @@ from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import track
 from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND
 
+if TYPE_CHECKING:
+    from seoga.collection import Collection
+
 QRELS_FOLDER = "qrels"
 TEST_SPLIT = "test"
 PAIRS_SUFFIX = ".jsonl"
 # A pair labelled at least this much counts as relevant.
 RELEVANT = 0.5
+BM25_MODE = "bm25"
 # Fitting a temperature needs two pairs, one of each label.
 MIN_CALIBRATION_PAIRS = 2
 
@@ -41,14 +52,15 @@ MIN_CALIBRATION_PAIRS = 2
 class RerankerTrainingConfig:
     base: str = DEFAULT_EMBEDDER
     split: str = "train"
-    negatives: int = 4  # BM25-mined negatives per positive
-    mining_depth: int = 30  # negatives are drawn from this many BM25 results
+    negatives: int = 4  # mined negatives per positive
+    mining_depth: int = 30  # negatives are drawn from this many search results
     epochs: float = 1.0
     learning_rate: float = 3e-5
     batch_size: int = 16
     max_length: int = DEFAULT_MAX_LENGTH
     max_queries: int | None = None
     calibration_fraction: float = 0.1
+    freeze_embeddings: bool = True
     seed: int = 42
 
 
@@ -91,8 +103,15 @@ def read_corpus(path: Path) -> dict[str, str]:
     return texts
 
 
-def mine_pairs(root: Path, config: RerankerTrainingConfig, *, show_progress: bool) -> list[Pair]:
-    """Positives from the split's qrels; negatives from seoga's own BM25 over the corpus."""
+def mine_pairs(
+    root: Path,
+    config: RerankerTrainingConfig,
+    *,
+    show_progress: bool,
+    collection: "Collection | None" = None,
+) -> list[Pair]:
+    """Positives from the split's qrels; negatives from the top results of `collection`'s
+    default (hybrid) search over the same corpus, or of seoga's own BM25 when none is given."""
     from seoga.evaluate.retrieval import cached_collection
     from seoga.settings import CollectionSettings
 
@@ -110,15 +129,18 @@ def mine_pairs(root: Path, config: RerankerTrainingConfig, *, show_progress: boo
     if config.max_queries and len(judged) > config.max_queries:
         judged = sorted(rng.sample(judged, config.max_queries))
     corpus = read_corpus(root / CORPUS_NAME)
-    data = BeirSet(root, root / CORPUS_NAME, {q: queries[q] for q in judged}, qrels)
-    collection, _ = cached_collection(
-        data, CollectionSettings(embedder=None), cache_dir=None, show_progress=show_progress
-    )
+    mode = None
+    if collection is None:
+        data = BeirSet(root, root / CORPUS_NAME, {q: queries[q] for q in judged}, qrels)
+        collection, _ = cached_collection(
+            data, CollectionSettings(embedder=None), cache_dir=None, show_progress=show_progress
+        )
+        mode = BM25_MODE
     pairs = []
-    for query_id in track(judged, "mining BM25 negatives", enabled=show_progress):
+    for query_id in track(judged, "mining negatives", enabled=show_progress):
         text = queries[query_id]
         positives = [doc for doc in qrels[query_id] if doc in corpus]
-        found = collection.search(text, k=config.mining_depth, mode="bm25")
+        found = collection.search(text, k=config.mining_depth, mode=mode)
         candidates = [hit.doc_id for hit in found if hit.doc_id not in qrels[query_id]]
         wanted = min(len(candidates), config.negatives * max(1, len(positives)))
         negatives = rng.sample(candidates, wanted)
@@ -164,8 +186,12 @@ def train_reranker(
     config: RerankerTrainingConfig | None = None,
     *,
     show_progress: bool = True,
+    collection: "Collection | None" = None,
 ) -> dict[str, Any]:
-    """Train a CrossEncoder from `config.base`; fit its temperature on held-out queries."""
+    """Train a CrossEncoder from `config.base`; fit its temperature on held-out queries.
+
+    With BEIR data, negatives are mined from `collection`'s search when given (it must index
+    the same corpus: the passages the reranker will reorder), else from a BM25 index."""
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (
@@ -179,7 +205,7 @@ def train_reranker(
     config = config or RerankerTrainingConfig()
     data = Path(data)
     if data.is_dir():
-        pairs = mine_pairs(data, config, show_progress=show_progress)
+        pairs = mine_pairs(data, config, show_progress=show_progress, collection=collection)
     elif data.suffix == PAIRS_SUFFIX and data.is_file():
         pairs = read_pairs(data)
     else:
@@ -192,6 +218,8 @@ def train_reranker(
     # The new classification head is reported as missing weights: expected, so not shown.
     with transformers_quiet():
         model = CrossEncoder(base, num_labels=1, max_length=config.max_length)
+    if config.freeze_embeddings:
+        freeze_embeddings(model.model)
     positives = sum(1 for pair in train if pair.label >= RELEVANT)
     negatives = len(train) - positives
     loss = BinaryCrossEntropyLoss(
@@ -227,6 +255,9 @@ def train_reranker(
             "kind": KIND,
             "config": asdict(config),
             "data": str(data),
+            "negatives_from": (
+                "pairs" if not data.is_dir() else str(collection.root) if collection else "bm25"
+            ),
             "base_location": base,
             "max_length": config.max_length,
             "train_pairs": len(train),
