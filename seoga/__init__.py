@@ -12,4 +12,22 @@ from seoga.search.results import SearchResult  # noqa: E402
 from seoga.settings import CollectionSettings  # noqa: E402
 from seoga.text.documents import Document  # noqa: E402
 
-__all__ = ["Collection", "CollectionSettings", "Document", "IndexReport", "SearchResult"]
+__all__ = [
+    "AskSettings",
+    "Asker",
+    "Collection",
+    "CollectionSettings",
+    "Document",
+    "IndexReport",
+    "SearchResult",
+]
+LAZY = {"Asker", "AskSettings"}
+
+
+def __getattr__(name: str):
+    # The ask pipeline pulls in scipy and the readers: only code that asks pays for them.
+    if name in LAZY:
+        from seoga.answer import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'seoga' has no attribute {name!r}")

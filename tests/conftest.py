@@ -4,6 +4,9 @@ import os
 import string
 from pathlib import Path
 
+# Before torch loads: spinning OpenMP threads make tiny models crawl on a busy 2-core machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import pytest
 
 # Before torch loads: on a busy machine OpenMP spin-waiting makes small torch jobs many times

@@ -54,6 +54,9 @@ def test_index_search_json_remove(tmp_path, docs, tiny_model):
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path, docs):
+    usage = seoga("search", "anything", "-c")
+    assert usage.returncode == EXIT_USER_ERROR
+    assert "requires an argument" in usage.stderr and "internal error" not in usage.stderr
     missing = seoga("search", "anything", "-c", str(tmp_path / "nowhere"))
     assert missing.returncode == EXIT_USER_ERROR
     assert "not a seoga collection" in missing.stderr and "Traceback" not in missing.stderr

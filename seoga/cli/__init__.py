@@ -3,10 +3,20 @@
 import os
 import sys
 
-import click
 import typer
 
-from seoga.cli import demo, evaluate, index, search, train, tune
+from seoga.cli import (
+    ask,
+    calibrate,
+    demo,
+    evaluate,
+    evaluate_qa,
+    index,
+    search,
+    train,
+    train_answer,
+    tune,
+)
 from seoga.cli.output import console, error_console
 from seoga.errors import SeogaError
 
@@ -27,19 +37,25 @@ search.register(app)
 demo.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(train.app, name="train")
+train_answer.register(train.app)
 tune.register(app)
+ask.register(app)
+calibrate.register(app)
+evaluate_qa.register(evaluate.app)
 
 
 def main() -> None:
     """Entry point: users see messages, never tracebacks (set SEOGA_DEBUG=1 to see them)."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as stop:
+    except typer.Exit as stop:
         code = stop.exit_code
-    except click.ClickException as error:
-        error.show()
+    except typer.TyperException as error:  # usage errors: a missing value, an unknown option
+        error_console.print(
+            f"[bold red]error:[/] {error.format_message()} (see --help)", highlight=False
+        )
         code = error.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         error_console.print("interrupted; the collection was left as it was before this command.")
         code = EXIT_INTERRUPTED
     except SeogaError as error:

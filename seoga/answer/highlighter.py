@@ -1,0 +1,115 @@
+"""The highlighter: the sentence of the retrieved passages that best answers the question.
+
+No training: each sentence scores by how close its embedding is to the question's (the
+collection's own bi-encoder), how many of the question's terms it holds (weighted by their
+rarity among the candidate sentences) and how high its passage was retrieved.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
+from seoga.calibrate.temperature import TemperatureScaling
+from seoga.text.analyzers import Analyzer
+from seoga.text.sentences import split_sentences_many
+
+# Raw-score weights: e5 cosines sit in a narrow band, so 0.05 of cosine is worth one unit;
+# covering every question term is worth LEXICAL_WEIGHT units; each rank down costs RANK_COST.
+DENSE_WEIGHT = 20.0
+LEXICAL_WEIGHT = 3.0
+RANK_COST = 0.3
+# Before calibration, sentences compete at this temperature.
+DEFAULT_TEMPERATURE = 2.0
+MIN_SENTENCE_CHARS = 3
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: Passage
+    rank: int
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.start : self.end]
+
+
+class Highlighter(Reader):
+    """Picks the best sentence; the answer is that sentence, cited and highlighted in context."""
+
+    name = "highlighter"
+
+    def __init__(self, analyzer: Analyzer, embedder=None) -> None:
+        self.analyzer = analyzer
+        self.embedder = embedder
+
+    @property
+    def default_scaling(self) -> TemperatureScaling:
+        return TemperatureScaling(DEFAULT_TEMPERATURE)
+
+    def read(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        on_token: TokenCallback | None = None,
+    ) -> Answer:
+        sentences = self.sentences(passages)
+        if not sentences:
+            return self.no_passages(question)
+        scores = self.score(question, sentences)
+        order = np.argsort(-scores, kind="stable")
+        best = sentences[int(order[0])]
+        text = best.text
+        if on_token is not None:
+            on_token(text)
+        ranked = [float(scores[i]) for i in order]
+        return Answer(
+            text=text,
+            citations=[best.passage.number],
+            confidence=self.default_scaling.confidence(ranked),
+            reader=self.name,
+            spans=[Span(best.passage.number, best.start, best.end)],
+            scores=ranked,
+            passages=list(passages),
+        )
+
+    @staticmethod
+    def sentences(passages: Sequence[Passage]) -> list[Sentence]:
+        found = []
+        spans_per_passage = split_sentences_many(passage.text for passage in passages)
+        for rank, (passage, spans) in enumerate(zip(passages, spans_per_passage, strict=True)):
+            found += [
+                Sentence(passage, rank, start, end)
+                for start, end in spans
+                if end - start >= MIN_SENTENCE_CHARS
+            ]
+        return found
+
+    def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """Raw score of each sentence (higher is a better answer)."""
+        texts = [sentence.text for sentence in sentences]
+        lexical = self.lexical_scores(question, texts)
+        ranks = np.array([sentence.rank for sentence in sentences], dtype=np.float64)
+        scores = LEXICAL_WEIGHT * lexical - RANK_COST * ranks
+        if self.embedder is not None:
+            query = self.embedder.encode_queries([question])[0]
+            vectors = self.embedder.encode_passages(texts)
+            scores += DENSE_WEIGHT * (vectors @ query).astype(np.float64)
+        return scores
+
+    def lexical_scores(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """Share of the question's term weight each text covers; weights are IDF among texts."""
+        terms = set(self.analyzer.tokenize(question))
+        if not terms:
+            return np.zeros(len(texts))
+        held = [set(tokens) & terms for tokens in self.analyzer.tokenize_many(texts)]
+        frequency = Counter(term for found in held for term in found)
+        weight = {term: math.log(1 + len(texts) / (1 + frequency[term])) for term in terms}
+        total = sum(weight.values())
+        return np.array([sum(weight[term] for term in found) / total for found in held])

@@ -1,0 +1,47 @@
+"""Reader specs as the CLI names them: highlighter, span:PATH, fid:PATH, llm."""
+
+from pathlib import Path
+
+from seoga.answer.base import Reader
+from seoga.collection import Collection
+from seoga.errors import InputError
+
+# Few-shot examples shipped with seoga (English and Korean), used when none are given.
+DEFAULT_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "fewshot.jsonl"
+READER_KINDS = ("highlighter", "span", "fid", "llm")
+READER_HELP = "highlighter (default), span:PATH, fid:PATH or llm"
+
+
+def load_reader(
+    spec: str,
+    collection: Collection,
+    *,
+    llm: str | Path | None = None,
+    llm_backend: str = "auto",
+    examples: str | Path | None = None,
+) -> Reader:
+    """Build the reader `spec` names; the highlighter uses the collection's own models."""
+    kind, _, path = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind not in READER_KINDS:
+        raise InputError(f"unknown reader {spec!r}; use {READER_HELP}.")
+    if kind in ("span", "fid") and not path:
+        raise InputError(f"the {kind} reader needs a trained model folder: --reader {kind}:PATH.")
+    if kind == "highlighter":
+        from seoga.answer.highlighter import Highlighter
+
+        return Highlighter(collection.analyzer, collection.embedder)
+    if kind == "span":
+        from seoga.answer.span import SpanReader
+
+        return SpanReader(path)
+    if kind == "fid":
+        from seoga.answer.fid import FidReader
+
+        return FidReader(path)
+    from seoga.answer.llm import LlmReader, load_generator, read_examples
+
+    return LlmReader(
+        load_generator(llm or path or None, backend=llm_backend),
+        read_examples(examples or DEFAULT_EXAMPLES),
+    )

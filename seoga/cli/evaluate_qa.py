@@ -1,0 +1,98 @@
+"""`seoga eval qa`: answer a labelled question set through the ask pipeline and score it."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seoga.answer.loading import READER_HELP
+from seoga.answer.pipeline import DEFAULT_PASSAGES, Asker, AskSettings
+from seoga.cli.ask import (
+    ExamplesOption,
+    LlmBackendOption,
+    LlmOption,
+    PassagesOption,
+    RerankOption,
+)
+from seoga.cli.output import console
+
+TABLE_COLUMNS = [
+    "exact_match",
+    "f1",
+    "accuracy",
+    "gold_passage_recall",
+    "abstention_rate",
+    "ece",
+    "n_questions",
+    "seconds_per_question_p50",
+]
+
+
+def qa_command(
+    data: Annotated[Path, typer.Argument(help="A BEIR-layout folder with answers.jsonl (QA set).")],
+    collection: Annotated[
+        Path | None,
+        typer.Option(
+            "--collection",
+            "-c",
+            help="Collection to ask (built from DATA's corpus if it does not exist; "
+            "default: a cached one).",
+        ),
+    ] = None,
+    reader: Annotated[str, typer.Option("--reader", help=f"Reader: {READER_HELP}.")] = (
+        "highlighter"
+    ),
+    llm: LlmOption = None,
+    llm_backend: LlmBackendOption = "auto",
+    examples: ExamplesOption = None,
+    rerank: RerankOption = None,
+    passages: PassagesOption = DEFAULT_PASSAGES,
+    limit: Annotated[
+        int | None, typer.Option(help="Evaluate a seeded sample of this many questions.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    records: Annotated[
+        Path | None, typer.Option(help="Write every question's outcome as JSONL here.")
+    ] = None,
+) -> None:
+    """EM/F1, gold-passage recall, abstention rate and ECE of a reader on a QA set."""
+    from rich.table import Table
+
+    from seoga.answer.loading import load_reader
+    from seoga.evaluate.qa import evaluate_qa, open_or_build, read_qa_set
+
+    qa_set = read_qa_set(data)
+    opened = open_or_build(qa_set, collection, show_progress=True)
+    reranker = None
+    if rerank is not None:
+        from seoga.search.rerank import Reranker
+
+        reranker = Reranker(rerank)
+    asker = Asker(
+        opened,
+        load_reader(reader, opened, llm=llm, llm_backend=llm_backend, examples=examples),
+        reranker=reranker,
+        settings=AskSettings(passages=passages),
+    )
+    metrics = evaluate_qa(
+        asker, qa_set, limit=limit, seed=seed, show_progress=True, records_path=records
+    )
+    metrics["collection"] = str(opened.root)
+    table = Table(title=f"{metrics['dataset']} · {reader}")
+    for name in TABLE_COLUMNS:
+        table.add_column(name, justify="right")
+    table.add_row(
+        *[
+            f"{metrics[n]:.4f}" if isinstance(metrics[n], float) else str(metrics[n])
+            for n in TABLE_COLUMNS
+        ]
+    )
+    console.print(table)
+    if output is not None:
+        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def register(eval_app: typer.Typer) -> None:
+    eval_app.command("qa")(qa_command)

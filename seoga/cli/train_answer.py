@@ -1,0 +1,168 @@
+"""`seoga train reranker`, `seoga train reader` and `seoga train fid`: the answer models."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seoga.cli.index import JsonOption
+from seoga.cli.output import console, print_json
+from seoga.models.registry import DEFAULT_EMBEDDER
+
+OutOption = Annotated[Path, typer.Option("--out", help="Folder to write the trained model to.")]
+SeedOption = Annotated[int, typer.Option(help="Random seed (sampling, initialisation, order).")]
+BaseOption = Annotated[str, typer.Option(help="Model to start from: a name, a folder or a hub id.")]
+EpochsOption = Annotated[float, typer.Option(help="Passes over the training data.")]
+MaxExamplesOption = Annotated[
+    int | None, typer.Option(help="Train on a seeded sample of this many examples.")
+]
+
+
+def _done(record: dict, out: Path, as_json: bool) -> None:
+    if as_json:
+        print_json(record)
+    else:
+        console.print(
+            f"trained {record['kind']} in {record['train_seconds']:.0f} s → {out} "
+            f"(its recipe: {out}/seoga_model.json)",
+            highlight=False,
+        )
+
+
+def reranker_command(
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="BEIR-layout folder (qrels; BM25-mined negatives) or pairs .jsonl."
+        ),
+    ],
+    out: OutOption,
+    split: Annotated[str, typer.Option(help="qrels split to train on (qrels/SPLIT.tsv).")] = (
+        "train"
+    ),
+    base: BaseOption = DEFAULT_EMBEDDER,
+    negatives: Annotated[int, typer.Option(help="BM25-mined negatives per positive.")] = 4,
+    epochs: EpochsOption = 1.0,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-5,
+    batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
+    max_length: Annotated[int, typer.Option(help="Tokens per (query, passage) pair.")] = 384,
+    max_queries: Annotated[
+        int | None, typer.Option(help="Train on a seeded sample of this many queries.")
+    ] = None,
+    collection: Annotated[
+        Path | None,
+        typer.Option(
+            "--collection",
+            "-c",
+            help="Mine negatives from this collection's hybrid search (it must index the "
+            "same corpus) instead of BM25.",
+        ),
+    ] = None,
+    mining_depth: Annotated[int, typer.Option(help="Negatives come from this many results.")] = 30,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+    ] = True,
+    seed: SeedOption = 42,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a cross-encoder reranker; its temperature is fitted on held-out queries."""
+    from seoga.collection import Collection
+    from seoga.search.rerank_training import RerankerTrainingConfig, train_reranker
+
+    config = RerankerTrainingConfig(
+        base=base,
+        split=split,
+        negatives=negatives,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_length=max_length,
+        max_queries=max_queries,
+        mining_depth=mining_depth,
+        freeze_embeddings=freeze_embeddings,
+        seed=seed,
+    )
+    mined_from = Collection.open(collection) if collection is not None else None
+    record = train_reranker(data, out, config, show_progress=not as_json, collection=mined_from)
+    _done(record, out, as_json)
+
+
+def reader_command(
+    data: Annotated[list[Path], typer.Option("--data", help="SQuAD-format JSON (repeatable).")],
+    out: OutOption,
+    base: BaseOption = DEFAULT_EMBEDDER,
+    epochs: EpochsOption = 2.0,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="Windows per step.")] = 16,
+    max_length: Annotated[int, typer.Option(help="Tokens per window.")] = 384,
+    stride: Annotated[int, typer.Option(help="Tokens shared by consecutive windows.")] = 128,
+    max_examples: MaxExamplesOption = None,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+    ] = True,
+    seed: SeedOption = 42,
+    as_json: JsonOption = False,
+) -> None:
+    """Train an extractive span reader (a QA head on an encoder) on SQuAD-format data."""
+    from seoga.answer.train_span import SpanTrainingConfig, train_span_reader
+
+    config = SpanTrainingConfig(
+        base=base,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_length=max_length,
+        stride=stride,
+        max_examples=max_examples,
+        freeze_embeddings=freeze_embeddings,
+        seed=seed,
+    )
+    _done(train_span_reader(list(data), out, config, show_progress=not as_json), out, as_json)
+
+
+def fid_command(
+    data: Annotated[
+        Path, typer.Option("--data", help="JSONL: question, answers, passages per line.")
+    ],
+    out: OutOption,
+    base: Annotated[
+        str,
+        typer.Option(
+            help="Any HF encoder–decoder (folder or id), or an encoder to warm-start one from."
+        ),
+    ],
+    epochs: EpochsOption = 3.0,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="Questions per step.")] = 4,
+    passages: Annotated[int, typer.Option(help="Passages per question.")] = 5,
+    passage_tokens: Annotated[int, typer.Option(help="Tokens per (question, passage).")] = 192,
+    answer_tokens: Annotated[int, typer.Option(help="Longest answer, in tokens.")] = 24,
+    max_examples: MaxExamplesOption = None,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+    ] = False,
+    seed: SeedOption = 42,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a Fusion-in-Decoder reader."""
+    from seoga.answer.train_fid import FidTrainingConfig, train_fid
+
+    config = FidTrainingConfig(
+        base=base,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_passages=passages,
+        passage_tokens=passage_tokens,
+        answer_tokens=answer_tokens,
+        max_examples=max_examples,
+        freeze_embeddings=freeze_embeddings,
+        seed=seed,
+    )
+    _done(train_fid(data, out, config, show_progress=not as_json), out, as_json)
+
+
+def register(train_app: typer.Typer) -> None:
+    train_app.command("reranker")(reranker_command)
+    train_app.command("reader")(reader_command)
+    train_app.command("fid")(fid_command)

@@ -1,0 +1,301 @@
+"""Train a cross-encoder reranker from an encoder on BEIR qrels (negatives mined by seoga's BM25,
+or by a collection's own hybrid search) or on labelled pairs, then fit its temperature on
+held-out queries."""
+
+import json
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seoga.answer.models import (
+    building,
+    freeze_embeddings,
+    quiet_unless,
+    transformers_quiet,
+    write_model_config,
+)
+from seoga.calibrate.metrics import expected_calibration_error
+from seoga.calibrate.temperature import TemperatureScaling
+from seoga.collection import passage_text
+from seoga.errors import InputError
+from seoga.evaluate.beir import (
+    CORPUS_NAME,
+    QRELS_NAME,
+    QUERIES_NAME,
+    BeirSet,
+    read_qrels,
+    read_queries,
+)
+from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
+from seoga.progress import track
+from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND
+
+if TYPE_CHECKING:
+    from seoga.collection import Collection
+
+QRELS_FOLDER = "qrels"
+TEST_SPLIT = "test"
+PAIRS_SUFFIX = ".jsonl"
+# A pair labelled at least this much counts as relevant.
+RELEVANT = 0.5
+BM25_MODE = "bm25"
+# Fitting a temperature needs two pairs, one of each label.
+MIN_CALIBRATION_PAIRS = 2
+
+
+@dataclass
+class RerankerTrainingConfig:
+    base: str = DEFAULT_EMBEDDER
+    split: str = "train"
+    negatives: int = 4  # mined negatives per positive
+    mining_depth: int = 30  # negatives are drawn from this many search results
+    epochs: float = 1.0
+    learning_rate: float = 3e-5
+    batch_size: int = 16
+    max_length: int = DEFAULT_MAX_LENGTH
+    max_queries: int | None = None
+    calibration_fraction: float = 0.1
+    freeze_embeddings: bool = True
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Pair:
+    query: str
+    passage: str
+    label: float
+    group: str  # the query id: held-out splits never cut a query's pairs apart
+
+
+def qrels_path(root: Path, split: str) -> Path:
+    """qrels/SPLIT.tsv, or qrels.tsv for the test split (the BEIR layout seoga reads)."""
+    candidate = root / QRELS_FOLDER / f"{split}.tsv"
+    if candidate.is_file():
+        return candidate
+    if split == TEST_SPLIT and (root / QRELS_NAME).is_file():
+        return root / QRELS_NAME
+    raise InputError(
+        f"{root} has no qrels for split {split!r} (looked for {candidate}"
+        + (f" and {root / QRELS_NAME}" if split == TEST_SPLIT else "")
+        + ")."
+    )
+
+
+def read_corpus(path: Path) -> dict[str, str]:
+    """doc id → the text the reranker reads (title, then text)."""
+    texts = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                texts[str(record.get("_id", record.get("id")))] = passage_text(
+                    record.get("title", "") or "", record["text"]
+                )
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise InputError(f"{path}:{number}: not a corpus line ({error}).") from error
+    return texts
+
+
+def mine_pairs(
+    root: Path,
+    config: RerankerTrainingConfig,
+    *,
+    show_progress: bool,
+    collection: "Collection | None" = None,
+) -> list[Pair]:
+    """Positives from the split's qrels; negatives from the top results of `collection`'s
+    default (hybrid) search over the same corpus, or of seoga's own BM25 when none is given."""
+    from seoga.evaluate.retrieval import cached_collection
+    from seoga.settings import CollectionSettings
+
+    for name in (CORPUS_NAME, QUERIES_NAME):
+        if not (root / name).is_file():
+            raise InputError(f"{root} is not a BEIR-layout folder: {name} is missing.")
+    qrels = read_qrels(qrels_path(root, config.split))
+    queries = read_queries(root / QUERIES_NAME)
+    judged = sorted(query for query in qrels if query in queries)
+    if not judged:
+        raise InputError(
+            f"no query of {root / QUERIES_NAME} is judged in the {config.split} qrels."
+        )
+    rng = random.Random(config.seed)
+    if config.max_queries and len(judged) > config.max_queries:
+        judged = sorted(rng.sample(judged, config.max_queries))
+    corpus = read_corpus(root / CORPUS_NAME)
+    mode = None
+    if collection is None:
+        data = BeirSet(root, root / CORPUS_NAME, {q: queries[q] for q in judged}, qrels)
+        collection, _ = cached_collection(
+            data, CollectionSettings(embedder=None), cache_dir=None, show_progress=show_progress
+        )
+        mode = BM25_MODE
+    pairs = []
+    for query_id in track(judged, "mining negatives", enabled=show_progress):
+        text = queries[query_id]
+        positives = [doc for doc in qrels[query_id] if doc in corpus]
+        found = collection.search(text, k=config.mining_depth, mode=mode)
+        candidates = [hit.doc_id for hit in found if hit.doc_id not in qrels[query_id]]
+        wanted = min(len(candidates), config.negatives * max(1, len(positives)))
+        negatives = rng.sample(candidates, wanted)
+        pairs += [Pair(text, corpus[doc], 1.0, query_id) for doc in positives]
+        pairs += [Pair(text, corpus[doc], 0.0, query_id) for doc in negatives]
+    return pairs
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """Lines of {"query", "passage", "label"} (label 1 relevant, 0 not; fractions allowed)."""
+    pairs = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                pair = Pair(
+                    str(record["query"]), str(record["passage"]), float(record["label"]), ""
+                )
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                raise InputError(
+                    f'{path}:{number}: expected {{"query", "passage", "label"}} ({error}).'
+                ) from error
+            if not 0.0 <= pair.label <= 1.0:
+                raise InputError(f"{path}:{number}: the label must be between 0 and 1.")
+            pairs.append(Pair(pair.query, pair.passage, pair.label, pair.query))
+    if not pairs:
+        raise InputError(f"{path} holds no pairs.")
+    return pairs
+
+
+def split_by_query(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
+    groups = sorted({pair.group for pair in pairs})
+    random.Random(seed).shuffle(groups)
+    held = set(groups[: int(len(groups) * fraction)]) if len(groups) > 1 else set()
+    return [p for p in pairs if p.group not in held], [p for p in pairs if p.group in held]
+
+
+def train_reranker(
+    data: str | Path,
+    out: str | Path,
+    config: RerankerTrainingConfig | None = None,
+    *,
+    show_progress: bool = True,
+    collection: "Collection | None" = None,
+) -> dict[str, Any]:
+    """Train a CrossEncoder from `config.base`; fit its temperature on held-out queries.
+
+    With BEIR data, negatives are mined from `collection`'s search when given (it must index
+    the same corpus: the passages the reranker will reorder), else from a BM25 index."""
+    import torch
+    from datasets import Dataset
+    from sentence_transformers.cross_encoder import (
+        CrossEncoder,
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from transformers import set_seed
+
+    config = config or RerankerTrainingConfig()
+    data = Path(data)
+    if data.is_dir():
+        pairs = mine_pairs(data, config, show_progress=show_progress, collection=collection)
+    elif data.suffix == PAIRS_SUFFIX and data.is_file():
+        pairs = read_pairs(data)
+    else:
+        raise InputError(
+            f"{data} is neither a BEIR-layout folder nor a {PAIRS_SUFFIX} file of pairs."
+        )
+    train, held = split_by_query(pairs, config.calibration_fraction, config.seed)
+    set_seed(config.seed)
+    base = resolve_model(config.base).location
+    # The new classification head is reported as missing weights: expected, so not shown.
+    with transformers_quiet():
+        model = CrossEncoder(base, num_labels=1, max_length=config.max_length)
+    if config.freeze_embeddings:
+        freeze_embeddings(model.model)
+    positives = sum(1 for pair in train if pair.label >= RELEVANT)
+    negatives = len(train) - positives
+    loss = BinaryCrossEntropyLoss(
+        model, pos_weight=torch.tensor(negatives / positives if positives else 1.0)
+    )
+    started = time.perf_counter()
+    with building(Path(out)) as folder:
+        arguments = CrossEncoderTrainingArguments(
+            output_dir=str(folder / "checkpoints"),
+            num_train_epochs=config.epochs,
+            per_device_train_batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            warmup_steps=0.1,
+            seed=config.seed,
+            save_strategy="no",
+            report_to=[],
+            logging_steps=max(1, len(train) // config.batch_size // 10),
+            disable_tqdm=not show_progress,
+            use_cpu=not torch.cuda.is_available(),
+        )
+        dataset = Dataset.from_dict(
+            {
+                "query": [pair.query for pair in train],
+                "passage": [pair.passage for pair in train],
+                "label": [pair.label for pair in train],
+            }
+        )
+        trainer = CrossEncoderTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss)
+        quiet_unless(trainer, show_progress)
+        trainer.train()
+        model.save(str(folder))
+        record = {
+            "kind": KIND,
+            "config": asdict(config),
+            "data": str(data),
+            "negatives_from": (
+                "pairs" if not data.is_dir() else str(collection.root) if collection else "bm25"
+            ),
+            "base_location": base,
+            "max_length": config.max_length,
+            "train_pairs": len(train),
+            "train_positives": positives,
+            "held_out_pairs": len(held),
+            "train_seconds": round(time.perf_counter() - started, 1),
+            **calibrate_on(model, held, config.batch_size),
+        }
+        write_model_config(folder, record)
+        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+    return record
+
+
+def calibrate_on(model, held: list[Pair], batch_size: int) -> dict[str, Any]:
+    """Fit the temperature on held-out pairs; report ECE before (plain sigmoid) and after."""
+    import torch
+
+    if (
+        len(held) < MIN_CALIBRATION_PAIRS
+        or len({pair.label >= RELEVANT for pair in held}) < MIN_CALIBRATION_PAIRS
+    ):
+        return {"scaling": None, "calibration": "too few held-out pairs to fit a temperature"}
+    logits = model.predict(
+        [(pair.query, pair.passage) for pair in held],
+        batch_size=batch_size,
+        activation_fn=torch.nn.Identity(),
+        show_progress_bar=False,
+    )
+    scores = [[float(value)] for value in np.asarray(logits).reshape(-1)]
+    labels = [pair.label >= RELEVANT for pair in held]
+    before = TemperatureScaling(1.0, 0.0)
+    after = TemperatureScaling().fit(scores, labels)
+    return {
+        "scaling": after.to_dict(),
+        "held_out_ece_before": expected_calibration_error(
+            [before.confidence(s) for s in scores], labels
+        ),
+        "held_out_ece_after": expected_calibration_error(
+            [after.confidence(s) for s in scores], labels
+        ),
+    }
