@@ -2,8 +2,10 @@
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from seoga.errors import InputError
 
@@ -11,6 +13,8 @@ CORPUS_NAME = "corpus.jsonl"
 QUERIES_NAME = "queries.jsonl"
 QRELS_NAME = "qrels.tsv"
 QRELS_COLUMNS = 3
+
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -48,20 +52,45 @@ def read_beir(root: Path) -> BeirSet:
     return BeirSet(root, root / CORPUS_NAME, queries, qrels)
 
 
-def read_queries(path: Path) -> dict[str, str]:
-    queries: dict[str, str] = {}
+def read_jsonl_map(
+    path: Path, entry: Callable[[dict[str, Any]], tuple[str, Value]], expected: str
+) -> dict[str, Value]:
+    """key → value for each non-blank line of a JSON-lines file, as `entry` reads the line's
+    object; a line that is not JSON or lacks what `entry` reads is an InputError naming the file,
+    the line and what was `expected`."""
+    found: dict[str, Value] = {}
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                queries[str(record["_id"])] = record["text"]
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise InputError(
-                    f"{path}:{number}: not a query object with _id and text ({error})."
-                ) from error
-    return queries
+                key, value = entry(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+                raise InputError(f"{path}:{number}: expected {expected} ({error}).") from error
+            found[key] = value
+    return found
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    return read_jsonl_map(
+        path,
+        lambda record: (str(record["_id"]), record["text"]),
+        "a query object with _id and text",
+    )
+
+
+def read_corpus_texts(path: Path) -> dict[str, str]:
+    """doc id → "title\ntext" (what seoga's indexes see) for a BEIR corpus.jsonl."""
+    from seoga.collection import passage_text
+
+    return read_jsonl_map(
+        path,
+        lambda record: (
+            str(record["_id"]),
+            passage_text(record.get("title") or "", record["text"]),
+        ),
+        "a corpus object with _id and text",
+    )
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:

@@ -19,7 +19,7 @@ from seoga.answer.pipeline import Asker
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.errors import InputError
 from seoga.evaluate.answers import best_scores, is_correct
-from seoga.evaluate.beir import BeirSet, read_beir
+from seoga.evaluate.beir import BeirSet, read_beir, read_jsonl_map
 from seoga.progress import track
 
 if TYPE_CHECKING:
@@ -56,20 +56,14 @@ def read_answers(path: Path) -> dict[str, list[str]]:
             f"{path} is missing: QA evaluation needs {ANSWERS_NAME} "
             '(lines of {"_id": query id, "answers": [...]}) beside the BEIR files.'
         )
-    answers: dict[str, list[str]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                golds = [str(answer) for answer in record["answers"] if str(answer).strip()]
-                answers[str(record["_id"])] = golds
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise InputError(
-                    f'{path}:{number}: expected {{"_id", "answers": [...]}} ({error}).'
-                ) from error
-    return answers
+    return read_jsonl_map(
+        path,
+        lambda record: (
+            str(record["_id"]),
+            [str(answer) for answer in record["answers"] if str(answer).strip()],
+        ),
+        '{"_id": ..., "answers": [...]}',
+    )
 
 
 @dataclass(frozen=True)

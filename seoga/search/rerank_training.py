@@ -21,13 +21,13 @@ from seoga.answer.models import (
 )
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
-from seoga.collection import passage_text
 from seoga.errors import InputError
 from seoga.evaluate.beir import (
     CORPUS_NAME,
     QRELS_NAME,
     QUERIES_NAME,
     BeirSet,
+    read_corpus_texts,
     read_qrels,
     read_queries,
 )
@@ -86,23 +86,6 @@ def qrels_path(root: Path, split: str) -> Path:
     )
 
 
-def read_corpus(path: Path) -> dict[str, str]:
-    """doc id → the text the reranker reads (title, then text)."""
-    texts = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                texts[str(record.get("_id", record.get("id")))] = passage_text(
-                    record.get("title", "") or "", record["text"]
-                )
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise InputError(f"{path}:{number}: not a corpus line ({error}).") from error
-    return texts
-
-
 def mine_pairs(
     root: Path,
     config: RerankerTrainingConfig,
@@ -128,7 +111,7 @@ def mine_pairs(
     rng = random.Random(config.seed)
     if config.max_queries and len(judged) > config.max_queries:
         judged = sorted(rng.sample(judged, config.max_queries))
-    corpus = read_corpus(root / CORPUS_NAME)
+    corpus = read_corpus_texts(root / CORPUS_NAME)
     mode = None
     if collection is None:
         data = BeirSet(root, root / CORPUS_NAME, {q: queries[q] for q in judged}, qrels)

@@ -345,27 +345,9 @@ def qrels_path(root: Path, split: str | None) -> Path:
     raise InputError(f"{root} has no {QRELS_NAME}; give --split to pick {QRELS_DIR}/SPLIT.tsv.")
 
 
-def read_beir_corpus(path: Path) -> dict[str, str]:
-    """doc id -> "title\\ntext" (what seoga's indexes see) for a BEIR corpus.jsonl."""
-    from seoga.collection import passage_text
-
-    corpus: dict[str, str] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                doc_id, text = str(record["_id"]), record["text"]
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                _raise(path, number, f"not a corpus object with _id and text ({error}).")
-            corpus[doc_id] = passage_text(record.get("title") or "", text)
-    return corpus
-
-
 def read_beir(root: Path, split: str | None = None) -> BeirPairs:
     """Queries, the qrels of `split` and the corpus of a BEIR-layout folder."""
-    from seoga.evaluate.beir import read_qrels, read_queries
+    from seoga.evaluate.beir import read_corpus_texts, read_qrels, read_queries
 
     for name in (CORPUS_NAME, QUERIES_NAME):
         if not (root / name).is_file():
@@ -373,7 +355,7 @@ def read_beir(root: Path, split: str | None = None) -> BeirPairs:
     judged = qrels_path(root, split)
     qrels = read_qrels(judged)
     queries = read_queries(root / QUERIES_NAME)
-    corpus = read_beir_corpus(root / CORPUS_NAME)
+    corpus = read_corpus_texts(root / CORPUS_NAME)
     missing_queries = sorted(set(qrels) - set(queries))
     if missing_queries:
         raise InputError(
