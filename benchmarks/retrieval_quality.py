@@ -20,6 +20,7 @@ from rank_bm25 import BM25Okapi
 from ranx import Qrels, Run, evaluate
 
 from benchmarks.report import DATA, machine_line, write_section
+from seoga.collection import FUSION_DEPTH
 from seoga.evaluate.beir import read_beir
 from seoga.evaluate.retrieval import compare_fusions, evaluate_retrieval
 from seoga.settings import FusionSettings
@@ -27,10 +28,10 @@ from seoga.settings import FusionSettings
 SETS = ("autorag_ko", "beir_scifact", "squad_v1.1_dev")
 DEPTH = 100
 METRIC = "ndcg@10"
-DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5)
-EXTRA_WEIGHTS = (0.0, 0.3, 0.5, 0.7)
-MINMAX_DENSE_WEIGHTS = (0.3, 0.5)
-MINMAX_EXTRA_WEIGHTS = (0.0, 0.5)
+DENSE_WEIGHTS = (0.3, 0.4, 0.5)
+EXTRA_WEIGHTS = (0.0, 0.5, 0.7, 0.9)
+MINMAX_DENSE_WEIGHTS = (0.4,)
+MINMAX_EXTRA_WEIGHTS = (0.0, 0.7)
 COMMAND = "PYTHONPATH=. python benchmarks/retrieval_quality.py"
 
 
@@ -173,7 +174,8 @@ def main() -> None:
         "Peers and seoga run on the same data in the same run; seoga rows go through "
         "`Collection.retrieve` + `combine`, the two halves of `Collection.search` (chunk hits "
         "count for their document). Fusion rows share one cached collection and one retrieval "
-        "per query; `zscore D / E` weighs BM25 1 − D, the main bi-encoder (multilingual-e5-small) "
+        f"per query, each retriever proposing its best {FUSION_DEPTH:,} chunks (FUSION_DEPTH); "
+        "`zscore D / E` weighs BM25 1 − D, the main bi-encoder (multilingual-e5-small) "
         "D and the English bi-encoder (all-MiniLM-L6-v2, which only takes part for queries "
         "written mostly in Latin letters) E, rescaled over the retrievers taking part. The "
         "default fusion (seoga/settings.py) is the best mean over the sets among fusions never "

@@ -47,7 +47,9 @@ MAX_QUERY_CHARS = 2_000
 # Each retriever proposes this many chunks per wanted result, so that enough distinct
 # documents survive when several chunks of one document score high.
 CANDIDATES_PER_RESULT = 3
-MIN_CANDIDATES = 100
+# ... and at least this many: the fused top k then does not depend on k, and z-scores are taken
+# over lists long enough to be stable (chosen by measurement, BENCHMARKS.md "Retrieval quality").
+FUSION_DEPTH = 1000
 HASH_BLOCK_BYTES = 1 << 20
 WORD_CACHE_SIZE = 100_000
 
@@ -123,6 +125,11 @@ def file_sha256(path: Path) -> str:
         while block := handle.read(HASH_BLOCK_BYTES):
             digest.update(block)
     return digest.hexdigest()
+
+
+def candidate_depth(k: int) -> int:
+    """How many chunks each retriever proposes when `k` documents are wanted."""
+    return max(FUSION_DEPTH, k * CANDIDATES_PER_RESULT)
 
 
 def passage_text(title: str, text: str) -> str:
@@ -525,15 +532,13 @@ class Collection:
         """The `k` best documents for `query`, each with its best chunk as a snippet."""
         if k <= 0:
             raise InputError("k must be a positive number of results.")
-        retrieval = self.retrieve(
-            query, mode=mode, depth=max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
-        )
+        retrieval = self.retrieve(query, mode=mode, depth=candidate_depth(k))
         scores = self.combine(retrieval)
         top = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
         return self._results(top, scores, retrieval)
 
     def retrieve(
-        self, query: str, *, mode: str | None = None, depth: int = MIN_CANDIDATES
+        self, query: str, *, mode: str | None = None, depth: int = FUSION_DEPTH
     ) -> Retrieval:
         """Each retriever's documents for `query` (up to `depth` chunks each), before fusion."""
         query = validate_query(query)

@@ -12,11 +12,12 @@ from seoga.text.analyzers import DEFAULT_ANALYZER
 
 DEFAULT_CHUNK_TOKENS = 256
 DEFAULT_CHUNK_OVERLAP = 32
-# Chosen by measurement on autorag_ko and beir_scifact together (BENCHMARKS.md, "Fusion").
+# Chosen by measurement on autorag_ko, beir_scifact and squad_v1.1_dev together (BENCHMARKS.md,
+# "Retrieval quality").
 DEFAULT_FUSION = "convex"
 DEFAULT_NORMALIZATION = "zscore"
-DEFAULT_DENSE_WEIGHT = 0.3
-DEFAULT_EXTRA_WEIGHT = 0.3
+DEFAULT_DENSE_WEIGHT = 0.4
+DEFAULT_EXTRA_WEIGHT = 0.7
 NO_EMBEDDER = "none"
 SPARSE = "bm25"
 DENSE = "dense"

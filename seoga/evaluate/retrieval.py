@@ -18,7 +18,7 @@ import numpy as np
 from ranx import Qrels, Run, evaluate
 
 from seoga import __version__
-from seoga.collection import CANDIDATES_PER_RESULT, FORMAT_VERSION, Collection
+from seoga.collection import FORMAT_VERSION, Collection, candidate_depth
 from seoga.evaluate import RETRIEVAL_METRICS as METRICS
 from seoga.evaluate.beir import BeirSet, read_beir
 from seoga.paths import seoga_home
@@ -156,7 +156,7 @@ def compare_fusions(
     collection, _ = cached_collection(
         data, settings or CollectionSettings(), cache_dir=cache_dir, show_progress=show_progress
     )
-    depth = RUN_DEPTH * CANDIDATES_PER_RESULT
+    depth = candidate_depth(RUN_DEPTH)
     retrievals = {
         query_id: collection.retrieve(text, mode="hybrid", depth=depth)
         for query_id, text in track(

@@ -347,7 +347,7 @@ def score_fusions(
 def _retrieval_tasks(
     grid: Grid, pending: list[tuple[str, dict[str, Any]]], show_progress: bool
 ) -> list[SparseTask]:
-    from seoga.collection import CANDIDATES_PER_RESULT, passage_text
+    from seoga.collection import candidate_depth, passage_text
     from seoga.evaluate.beir import BeirSet, read_qrels, read_queries
     from seoga.evaluate.retrieval import RUN_DEPTH, cached_collection
     from seoga.progress import track
@@ -361,7 +361,7 @@ def _retrieval_tasks(
     collection, _ = cached_collection(
         data, settings, cache_dir=grid.cache_dir, show_progress=show_progress
     )
-    depth = RUN_DEPTH * CANDIDATES_PER_RESULT
+    depth = candidate_depth(RUN_DEPTH)
     dense = None
     if settings.embedder:
         # Every bi-encoder's ranking (the main one and the extras that read the query).
