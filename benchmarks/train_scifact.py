@@ -134,12 +134,7 @@ def run_stage(stage: str, folder: Path) -> None:
     alone = ("--extra-embedder", "none", "--cache-dir", str(folder / "cache"))
     for retriever in ("dense", "hybrid", *(("bm25",) if stage == "base" else ())):
         result[retriever] = summary(eval_retrieval(subset, model, retriever, folder, alone))
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    save_result(folder, stage, result)
-    print(
-        stage,
-        {k: v["ndcg@10"] for k, v in result.items() if isinstance(v, dict) and "ndcg@10" in v},
-    )
+    finish(folder, stage, result, started)
 
 
 def run_full(stage: str, folder: Path) -> None:
@@ -164,6 +159,11 @@ def run_full(stage: str, folder: Path) -> None:
     }
     for name, (retriever, options) in runs.items():
         result[name] = summary(eval_retrieval(SCIFACT, model, retriever, folder, options))
+    finish(folder, stage, result, started)
+
+
+def finish(folder: Path, stage: str, result: dict, started: float) -> None:
+    """Record the stage's time, save its result and print its nDCG@10 per retriever."""
     result["seconds"] = round(time.perf_counter() - started, 1)
     save_result(folder, stage, result)
     print(
