@@ -3,7 +3,7 @@
 import pytest
 
 from seoga.errors import InputError
-from seoga.evaluate.beir import read_corpus_texts, read_queries
+from seoga.evaluate.beir import read_corpus_texts, read_qrels, read_queries
 from seoga.evaluate.qa import read_answers
 
 
@@ -25,3 +25,32 @@ def test_a_bad_line_is_named(tmp_path, bad_line):
     queries.write_text(f'{{"_id": "q1", "text": "fine"}}\n{bad_line}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"queries\.jsonl:2: expected a query object"):
         read_queries(queries)
+
+
+def test_qrels_with_or_without_a_header(tmp_path):
+    with_header = tmp_path / "with.tsv"
+    with_header.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t0\n", encoding="utf-8")
+    without = tmp_path / "without.tsv"
+    without.write_text("q1\td1\t1\nq2\td3\t2\n", encoding="utf-8")
+    assert read_qrels(with_header) == {"q1": {"d1": 1}}
+    assert read_qrels(without) == {"q1": {"d1": 1}, "q2": {"d3": 2}}
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("q1\td1\t1\nq2\td3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.tsv:2: expected query-id"):
+        read_qrels(bad)
+
+
+def test_store_reads_more_chunks_than_one_sql_statement_binds(tmp_path, monkeypatch):
+    from seoga.collection import Collection
+    from seoga.index import store
+    from seoga.settings import CollectionSettings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for number in range(5):
+        (docs / f"{number}.txt").write_text(f"passage number {number} about fusion", "utf-8")
+    collection = Collection.create(tmp_path / "kb", CollectionSettings(embedder=None))
+    collection.add([docs])
+    ids = [chunk.chunk_id for chunk in collection.store.iter_chunks()]
+    monkeypatch.setattr(store, "SQL_VARIABLES_PER_QUERY", 2)
+    assert sorted(collection.store.chunks(ids)) == sorted(ids) and len(ids) == 5

@@ -93,12 +93,24 @@ def read_corpus_texts(path: Path) -> dict[str, str]:
     )
 
 
+def is_header(row: list[str]) -> bool:
+    """BEIR qrels start with "query-id, corpus-id, score"; some files leave the header out."""
+    if len(row) < QRELS_COLUMNS:
+        return False
+    try:
+        float(row[QRELS_COLUMNS - 1])
+    except ValueError:
+        return True
+    return False
+
+
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.reader(handle, delimiter="\t")
-        next(rows, None)  # the header: query-id, corpus-id, score
-        for number, row in enumerate(rows, start=2):
+        for number, row in enumerate(rows, start=1):
+            if number == 1 and is_header(row):
+                continue
             try:
                 query_id, doc_id, score = row[:QRELS_COLUMNS]
                 relevance = int(float(score))

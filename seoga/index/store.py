@@ -10,6 +10,8 @@ from typing import Any
 from seoga.text.documents import Chunk, Document
 
 STORE_NAME = "store.sqlite"
+# SQLite builds before 3.32 allow 999 bound parameters per statement.
+SQL_VARIABLES_PER_QUERY = 999
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -157,15 +159,19 @@ class Store:
             yield chunk_id, tokens.split(TOKEN_SEPARATOR) if tokens else []
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self.connection.execute(
-            "SELECT chunk_id, doc_id, position, chunks.text, title, source"
-            f" FROM chunks JOIN documents USING (doc_id) WHERE chunk_id IN ({marks})",
-            list(chunk_ids),
-        )
-        return {row[0]: StoredChunk(*row) for row in rows}
+        found: dict[int, StoredChunk] = {}
+        ids = list(chunk_ids)
+        # Batched: SQLite caps the number of bound parameters in one statement.
+        for start in range(0, len(ids), SQL_VARIABLES_PER_QUERY):
+            batch = ids[start : start + SQL_VARIABLES_PER_QUERY]
+            marks = ",".join("?" * len(batch))
+            rows = self.connection.execute(
+                "SELECT chunk_id, doc_id, position, chunks.text, title, source"
+                f" FROM chunks JOIN documents USING (doc_id) WHERE chunk_id IN ({marks})",
+                batch,
+            )
+            found.update((row[0], StoredChunk(*row)) for row in rows)
+        return found
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
         """Every chunk with its document's title and source, in chunk-id order."""
