@@ -124,10 +124,19 @@ def single_label(label: str) -> str:
     return SINGLE_LABELS.get(label, f"seoga {label} (queries it reads)")
 
 
+def single_retrievers(table: dict[str, dict[str, float]]) -> list[str]:
+    """seoga's rows that are one retriever: neither a fusion nor the default hybrid."""
+    return [
+        label
+        for label in table
+        if label.startswith("seoga") and label not in FUSIONS and label != DEFAULT_ROW
+    ]
+
+
 def choose_fusion(table: dict[str, dict[str, float]], sets: list[str]) -> str:
     """The fusion with the best mean over the sets among those never below a set's best
     single retriever (to three decimals); the best mean overall when none qualifies."""
-    singles = [label for label in table if label.startswith("seoga") and label not in FUSIONS]
+    singles = single_retrievers(table)
     floor = {
         s: round(max(table[single][s] for single in singles if s in table[single]), 3) for s in sets
     }
@@ -139,8 +148,7 @@ def choose_fusion(table: dict[str, dict[str, float]], sets: list[str]) -> str:
 def targets(table: dict[str, dict[str, float]], sets: list[str]) -> str:
     """The default hybrid against the issue's floors and each set's best single retriever."""
     default = table[DEFAULT_ROW]
-    singles = [label for label in table if label.startswith("seoga") and label not in FUSIONS]
-    singles.remove(DEFAULT_ROW)
+    singles = single_retrievers(table)
     lines = []
     for name in sets:
         best = max(singles, key=lambda label: table[label].get(name, 0.0))

@@ -16,6 +16,10 @@ EpochsOption = Annotated[float, typer.Option(help="Passes over the training data
 MaxExamplesOption = Annotated[
     int | None, typer.Option(help="Train on a seeded sample of this many examples.")
 ]
+LearningRateOption = Annotated[float, typer.Option(help="Peak learning rate.")]
+FreezeEmbeddingsOption = Annotated[
+    bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
+]
 
 
 def _done(record: dict, out: Path, as_json: bool) -> None:
@@ -43,7 +47,7 @@ def reranker_command(
     base: BaseOption = DEFAULT_EMBEDDER,
     negatives: Annotated[int, typer.Option(help="BM25-mined negatives per positive.")] = 4,
     epochs: EpochsOption = 1.0,
-    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-5,
+    learning_rate: LearningRateOption = 3e-5,
     batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
     max_length: Annotated[int, typer.Option(help="Tokens per (query, passage) pair.")] = 384,
     max_queries: Annotated[
@@ -59,9 +63,7 @@ def reranker_command(
         ),
     ] = None,
     mining_depth: Annotated[int, typer.Option(help="Negatives come from this many results.")] = 30,
-    freeze_embeddings: Annotated[
-        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
-    ] = True,
+    freeze_embeddings: FreezeEmbeddingsOption = True,
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
@@ -92,14 +94,12 @@ def reader_command(
     out: OutOption,
     base: BaseOption = DEFAULT_EMBEDDER,
     epochs: EpochsOption = 2.0,
-    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-4,
+    learning_rate: LearningRateOption = 1e-4,
     batch_size: Annotated[int, typer.Option(help="Windows per step.")] = 16,
     max_length: Annotated[int, typer.Option(help="Tokens per window.")] = 384,
     stride: Annotated[int, typer.Option(help="Tokens shared by consecutive windows.")] = 128,
     max_examples: MaxExamplesOption = None,
-    freeze_embeddings: Annotated[
-        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
-    ] = True,
+    freeze_embeddings: FreezeEmbeddingsOption = True,
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
@@ -132,15 +132,13 @@ def fid_command(
         ),
     ],
     epochs: EpochsOption = 3.0,
-    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-4,
+    learning_rate: LearningRateOption = 1e-4,
     batch_size: Annotated[int, typer.Option(help="Questions per step.")] = 4,
     passages: Annotated[int, typer.Option(help="Passages per question.")] = 5,
     passage_tokens: Annotated[int, typer.Option(help="Tokens per (question, passage).")] = 192,
     answer_tokens: Annotated[int, typer.Option(help="Longest answer, in tokens.")] = 24,
     max_examples: MaxExamplesOption = None,
-    freeze_embeddings: Annotated[
-        bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
-    ] = False,
+    freeze_embeddings: FreezeEmbeddingsOption = False,
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
