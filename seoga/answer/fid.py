@@ -232,11 +232,6 @@ class FidReader(Reader):
         scores = [distinct.pop(text), *sorted(distinct.values(), reverse=True)]
         if on_token is not None:
             on_token(text)
-        return Answer(
-            text=text,
-            citations=cited_numbers(text, used) or [p.number for p in used],
-            confidence=self.default_scaling.confidence(scores),
-            reader=self.name,
-            scores=scores,
-            passages=list(passages),
+        return self.answer(
+            text, cited_numbers(text, used) or [p.number for p in used], scores, passages
         )

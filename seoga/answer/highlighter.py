@@ -69,14 +69,12 @@ class Highlighter(Reader):
         if on_token is not None:
             on_token(text)
         ranked = [float(scores[i]) for i in order]
-        return Answer(
-            text=text,
-            citations=[best.passage.number],
-            confidence=self.default_scaling.confidence(ranked),
-            reader=self.name,
+        return self.answer(
+            text,
+            [best.passage.number],
+            ranked,
+            passages,
             spans=[Span(best.passage.number, best.start, best.end)],
-            scores=ranked,
-            passages=list(passages),
         )
 
     @staticmethod

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from seoga.answer.base import Answer, Passage, Reader, TokenCallback
+from seoga.answer.base import Answer, Passage, Reader, TokenCallback, passage_pairs
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.errors import InputError, ModelUnavailableError
 
@@ -62,18 +62,8 @@ def read_examples(path: str | Path) -> list[FewShotExample]:
                 isinstance(record.get(key), str) for key in ("question", "answer")
             ):
                 raise InputError(f"{where}: an example needs 'question' and 'answer' strings.")
-            passages = record.get("passages", [])
-            if not isinstance(passages, list):
-                raise InputError(f"{where}: 'passages' must be a list.")
-            pairs = []
-            for passage in passages:
-                if isinstance(passage, str):
-                    pairs.append(("", passage))
-                elif isinstance(passage, dict) and isinstance(passage.get("text"), str):
-                    pairs.append((str(passage.get("title", "")), passage["text"]))
-                else:
-                    raise InputError(f"{where}: a passage is a string or has a 'text' string.")
-            examples.append(FewShotExample(record["question"], tuple(pairs), record["answer"]))
+            pairs = passage_pairs(record.get("passages", []), where)
+            examples.append(FewShotExample(record["question"], pairs, record["answer"]))
     return examples
 
 
@@ -175,14 +165,7 @@ class LlmReader(Reader):
         text, cited = parse_citations(generation.text, [p.number for p in passages])
         declined = not text or text.strip(" .").casefold() == UNKNOWN
         scores = [] if declined else [generation.mean_logprob]
-        return Answer(
-            text="" if declined else text,
-            citations=cited,
-            confidence=self.default_scaling.confidence(scores),
-            reader=self.name,
-            scores=scores,
-            passages=list(passages),
-        )
+        return self.answer("" if declined else text, cited, scores, passages)
 
 
 def load_generator(model: str | Path | None = None, *, backend: str = "auto") -> Generator:

@@ -128,15 +128,8 @@ class SpanReader(Reader):
         others = [c for c in kept[1:] if c not in same]
         scores = [candidate[0] for candidate in [kept[0], *same, *others]]
         support = 1 + len(same)
-        return Answer(
-            text=text,
-            citations=[number],
-            confidence=self.default_scaling.confidence(scores, support),
-            reader=self.name,
-            spans=[Span(number, start, end)],
-            scores=scores,
-            passages=list(passages),
-            support=support,
+        return self.answer(
+            text, [number], scores, passages, spans=[Span(number, start, end)], support=support
         )
 
     def candidates(

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from seoga.answer.base import passage_pairs
 from seoga.answer.fid import (
     DEFAULT_ANSWER_TOKENS,
     DEFAULT_PASSAGE_TOKENS,
@@ -79,17 +80,10 @@ def _parse_line(line: str, where: str) -> FidExample:
         raise InputError(f"{where}: the question is missing or empty.")
     if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
         raise InputError(f"{where}: give the answer as a string list under 'answers'.")
-    if not isinstance(passages, list) or not passages:
+    pairs = passage_pairs(passages, where)
+    if not pairs:
         raise InputError(f"{where}: 'passages' must be a non-empty list.")
-    pairs = []
-    for passage in passages:
-        if isinstance(passage, str):
-            pairs.append(("", passage))
-        elif isinstance(passage, dict) and isinstance(passage.get("text"), str):
-            pairs.append((str(passage.get("title", "")), passage["text"]))
-        else:
-            raise InputError(f"{where}: a passage must be a string or an object with 'text'.")
-    return FidExample(record["question"].strip(), tuple(answers), tuple(pairs))
+    return FidExample(record["question"].strip(), tuple(answers), pairs)
 
 
 def train_fid(

@@ -38,7 +38,7 @@ PassagesOption = Annotated[
 
 
 def build_asker(
-    collection: Path,
+    collection: Collection,
     reader: str,
     *,
     llm: Path | None = None,
@@ -49,15 +49,14 @@ def build_asker(
     threshold: float | None = None,
 ) -> Asker:
     """The pipeline the ask, calibrate and eval qa commands share."""
-    opened = Collection.open(collection)
     reranker = None
     if rerank is not None:
         from seoga.search.rerank import Reranker
 
         reranker = Reranker(rerank)
     return Asker(
-        opened,
-        load_reader(reader, opened, llm=llm, llm_backend=llm_backend, examples=examples),
+        collection,
+        load_reader(reader, collection, llm=llm, llm_backend=llm_backend, examples=examples),
         reranker=reranker,
         settings=AskSettings(passages=passages, threshold=threshold),
     )
@@ -79,7 +78,7 @@ def ask_command(
 ) -> None:
     """Answer a question from a collection, citing the passages the answer rests on."""
     asker = build_asker(
-        collection,
+        Collection.open(collection),
         reader,
         llm=llm,
         llm_backend=llm_backend,

