@@ -5,7 +5,7 @@ confidence with cross-fitting (temperature fitted on one half of the questions, 
 the other, and the other way round), so every question's confidence is a held-out one.
 
 Run from the repository root (training and answering: about an hour on 2 busy cores):
-    flock /tmp/seoga-heavy.lock env OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. \\
+    flock /tmp/seoga-heavy.lock env PYTHONPATH=. \\
         python benchmarks/qa_readers.py
 Writes the "Question answering (SQuAD)" and "Calibration" sections of BENCHMARKS.md and
 benchmarks/qa_calibration.png. Models, splits and every question's outcome (records/*.jsonl)
@@ -41,10 +41,7 @@ SQUAD = DATA / "squad_v1.1_dev"
 SQUAD_JSON = SQUAD / "dev-v1.1.reconstructed.json"
 WORK_DEFAULT = seoga_home() / "bench" / "qa"
 PLOT = ROOT / "benchmarks" / "qa_calibration.png"
-COMMAND = (
-    "flock /tmp/seoga-heavy.lock env OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. "
-    "python benchmarks/qa_readers.py"
-)
+COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/qa_readers.py"
 HIGHLIGHTER, SPAN, FID = "highlighter", "span reader", "FiD"
 RUN_RECORD = "run.json"
 

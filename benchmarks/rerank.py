@@ -7,7 +7,7 @@ choose anything). Test: all 300 BEIR test queries, nDCG@10 with ranx, the rerank
 the top 20 of seoga's default hybrid search.
 
 Run from the repository root:
-    flock /tmp/seoga-heavy.lock env OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. \\
+    flock /tmp/seoga-heavy.lock env PYTHONPATH=. \\
         python benchmarks/rerank.py [--collection PATH]
 --collection reuses an already indexed SciFact collection (default: the cached evaluation one
 with default settings, built if missing; waited for while another process builds it). Writes
@@ -47,10 +47,7 @@ WORK = WORK_DEFAULT
 DEPTH = 100
 WEIGHTS = tuple(round(0.1 * step, 1) for step in range(11))
 POLL_SECONDS = 60
-COMMAND = (
-    "flock /tmp/seoga-heavy.lock env OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. "
-    "python benchmarks/rerank.py"
-)
+COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/rerank.py"
 
 
 def training_folder(tuning: set[str]) -> Path:

@@ -8,7 +8,7 @@ from typing import Any
 
 from seoga.paths import seoga_home
 
-ENVIRONMENT = "OMP_WAIT_POLICY=PASSIVE PYTHONPATH=."
+ENVIRONMENT = "PYTHONPATH=."
 
 
 def work_folder(name: str) -> Path:
@@ -36,4 +36,5 @@ def training_line(card: dict[str, Any]) -> str:
 
 
 def cpu_note() -> str:
-    return f"{os.cpu_count()} CPU cores; torch threads = cores, OMP_WAIT_POLICY=PASSIVE"
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset (OpenMP's default, spinning)")
+    return f"{os.cpu_count()} CPU cores; torch threads = cores, OMP_WAIT_POLICY {policy}"

@@ -10,7 +10,7 @@ SUBSET_DOCS in all, with all 300 test queries — every model in one run, compar
 (`full-base`, `full-dpr`) scores a model on the whole corpus of 5,183 abstracts as a user would,
 with the English MiniLM beside it (seoga's default hybrid): encoding the corpus takes 15-30
 minutes on 2 busy cores, so it is its own run. Run each stage as its own process, then report:
-    flock /tmp/seoga-heavy.lock env OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. \
+    flock /tmp/seoga-heavy.lock env PYTHONPATH=. \
         python benchmarks/train_scifact.py dpr
 Writes the "Training: SciFact" section of BENCHMARKS.md.
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 from benchmarks.report import DATA, ROOT, write_section
 from benchmarks.train_runs import (
     ENVIRONMENT,
+    cpu_note,
     load_results,
     save_result,
     training_line,
@@ -178,8 +179,8 @@ def report(folder: Path) -> None:
     fusion = base.get("hybrid", {}).get("settings", {}).get("fusion", {})
     body = f"""
 Each stage is its own run: `{COMMAND}` with STAGE = {", ".join(results_order(results))}, then
-`report`. {platform.platform()}, {os.cpu_count()} CPU cores shared with other jobs (torch threads
-= cores, OMP_WAIT_POLICY=PASSIVE); dates and load averages of the runs: {run_dates(results)}.
+`report`. {platform.platform()}, {cpu_note()}; dates and load averages of the runs:
+{run_dates(results)}.
 
 Training (every run): seed {SEED}, one epoch, batch {COMMON["batch_size"]}, texts cut at
 {COMMON["max_seq_length"]} tokens in training (the saved model reads 512; passages are

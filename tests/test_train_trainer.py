@@ -128,3 +128,21 @@ def test_unsupervised_from_a_collection(tiny_model, tmp_path):
             )
         )
         assert result.card["objective"] == objective and result.card["data"]["format"] == "corpus"
+
+
+def _weights(folder):
+    model = SentenceTransformer(str(folder))
+    backbone = model[0].auto_model
+    embeddings = backbone.get_input_embeddings().weight.detach().clone()
+    layer = next(iter(backbone.encoder.parameters())).detach().clone()
+    return embeddings, layer
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_word_embeddings_frozen_by_default(tiny_model, sts_file, tmp_path, freeze):
+    result = train_embedder(config(tiny_model, sts_file, tmp_path / "m", freeze_embeddings=freeze))
+    base_embeddings, base_layer = _weights(tiny_model)
+    embeddings, layer = _weights(result.out)
+    assert result.card["hyperparameters"]["freeze_embeddings"] is freeze
+    assert np.array_equal(embeddings.numpy(), base_embeddings.numpy()) is freeze
+    assert not np.array_equal(layer.numpy(), base_layer.numpy())  # the encoder still learns

@@ -16,10 +16,11 @@ from seoga.answer.fid import (
     FusionInDecoder,
     load_seq2seq,
 )
-from seoga.answer.models import building, freeze_embeddings, write_model_config
+from seoga.answer.models import building, write_model_config
 from seoga.errors import InputError
 from seoga.models.registry import resolve_model
 from seoga.progress import progress_console
+from seoga.train.freezing import freeze_embeddings
 
 GRADIENT_CLIP = 1.0
 LOG_EVERY = 20

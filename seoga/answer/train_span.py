@@ -9,7 +9,6 @@ from typing import Any
 
 from seoga.answer.models import (
     building,
-    freeze_embeddings,
     quiet_unless,
     transformers_quiet,
     write_model_config,
@@ -18,6 +17,7 @@ from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND, fit_wind
 from seoga.answer.squad import QAExample, read_squad
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
+from seoga.train.freezing import freeze_embeddings
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from seoga.cli.output import console, print_json
+from seoga.cli.train_answer import FreezeEmbeddingsOption
 
 app = typer.Typer(help="Train models on your data (the training lab).", no_args_is_help=True)
 
@@ -76,6 +77,7 @@ def embedder_command(
     ] = None,
     eval_split: Annotated[str | None, typer.Option(help="BEIR split of --eval, e.g. dev.")] = None,
     eval_steps: Annotated[int | None, typer.Option(help="Evaluate every N steps.")] = None,
+    freeze_embeddings: FreezeEmbeddingsOption = True,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
 ) -> None:
@@ -108,6 +110,7 @@ def embedder_command(
         eval=eval_data,
         eval_split=eval_split,
         eval_steps=eval_steps,
+        freeze_embeddings=freeze_embeddings,
         overwrite=overwrite,
         show_progress=not as_json,
     )

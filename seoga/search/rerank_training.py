@@ -14,7 +14,6 @@ import numpy as np
 
 from seoga.answer.models import (
     building,
-    freeze_embeddings,
     quiet_unless,
     transformers_quiet,
     write_model_config,
@@ -34,6 +33,7 @@ from seoga.evaluate.beir import (
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import track
 from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND
+from seoga.train.freezing import freeze_embeddings
 
 if TYPE_CHECKING:
     from seoga.collection import Collection

@@ -25,6 +25,7 @@ from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.text.analyzers import DEFAULT_ANALYZER
 from seoga.train.data import Examples
 from seoga.train.evaluators import DEFAULT_EVAL_CORPUS, build_evaluator, primary_score
+from seoga.train.freezing import freeze_embeddings
 from seoga.train.lora import (
     SAVE_MODES,
     LoraReport,
@@ -84,6 +85,9 @@ class TrainConfig:
     eval_split: str | None = None
     eval_steps: int | None = None
     eval_corpus_size: int = DEFAULT_EVAL_CORPUS
+    # Word embeddings stay as they are (LoRA keeps them anyway): e5-small's 250k-word table is
+    # most of its weights, and updating it made a CPU step 2.5 times slower.
+    freeze_embeddings: bool = True
     overwrite: bool = False
     show_progress: bool = True
 
@@ -275,6 +279,8 @@ def train_embedder(config: TrainConfig) -> TrainResult:
             if config.lora_rank
             else None
         )
+        if config.freeze_embeddings and lora is None:
+            freeze_embeddings(model[0].auto_model)
         trainable, total = count_parameters(model)
         loss = build_loss(loss_name, model, scale=config.scale, margin=config.margin)
         evaluator = build_evaluator(
