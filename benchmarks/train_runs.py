@@ -29,9 +29,12 @@ def training_line(card: dict[str, Any]) -> str:
     """Steps, rows and speed of one training run, from its card."""
     training = card["training"]
     hyper = card["hyperparameters"]
+    frozen = hyper.get("freeze_embeddings") and not hyper.get("lora_rank")
     return (
+        f"{hyper['epochs']:g} epoch{'s' if hyper['epochs'] != 1 else ''}, "
         f"{training['steps']} steps × batch {hyper['batch_size']}, max {hyper['max_seq_length']} "
-        f"tokens, {training['seconds']:.0f} s ({training['rows_per_second']:.1f} rows/s)"
+        f"tokens{', word embeddings frozen' if frozen else ''}, {training['seconds']:.0f} s "
+        f"({training['rows_per_second']:.1f} rows/s)"
     )
 
 

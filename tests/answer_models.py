@@ -25,69 +25,74 @@ def tiny_tokenizer(folder: Path):
     return BertTokenizerFast.from_pretrained(folder)
 
 
-def build_tiny_bert(folder: Path) -> Path:
+def _save_tiny(folder: Path, make_model) -> Path:
+    """A random model from `make_model(tokenizer)` (seeded), saved with its tokenizer."""
     import torch
-    from transformers import BertConfig, BertModel
 
     tokenizer = tiny_tokenizer(folder)
     torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=HIDDEN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
-        intermediate_size=FFN,
-        max_position_embeddings=POSITIONS,
-    )
-    BertModel(config).save_pretrained(folder)
+    make_model(tokenizer).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def build_tiny_bert(folder: Path) -> Path:
+    from transformers import BertConfig, BertModel
+
+    def make(tokenizer):
+        config = BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=HIDDEN,
+            num_hidden_layers=LAYERS,
+            num_attention_heads=HEADS,
+            intermediate_size=FFN,
+            max_position_embeddings=POSITIONS,
+        )
+        return BertModel(config)
+
+    return _save_tiny(folder, make)
 
 
 def build_tiny_t5(folder: Path) -> Path:
-    import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
-    tokenizer = tiny_tokenizer(folder)
-    torch.manual_seed(0)
-    config = T5Config(
-        vocab_size=tokenizer.vocab_size,
-        d_model=HIDDEN,
-        d_kv=HIDDEN // HEADS,
-        d_ff=FFN,
-        num_layers=LAYERS,
-        num_heads=HEADS,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-        decoder_start_token_id=tokenizer.pad_token_id,
-    )
-    model = T5ForConditionalGeneration(config)
-    model.generation_config.eos_token_id = tokenizer.sep_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.decoder_start_token_id = tokenizer.pad_token_id
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    def make(tokenizer):
+        config = T5Config(
+            vocab_size=tokenizer.vocab_size,
+            d_model=HIDDEN,
+            d_kv=HIDDEN // HEADS,
+            d_ff=FFN,
+            num_layers=LAYERS,
+            num_heads=HEADS,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            decoder_start_token_id=tokenizer.pad_token_id,
+        )
+        model = T5ForConditionalGeneration(config)
+        model.generation_config.eos_token_id = tokenizer.sep_token_id
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+        model.generation_config.decoder_start_token_id = tokenizer.pad_token_id
+        return model
+
+    return _save_tiny(folder, make)
 
 
 def build_tiny_causal_lm(folder: Path) -> Path:
-    import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = tiny_tokenizer(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=HIDDEN,
-        intermediate_size=FFN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
-        num_key_value_heads=HEADS,
-        max_position_embeddings=CAUSAL_POSITIONS,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-    )
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    def make(tokenizer):
+        config = LlamaConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=HIDDEN,
+            intermediate_size=FFN,
+            num_hidden_layers=LAYERS,
+            num_attention_heads=HEADS,
+            num_key_value_heads=HEADS,
+            max_position_embeddings=CAUSAL_POSITIONS,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+        )
+        return LlamaForCausalLM(config)
+
+    return _save_tiny(folder, make)

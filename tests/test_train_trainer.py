@@ -69,7 +69,8 @@ def test_card_and_best_checkpoint(tiny_model, sts_file, tmp_path):
     assert card["base"]["location"] == str(tiny_model)
     assert card["data"]["examples"] == len(STS_ROWS) and card["seed"] == 42
     assert card["hyperparameters"]["learning_rate"] == 1e-2
-    assert card["parameters"]["trainable"] == card["parameters"]["total"] > 0
+    # Everything but the (frozen by default) word embeddings trains.
+    assert 0 < card["parameters"]["trainable"] < card["parameters"]["total"]
     assert card["prompts"] == {"sentence1": "query: ", "sentence2": "query: "}
     history = result.metrics["history"]
     metric = next(iter(result.metrics["before"]))
