@@ -88,6 +88,19 @@ def test_queries_fall_back_to_torch_with_a_warning(tiny_model, monkeypatch):
     assert not embedder.onnx_queries  # tried once, not at every query
 
 
+def test_damaged_export_falls_back_and_is_replaced(tiny_model):
+    embedder = load_embedder(str(tiny_model))
+    expected = embedder.encode_queries(TEXTS)
+    exported = export_path(embedder.model_spec.location)
+    exported.write_bytes(b"not an onnx graph")
+    damaged = load_embedder(str(tiny_model))
+    with pytest.warns(RuntimeWarning, match="could not be opened"):
+        np.testing.assert_allclose(damaged.encode_queries(TEXTS), expected, atol=1e-5)
+    assert not exported.exists()
+    load_embedder(str(tiny_model)).encode_queries(TEXTS)  # exports afresh
+    assert exported.is_file()
+
+
 def test_retrained_model_gets_a_fresh_export(tiny_model, tmp_path):
     import shutil
 

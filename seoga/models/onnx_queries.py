@@ -69,9 +69,14 @@ class OnnxTransformer:
         # Spinning worker threads would keep the cores busy after each query, slowing the
         # BM25 and faiss work that follows it.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            session = onnxruntime.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        # A damaged export: drop it so that the next process exports afresh.
+        except Exception as error:
+            path.unlink(missing_ok=True)
+            raise OnnxUnavailableError(f"{path} could not be opened ({error})") from error
         return cls(session, input_names, transformer.module_output_name)
 
     def __call__(self, features: dict[str, Any]) -> dict[str, Any]:
@@ -126,11 +131,11 @@ class _LastHiddenState(torch.nn.Module):
 
 def export(model, features: dict[str, Any], input_names: list[str], path: Path) -> None:
     """Write the ONNX graph beside its final name, check it, then rename (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
     wrapper = _LastHiddenState(model, input_names).eval()
     inputs = tuple(features[name] for name in input_names)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings(), torch.inference_mode():
             # The tracer warns about Python branches on shapes that are fixed for BERT-like
             # encoders; the export is checked against PyTorch below instead.
