@@ -86,7 +86,7 @@ class TrainConfig:
     eval_steps: int | None = None
     eval_corpus_size: int = DEFAULT_EVAL_CORPUS
     # Word embeddings stay as they are (LoRA keeps them anyway): e5-small's 250k-word table is
-    # most of its weights, and updating it made a CPU step 2.5 times slower.
+    # most of its weights, and updating it made a CoSENT step 1.2 times slower (README).
     freeze_embeddings: bool = True
     overwrite: bool = False
     show_progress: bool = True
