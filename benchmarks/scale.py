@@ -37,6 +37,7 @@ KIB_PER_MIB = 1024
 MS_PER_SECOND = 1000
 COMMAND = "PYTHONPATH=. python benchmarks/scale.py"
 SENTENCE_END = re.compile(r"(?<=[.!?다요])\s+")
+KOREAN = re.compile("[가-힣]")
 
 
 def sample_sentences() -> list[str]:
@@ -57,8 +58,8 @@ def sample_sentences() -> list[str]:
 def make_passages(count: int, rng: random.Random) -> list[dict[str, str]]:
     """Passages of about PASSAGE_TOKENS words, each a few random sentences in one language."""
     sentences = sample_sentences()
-    korean = [s for s in sentences if re.search("[가-힣]", s)]
-    english = [s for s in sentences if not re.search("[가-힣]", s)]
+    korean = [s for s in sentences if KOREAN.search(s)]
+    english = [s for s in sentences if not KOREAN.search(s)]
     passages = []
     for number in range(count):
         pool = korean if number % 2 else english
@@ -116,12 +117,20 @@ def query_speed(
         plain.retrieve(tokens, k=10, show_progress=False)
 
     okapi = BM25Okapi([text.lower().split() for text in texts])
+    korean = [query for query in queries if KOREAN.search(query)]
+    english = [query for query in queries if not KOREAN.search(query)]
     return {
         "seoga bm25 (Kiwi/stemming analyzer included)": p50_ms(
             lambda q: collection.search(q, k=10, mode="bm25"), queries
         ),
         "seoga hybrid (query encoding included)": p50_ms(
             lambda q: collection.search(q, k=10, mode="hybrid"), queries
+        ),
+        f"seoga hybrid, the {len(korean)} Korean queries (e5)": p50_ms(
+            lambda q: collection.search(q, k=10, mode="hybrid"), korean
+        ),
+        f"seoga hybrid, the {len(english)} English queries (e5 + MiniLM)": p50_ms(
+            lambda q: collection.search(q, k=10, mode="hybrid"), english
         ),
         "seoga dense (query encoding included)": p50_ms(
             lambda q: collection.search(q, k=10, mode="dense"), queries
@@ -138,23 +147,63 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--keep", type=Path, help="build the collections in this (new) folder and keep them"
+    )
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time queries on the largest collection kept by an earlier --keep run",
+    )
     args = parser.parse_args()
+    if args.queries_only and args.keep is None:
+        parser.error("--queries-only needs --keep DIR (the folder of an earlier run)")
     machine = machine_line()
     rng = random.Random(args.seed)
     largest = max(args.sizes)
     passages = make_passages(largest, rng)
     queries = make_queries(passages, rng)
+    with tempfile.TemporaryDirectory() as scratch:
+        work = args.keep or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        rows = [] if args.queries_only else index_sizes(work, passages, sorted(args.sizes))
+        speeds = query_speed(Collection.open(work / f"kb-{largest}"), passages, queries)
+    write = not args.no_write
+    speed_lines = ["| searcher | query p50 ms | × seoga bm25 |", "|---|---|---|"]
+    base = speeds["seoga bm25 (Kiwi/stemming analyzer included)"]
+    speed_lines += [f"| {name} | {ms:.2f} | {ms / base:.2f} |" for name, ms in speeds.items()]
+    speed_body = (
+        f"`{COMMAND}` (seed {args.seed}) — {machine}\n\n"
+        f"{largest:,} chunks (the largest collection of the Scale section), {len(queries)} "
+        f"generated 2–4 word queries (rank_bm25: the first {RANK_BM25_QUERIES}), k=10, "
+        "one process, after warm-up. Hybrid fuses BM25, e5 and (for English queries) MiniLM, "
+        f"{FUSION_DEPTH:,} chunks deep each; the models encode the query side by side, each "
+        "in its own thread, while BM25 searches.\n\n" + "\n".join(speed_lines)
+    )
+    print(speed_body)
+    if write:
+        write_section("## Query speed", speed_body)
+    if rows:
+        write_scale(rows, args.seed, machine, write)
+
+
+def index_sizes(
+    work: Path, passages: list[dict[str, str]], sizes: list[int]
+) -> list[tuple[int, float, float]]:
+    """Index the first `size` passages for each size; (size, seconds, peak MiB) rows."""
     rows = []
-    with tempfile.TemporaryDirectory() as work:
-        for size in sorted(args.sizes):
-            corpus = Path(work) / f"passages-{size}.jsonl"
-            with corpus.open("w", encoding="utf-8") as handle:
-                for passage in passages[:size]:
-                    handle.write(json.dumps(passage, ensure_ascii=False) + "\n")
-            seconds, peak = index_in_child(corpus, Path(work) / f"kb-{size}")
-            rows.append((size, seconds, peak))
-            print(f"{size:,} passages: {seconds:.0f} s, peak {peak:,.0f} MiB", flush=True)
-        speeds = query_speed(Collection.open(Path(work) / f"kb-{largest}"), passages, queries)
+    for size in sizes:
+        corpus = work / f"passages-{size}.jsonl"
+        with corpus.open("w", encoding="utf-8") as handle:
+            for passage in passages[:size]:
+                handle.write(json.dumps(passage, ensure_ascii=False) + "\n")
+        seconds, peak = index_in_child(corpus, work / f"kb-{size}")
+        rows.append((size, seconds, peak))
+        print(f"{size:,} passages: {seconds:.0f} s, peak {peak:,.0f} MiB", flush=True)
+    return rows
+
+
+def write_scale(rows: list[tuple[int, float, float]], seed: int, machine: str, write: bool) -> None:
     smallest = rows[0]
     scale_lines = [
         "| passages | index s | s per 1k passages | peak MiB | time × vs smallest | size × |",
@@ -164,29 +213,17 @@ def main() -> None:
         f"{seconds / smallest[1]:.2f} | {size / smallest[0]:.1f} |"
         for size, seconds, peak in rows
     ]
-    write = not args.no_write
     scale_body = (
-        f"`{COMMAND}` (seed {args.seed}) — {machine}\n\n"
+        f"`{COMMAND}` (seed {seed}) — {machine}\n\n"
         f"Generated passages of ~{PASSAGE_TOKENS} words (half Korean, half English, sentences of "
         "the bundled sample corpus), indexed with the default settings (mixed analyzer, "
         "multilingual-e5-small for every chunk and all-MiniLM-L6-v2 for the English ones) by "
         "`seoga index` in a child process; peak memory is that process's maximum resident "
         "set.\n\n" + "\n".join(scale_lines)
     )
-    speed_lines = ["| searcher | query p50 ms | × seoga bm25 |", "|---|---|---|"]
-    base = speeds["seoga bm25 (Kiwi/stemming analyzer included)"]
-    speed_lines += [f"| {name} | {ms:.2f} | {ms / base:.2f} |" for name, ms in speeds.items()]
-    speed_body = (
-        f"`{COMMAND}` (seed {args.seed}) — {machine}\n\n"
-        f"{largest:,} chunks (the largest collection above), {len(queries)} generated 2–4 word "
-        f"queries (rank_bm25: the first {RANK_BM25_QUERIES}), k=10, one process, "
-        "after warm-up. Hybrid fuses BM25, e5 and (for English queries) MiniLM, "
-        f"{FUSION_DEPTH:,} chunks deep each.\n\n" + "\n".join(speed_lines)
-    )
-    print(scale_body, speed_body, sep="\n\n")
+    print(scale_body)
     if write:
         write_section("## Scale", scale_body)
-        write_section("## Query speed", speed_body)
 
 
 if __name__ == "__main__":

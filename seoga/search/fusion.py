@@ -22,25 +22,36 @@ def reciprocal_rank_fusion(
     return fused
 
 
+def _min_max(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(), values.max()
+    span = high - low
+    return (values - low) / span if span else np.ones_like(values)
+
+
+def _z_score(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread else np.zeros_like(values)
+
+
+def _scores(ranking: Mapping[str, float]) -> np.ndarray:
+    return np.fromiter(ranking.values(), dtype=np.float64, count=len(ranking))
+
+
 def min_max(scores: Mapping[str, float]) -> dict[str, float]:
     """Scale scores to [0, 1]; a list whose scores are all equal scores 1 throughout."""
     if not scores:
         return {}
-    low, high = min(scores.values()), max(scores.values())
-    span = high - low
-    return {key: (value - low) / span if span else 1.0 for key, value in scores.items()}
+    return dict(zip(scores, _min_max(_scores(scores)).tolist(), strict=True))
 
 
 def z_score(scores: Mapping[str, float]) -> dict[str, float]:
     """Centre on the list's mean and scale by its spread; equal scores all become 0."""
     if not scores:
         return {}
-    values = np.fromiter(scores.values(), dtype=np.float64)
-    mean, spread = values.mean(), values.std()
-    return {key: (value - mean) / spread if spread else 0.0 for key, value in scores.items()}
+    return dict(zip(scores, _z_score(_scores(scores)).tolist(), strict=True))
 
 
-NORMALIZERS = {"zscore": z_score, "minmax": min_max}
+NORMALIZERS = {"zscore": _z_score, "minmax": _min_max}
 
 
 def convex_fusion(
@@ -58,14 +69,18 @@ def convex_fusion(
         raise ValueError("convex fusion needs one weight per ranking")
     if normalization not in NORMALIZERS:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}, not {normalization!r}")
-    normalised = [NORMALIZERS[normalization](ranking) for ranking in rankings]
-    keys = set().union(*normalised)
-    fused = dict.fromkeys(keys, 0.0)
-    for scores, weight in zip(normalised, weights, strict=True):
-        floor = min(0.0, min(scores.values(), default=0.0))
-        for key in keys:
-            fused[key] += weight * scores.get(key, floor)
-    return fused
+    # Arrays over the union of keys, not dicts: hybrid search fuses thousands per query.
+    keys = list(dict.fromkeys(key for ranking in rankings for key in ranking))
+    position = {key: index for index, key in enumerate(keys)}
+    fused = np.zeros(len(keys))
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        normalised = NORMALIZERS[normalization](_scores(ranking))
+        column = np.full(len(keys), min(0.0, normalised.min()))
+        column[np.fromiter(map(position.__getitem__, ranking), dtype=np.intp)] = normalised
+        fused += weight * column
+    return dict(zip(keys, fused.tolist(), strict=True))
 
 
 def fuse(
