@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from seoga.paths import seoga_home
+from seoga.train.trainer import LENGTH_GROUPED
 
 ENVIRONMENT = "PYTHONPATH=."
 
@@ -30,10 +31,12 @@ def training_line(card: dict[str, Any]) -> str:
     training = card["training"]
     hyper = card["hyperparameters"]
     frozen = hyper.get("freeze_embeddings") and not hyper.get("lora_rank")
+    grouped = card["loss"].get("batches") == LENGTH_GROUPED
     return (
         f"{hyper['epochs']:g} epoch{'s' if hyper['epochs'] != 1 else ''}, "
         f"{training['steps']} steps × batch {hyper['batch_size']}, max {hyper['max_seq_length']} "
-        f"tokens{', word embeddings frozen' if frozen else ''}, {training['seconds']:.0f} s "
+        f"tokens{', word embeddings frozen' if frozen else ''}"
+        f"{', length-grouped batches' if grouped else ''}, {training['seconds']:.0f} s "
         f"({training['rows_per_second']:.1f} rows/s)"
     )
 

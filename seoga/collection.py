@@ -3,6 +3,7 @@
 import hashlib
 import heapq
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -577,11 +578,17 @@ class Collection:
         vector = slot.embedder.encode_queries([query])[0]
         return self.dense_indexes[slot.key].search(vector, depth)
 
-    @cached_property
+    @property
     def _query_threads(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(
-            max_workers=max(1, len(self.dense_slots)), thread_name_prefix="seoga-query"
-        )
+        """Threads for the query encoders, one per model; made anew in a forked child, where
+        the parent's threads do not exist (a server that forks its workers after a search)."""
+        owner, pool = self.__dict__.get("_query_pool", (None, None))
+        if pool is None or owner != os.getpid():
+            pool = ThreadPoolExecutor(
+                max_workers=max(1, len(self.dense_slots)), thread_name_prefix="seoga-query"
+            )
+            self.__dict__["_query_pool"] = (os.getpid(), pool)
+        return pool
 
     def combine(
         self, retrieval: Retrieval, fusion: FusionSettings | None = None

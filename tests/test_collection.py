@@ -226,6 +226,14 @@ def test_an_extra_english_model_ranks_only_what_it_reads(tmp_path, tiny_model, t
 
     english = collection.retrieve("dual encoder negatives", mode="hybrid")
     assert set(english.rankings) == {"bm25", "dense", english_key}
+    # Both models exported to ONNX at this first query, each in its thread, side by side.
+    assert all(slot.embedder.onnx_queries for slot in collection.dense_slots)
+    # Each model searched in its own thread: the same hits as searching directly.
+    for slot in collection.dense_slots:
+        vector = slot.embedder.encode_queries(["dual encoder negatives"])[0]
+        chunk_id, score = collection.dense_indexes[slot.key].search(vector, 1)[0]
+        best = next(iter(english.rankings[slot.key].items()))
+        assert best == (collection.chunk_documents[chunk_id], pytest.approx(score))
     korean = collection.retrieve("계약 갱신 조건", mode="hybrid")
     assert set(korean.rankings) == {"bm25", "dense"}
     assert set(collection.retrieve("dual encoder", mode="dense").rankings) == {"dense"}
@@ -245,3 +253,14 @@ def test_default_embedder_brings_its_english_companion(tiny_model):
     assert CollectionSettings(extra_embedders=["none"]).extra_embedders == []
     assert CollectionSettings(embedder=str(tiny_model)).extra_embedders == []
     assert CollectionSettings(embedder="none").extra_embedders == []
+
+
+def test_query_threads_are_made_anew_in_a_forked_child(built, monkeypatch):
+    collection, _, _ = built
+    before = [r.doc_id for r in collection.search("rank fusion", k=3)]
+    pool = collection._query_threads
+    assert collection._query_threads is pool
+    # A forked child has another pid and none of its parent's threads.
+    monkeypatch.setattr(os, "getpid", lambda: -1)
+    assert collection._query_threads is not pool
+    assert [r.doc_id for r in collection.search("rank fusion", k=3)] == before

@@ -66,6 +66,7 @@ def test_card_and_best_checkpoint(tiny_model, sts_file, tmp_path):
     card = json.loads((tmp_path / "m" / CARD_NAME).read_text())
     assert card == read_card(tmp_path / "m")
     assert card["objective"] == "supervised" and card["loss"]["name"] == "cosent"
+    assert card["loss"]["batches"] == "length_grouped"
     assert card["base"]["location"] == str(tiny_model)
     assert card["data"]["examples"] == len(STS_ROWS) and card["seed"] == 42
     assert card["hyperparameters"]["learning_rate"] == 1e-2
@@ -129,6 +130,8 @@ def test_unsupervised_from_a_collection(tiny_model, tmp_path):
             )
         )
         assert result.card["objective"] == objective and result.card["data"]["format"] == "corpus"
+        # In-batch negatives keep sentence-transformers' duplicate-free random batches.
+        assert result.card["loss"]["batches"] == "no_duplicates"
 
 
 def _weights(folder):

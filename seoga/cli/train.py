@@ -78,6 +78,13 @@ def embedder_command(
     eval_split: Annotated[str | None, typer.Option(help="BEIR split of --eval, e.g. dev.")] = None,
     eval_steps: Annotated[int | None, typer.Option(help="Evaluate every N steps.")] = None,
     freeze_embeddings: FreezeEmbeddingsOption = True,
+    group_by_length: Annotated[
+        bool,
+        typer.Option(
+            help="Batch texts of like length together (CoSENT, contrastive, triplet losses): "
+            "less padding, faster steps."
+        ),
+    ] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
 ) -> None:
@@ -111,6 +118,7 @@ def embedder_command(
         eval_split=eval_split,
         eval_steps=eval_steps,
         freeze_embeddings=freeze_embeddings,
+        group_by_length=group_by_length,
         overwrite=overwrite,
         show_progress=not as_json,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ ORT_ERRORS_ONLY = 3
 SAMPLE_QUERY = "query"
 # Float32 rounding differs between the two runtimes' kernels; real disagreement is far larger.
 EXPORT_TOLERANCE = 1e-4
+# torch.onnx keeps its export state in globals: two models exporting at once (a hybrid search
+# encodes the query with each model in its own thread) break each other's export.
+_EXPORT_LOCK = threading.Lock()
 
 
 class OnnxUnavailableError(RuntimeError):
@@ -61,8 +65,9 @@ class OnnxTransformer:
         features = model.preprocess([SAMPLE_QUERY])
         input_names = [name for name in MODEL_INPUTS if name in features]
         path = export_path(location)
-        if not path.exists():
-            export(transformer.auto_model, features, input_names, path)
+        with _EXPORT_LOCK:
+            if not path.exists():
+                export(transformer.auto_model, features, input_names, path)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = ORT_ERRORS_ONLY

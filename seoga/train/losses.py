@@ -22,6 +22,10 @@ CLASSES = "text, class label"
 CACHED_MINI_BATCH = 16
 
 
+# sentence-transformers' plain random batches: the losses that accept any batch composition.
+DEFAULT_SAMPLER = "batch_sampler"
+
+
 @dataclass(frozen=True)
 class LossSpec:
     name: str
@@ -52,16 +56,16 @@ LOSSES: dict[str, LossSpec] = {
             takes_scale=True,
             note="GradCache: big batches in small memory, same result as the uncached loss",
         ),
-        LossSpec("contrastive", "ContrastiveLoss", BINARY, "batch_sampler", takes_margin="margin"),
+        LossSpec("contrastive", "ContrastiveLoss", BINARY, DEFAULT_SAMPLER, takes_margin="margin"),
         LossSpec(
             "online-contrastive",
             "OnlineContrastiveLoss",
             BINARY,
-            "batch_sampler",
+            DEFAULT_SAMPLER,
             takes_margin="margin",
             note="contrastive on the hard pairs of each batch only",
         ),
-        LossSpec("triplet", "TripletLoss", TRIPLET, "batch_sampler", takes_margin="triplet_margin"),
+        LossSpec("triplet", "TripletLoss", TRIPLET, DEFAULT_SAMPLER, takes_margin="triplet_margin"),
         LossSpec(
             "batch-all-triplet",
             "BatchAllTripletLoss",
@@ -93,7 +97,7 @@ LOSSES: dict[str, LossSpec] = {
             "cosent",
             "CoSENTLoss",
             GRADED,
-            "batch_sampler",
+            DEFAULT_SAMPLER,
             takes_scale=True,
             note="ranks pairs by their gold scores; the default for scored pairs",
         ),

@@ -33,7 +33,7 @@ from seoga.train.lora import (
     count_parameters,
     load_sentence_transformer,
 )
-from seoga.train.losses import build_loss, default_loss, loss_spec, shape_for
+from seoga.train.losses import DEFAULT_SAMPLER, build_loss, default_loss, loss_spec, shape_for
 from seoga.train.objectives import DataRequest, build_examples, resolve_objective
 
 CARD_NAME = "seoga-train.json"
@@ -50,6 +50,8 @@ DEFAULT_SEED = 42
 EVALUATIONS_PER_RUN = 4
 LOG_TIMES_PER_RUN = 20
 ROUNDING = 6
+# The batches of LengthGroupedBatchSampler, as the card names them.
+LENGTH_GROUPED = "length_grouped"
 # Objectives whose two sides are alike (both get the query prompt); the rest are asymmetric.
 SYMMETRIC_KINDS = ("scored-pairs", "labeled")
 
@@ -88,6 +90,9 @@ class TrainConfig:
     # Word embeddings stay as they are (LoRA keeps them anyway): e5-small's 250k-word table is
     # most of its weights, and updating it made a CoSENT step 1.2 times slower (README).
     freeze_embeddings: bool = True
+    # Rows of like length batched together where the loss allows any batches (CoSENT,
+    # contrastive, triplet): less padding, the same examples (seoga.train.sampling).
+    group_by_length: bool = True
     overwrite: bool = False
     show_progress: bool = True
 
@@ -217,6 +222,10 @@ def _training_arguments(
             "metric_for_best_model": f"eval_{best_metric}",
             "greater_is_better": True,
         }
+    if sampler == LENGTH_GROUPED:
+        from seoga.train.sampling import LengthGroupedBatchSampler
+
+        sampler = LengthGroupedBatchSampler
     return SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),
         num_train_epochs=config.epochs,
@@ -298,11 +307,14 @@ def train_embedder(config: TrainConfig) -> TrainResult:
         steps = config.max_steps or math.ceil(
             config.epochs * math.ceil(len(shaped) / config.batch_size)
         )
+        sampler = loss_spec(loss_name).sampler
+        if config.group_by_length and sampler == DEFAULT_SAMPLER:
+            sampler = LENGTH_GROUPED
         arguments = _training_arguments(
             config,
             staging / "checkpoints",
             steps,
-            loss_spec(loss_name).sampler,
+            sampler,
             column_prompts(shaped, prompts, objective),
             best_metric,
         )
@@ -345,7 +357,12 @@ def train_embedder(config: TrainConfig) -> TrainResult:
                 "notes": examples.notes,
             },
             "objective": objective,
-            "loss": {"name": loss_name, "scale": config.scale, "margin": config.margin},
+            "loss": {
+                "name": loss_name,
+                "scale": config.scale,
+                "margin": config.margin,
+                "batches": sampler,
+            },
             "seed": config.seed,
             "hyperparameters": config.to_dict(),
             "prompts": column_prompts(shaped, prompts, objective),
