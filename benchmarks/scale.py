@@ -5,6 +5,8 @@ Each size is indexed by `seoga index` in its own process, so its wall time and p
 that process's alone. At the largest size, BM25 and hybrid query latency are measured through
 `Collection.search`, beside two BM25 peers on the same passages and queries: bm25s with its own
 tokenizer and rank_bm25. Writes the "Scale" and "Query speed" sections of BENCHMARKS.md.
+`--keep DIR` keeps the collections; `--keep DIR --queries-only` then re-times the queries on
+the largest of them without indexing again (a change to the search path, measured in minutes).
 """
 
 import argparse
