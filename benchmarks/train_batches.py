@@ -10,7 +10,6 @@ tokens each batching gives over one epoch (the model computes on padding too). W
 """
 
 import argparse
-import csv
 import tempfile
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from datasets import Dataset
 from benchmarks.report import DATA, machine_line, write_section
 from benchmarks.train_runs import cpu_note
 from seoga.models.registry import resolve_model
+from seoga.train.data import read_scored_pairs
 from seoga.train.sampling import LengthGroupedBatchSampler
 from seoga.train.trainer import TrainConfig, train_embedder
 
@@ -43,27 +43,24 @@ def padded_tokens(batches: list[list[int]], first: np.ndarray, second: np.ndarra
 
 
 def epoch_padding(seed: int) -> dict[str, int]:
-    """Padded tokens of one epoch under each batching, and the tokens without padding."""
+    """Padded tokens of one epoch under each batching, and the tokens without padding; the
+    rows are read as the trainer reads them."""
     from transformers import AutoTokenizer
 
-    with KORSTS_TRAIN.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    examples = read_scored_pairs(KORSTS_TRAIN)
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(BASE).location)
 
     def lengths(column: str) -> np.ndarray:
-        ids = tokenizer([row[column] for row in rows], truncation=True, max_length=MAX_TOKENS)
+        ids = tokenizer(examples.columns[column], truncation=True, max_length=MAX_TOKENS)
         return np.array([len(row) for row in ids["input_ids"]])
 
     first, second = lengths("sentence1"), lengths("sentence2")
-    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed)).tolist()
+    order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed)).tolist()
     random_batches = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
-    dataset = Dataset.from_dict(
-        {
-            "sentence1": [row["sentence1"] for row in rows],
-            "sentence2": [row["sentence2"] for row in rows],
-        }
+    dataset = Dataset.from_dict(examples.columns)
+    grouped = list(
+        LengthGroupedBatchSampler(dataset, BATCH, False, valid_label_columns=["score"], seed=seed)
     )
-    grouped = list(LengthGroupedBatchSampler(dataset, BATCH, False, seed=seed))
     return {
         "random": padded_tokens(random_batches, first, second),
         "grouped": padded_tokens(grouped, first, second),

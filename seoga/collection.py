@@ -147,6 +147,8 @@ class Collection:
         self.root = root
         self.manifest = manifest
         self.settings = CollectionSettings.from_dict(manifest["settings"])
+        # (the pid that made it, the pool): see `_query_threads`.
+        self._query_pool: tuple[int, ThreadPoolExecutor] | None = None
 
     # ---- opening -------------------------------------------------------------------------
 
@@ -582,13 +584,12 @@ class Collection:
     def _query_threads(self) -> ThreadPoolExecutor:
         """Threads for the query encoders, one per model; made anew in a forked child, where
         the parent's threads do not exist (a server that forks its workers after a search)."""
-        owner, pool = self.__dict__.get("_query_pool", (None, None))
-        if pool is None or owner != os.getpid():
+        if self._query_pool is None or self._query_pool[0] != os.getpid():
             pool = ThreadPoolExecutor(
                 max_workers=max(1, len(self.dense_slots)), thread_name_prefix="seoga-query"
             )
-            self.__dict__["_query_pool"] = (os.getpid(), pool)
-        return pool
+            self._query_pool = (os.getpid(), pool)
+        return self._query_pool[1]
 
     def combine(
         self, retrieval: Retrieval, fusion: FusionSettings | None = None
