@@ -1,7 +1,6 @@
 """A collection: one folder holding documents, their sparse and dense indexes, and a manifest."""
 
 import hashlib
-import heapq
 import json
 import os
 import time
@@ -26,10 +25,12 @@ from seoga.index.generations import (
     write_json_atomic,
     writer_lock,
 )
+from seoga.index.hits import Hits, no_hits
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
 from seoga.progress import track
-from seoga.search.fusion import fuse
+from seoga.search.fusion import fuse_arrays
+from seoga.search.rankings import ChunkDocuments, Retrieval
 from seoga.search.results import SearchResult
 from seoga.search.snippets import find_highlights, make_snippet
 from seoga.settings import DENSE, SPARSE, CollectionSettings, FusionSettings
@@ -53,6 +54,8 @@ CANDIDATES_PER_RESULT = 3
 # ... and at least this many: the fused top k then does not depend on k, and z-scores are taken
 # over lists long enough to be stable (chosen by measurement, BENCHMARKS.md "Retrieval quality").
 FUSION_DEPTH = 1000
+# A single retriever's list goes this many times deeper when chunks of too few documents fill it.
+DEEPEN_FACTOR = 4
 HASH_BLOCK_BYTES = 1 << 20
 WORD_CACHE_SIZE = 100_000
 
@@ -90,16 +93,6 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "problems": [str(problem) for problem in self.problems],
         }
-
-
-@dataclass
-class Retrieval:
-    """What each retriever found for one query, by document, before fusion."""
-
-    mode: str
-    terms: list[str]
-    rankings: dict[str, dict[str, float]] = field(default_factory=dict)
-    best_chunk: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -261,7 +254,7 @@ class Collection:
             yield
 
     def _reload(self, manifest: dict[str, Any]) -> None:
-        for name in ("store", "sparse", "dense_indexes", "chunk_documents"):
+        for name in ("store", "sparse", "dense_indexes", "chunk_documents", "chunk_map"):
             cached = self.__dict__.pop(name, None)
             if isinstance(cached, Store):
                 cached.close()
@@ -537,26 +530,25 @@ class Collection:
         """The `k` best documents for `query`, each with its best chunk as a snippet."""
         if k <= 0:
             raise InputError("k must be a positive number of results.")
-        retrieval = self.retrieve(query, mode=mode, depth=candidate_depth(k))
-        scores = self.combine(retrieval)
-        top = heapq.nlargest(k, scores, key=scores.__getitem__)
-        return self._results(top, scores, retrieval)
+        mode = self._mode(mode)
+        if mode == "hybrid":
+            retrieval = self.retrieve(query, mode=mode, depth=candidate_depth(k))
+        else:
+            retrieval = self._retrieve_alone(query, mode, k)
+        documents, scores = self._fused(retrieval)
+        top = np.argsort(-scores, kind="stable")[:k]  # stable: ties keep the lists' order
+        return self._results(documents[top], scores[top], retrieval)
 
     def retrieve(
         self, query: str, *, mode: str | None = None, depth: int = FUSION_DEPTH
     ) -> Retrieval:
         """Each retriever's documents for `query` (up to `depth` chunks each), before fusion."""
         query = validate_query(query)
-        mode = mode or ("hybrid" if self.settings.embedder else "bm25")
-        if mode not in MODES:
-            raise InputError(f"search mode must be one of {', '.join(MODES)}, not {mode!r}.")
-        if mode != "bm25" and self.settings.embedder is None:
-            raise InputError(
-                f"{self.root} has no dense index (made with --embedder none); use --mode bm25."
-            )
+        mode = self._mode(mode)
         retrieval = Retrieval(mode=mode, terms=self.analyzer.tokenize(query))
         if self.generation is None:
             return retrieval
+        retrieval.documents = self.chunk_map
         wanted = [
             slot
             for slot in self.dense_slots
@@ -571,12 +563,39 @@ class Collection:
             for slot in wanted
         ]
         if mode in ("hybrid", SPARSE):
-            self._collapse(retrieval, SPARSE, self.sparse.search(retrieval.terms, depth))
+            retrieval.add(SPARSE, self.sparse.search(retrieval.terms, depth))
         for key, search in searches:
-            self._collapse(retrieval, key, search.result())
+            retrieval.add(key, search.result())
         return retrieval
 
-    def _dense_search(self, slot: DenseSlot, query: str, depth: int) -> list[tuple[int, float]]:
+    def _mode(self, mode: str | None) -> str:
+        """The search mode asked for, checked; hybrid by default when there is a dense index."""
+        mode = mode or ("hybrid" if self.settings.embedder else SPARSE)
+        if mode not in MODES:
+            raise InputError(f"search mode must be one of {', '.join(MODES)}, not {mode!r}.")
+        if mode != SPARSE and self.settings.embedder is None:
+            raise InputError(
+                f"{self.root} has no dense index (made with --embedder none); use --mode bm25."
+            )
+        return mode
+
+    def _retrieve_alone(self, query: str, mode: str, k: int) -> Retrieval:
+        """One retriever's chunks, only as deep as its top `k` documents need.
+
+        A document scores its best chunk, so the first `k` distinct documents of the chunk list
+        are the top `k` at any depth: the list goes deeper only while it is full and holds
+        fewer documents (several chunks of one document ranked high).
+        """
+        depth = k * CANDIDATES_PER_RESULT
+        while True:
+            retrieval = self.retrieve(query, mode=mode, depth=depth)
+            full = retrieval.chunk_hits.get(mode, 0) >= depth
+            found = retrieval.found.get(mode)
+            if not full or (found is not None and found.documents.size >= k):
+                return retrieval
+            depth *= DEEPEN_FACTOR
+
+    def _dense_search(self, slot: DenseSlot, query: str, depth: int) -> Hits:
         vector = slot.embedder.encode_queries([query])[0]
         return self.dense_indexes[slot.key].search(vector, depth)
 
@@ -595,12 +614,22 @@ class Collection:
         self, retrieval: Retrieval, fusion: FusionSettings | None = None
     ) -> dict[str, float]:
         """One score per document: the single retriever's, or the fusion of them all."""
-        if retrieval.mode != "hybrid":
-            return retrieval.rankings.get(retrieval.mode, {})
+        if retrieval.documents is None:
+            return {}
+        documents, scores = self._fused(retrieval, fusion)
+        return dict(zip(retrieval.documents.ids(documents), scores.tolist(), strict=True))
+
+    def _fused(
+        self, retrieval: Retrieval, fusion: FusionSettings | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`combine` on arrays: document numbers and their scores."""
+        if retrieval.mode != "hybrid" or not retrieval.found:
+            found = retrieval.found.get(retrieval.mode)
+            return (found.documents, found.scores) if found else no_hits()
         fusion = fusion or self.settings.fusion
-        return fuse(
-            retrieval.rankings,
-            fusion.weights(list(retrieval.rankings)),
+        return fuse_arrays(
+            {name: (found.documents, found.scores) for name, found in retrieval.found.items()},
+            fusion.weights(list(retrieval.found)),
             method=fusion.method,
             normalization=fusion.normalization,
             rrf_k=fusion.rrf_k,
@@ -608,44 +637,40 @@ class Collection:
 
     @cached_property
     def chunk_documents(self) -> dict[int, str]:
-        """Which document each chunk belongs to, kept in memory for fast collapsing."""
+        """Which document each chunk belongs to."""
         return self.store.chunk_documents()
 
-    def _collapse(self, retrieval: Retrieval, name: str, hits: list[tuple[int, float]]) -> None:
-        """Chunk hits → documents: a document scores its best chunk, which is remembered."""
-        scores: dict[str, float] = {}
-        for chunk_id, score in hits:
-            doc_id = self.chunk_documents[chunk_id]
-            if doc_id not in scores:
-                scores[doc_id] = score
-                # The snippet comes from the chunk that matched the words, when BM25 found one.
-                retrieval.best_chunk.setdefault(doc_id, chunk_id)
-        retrieval.rankings[name] = scores
+    @cached_property
+    def chunk_map(self) -> ChunkDocuments:
+        """`chunk_documents` as arrays, kept in memory for fast collapsing."""
+        return ChunkDocuments.from_mapping(self.chunk_documents)
 
     def _results(
-        self, top: list[str], scores: dict[str, float], retrieval: Retrieval
+        self, top: np.ndarray, scores: np.ndarray, retrieval: Retrieval
     ) -> list[SearchResult]:
-        stored = self.store.chunks([retrieval.best_chunk[doc_id] for doc_id in top])
-        terms = set(retrieval.terms)
+        if not top.size:
+            return []
+        details = retrieval.details(top)
+        stored = self.store.chunks([chunk for chunk, _ in details])
+        chunks = [stored[chunk] for chunk, _ in details]
+        marks = find_highlights(
+            [chunk.text for chunk in chunks], set(retrieval.terms), self.analyze_word
+        )
         results = []
-        for doc_id in top:
-            chunk = stored[retrieval.best_chunk[doc_id]]
-            highlights = find_highlights(chunk.text, terms, self.analyze_word)
+        for doc_id, score, chunk, (_, by_retriever), highlights in zip(
+            retrieval.documents.ids(top), scores.tolist(), chunks, details, marks, strict=True
+        ):
             snippet, highlights = make_snippet(chunk.text, highlights)
             results.append(
                 SearchResult(
                     doc_id=doc_id,
                     title=chunk.title,
                     source=chunk.source,
-                    score=scores[doc_id],
+                    score=score,
                     snippet=snippet,
                     chunk_id=chunk.chunk_id,
                     highlights=highlights,
-                    scores={
-                        name: ranking[doc_id]
-                        for name, ranking in retrieval.rankings.items()
-                        if doc_id in ranking
-                    },
+                    scores=by_retriever,
                 )
             )
         return results

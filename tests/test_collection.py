@@ -231,9 +231,9 @@ def test_an_extra_english_model_ranks_only_what_it_reads(tmp_path, tiny_model, t
     # Each model searched in its own thread: the same hits as searching directly.
     for slot in collection.dense_slots:
         vector = slot.embedder.encode_queries(["dual encoder negatives"])[0]
-        chunk_id, score = collection.dense_indexes[slot.key].search(vector, 1)[0]
+        chunk_ids, scores = collection.dense_indexes[slot.key].search(vector, 1)
         best = next(iter(english.rankings[slot.key].items()))
-        assert best == (collection.chunk_documents[chunk_id], pytest.approx(score))
+        assert best == (collection.chunk_documents[chunk_ids[0]], pytest.approx(scores[0]))
     korean = collection.retrieve("계약 갱신 조건", mode="hybrid")
     assert set(korean.rankings) == {"bm25", "dense"}
     assert set(collection.retrieve("dual encoder", mode="dense").rankings) == {"dense"}

@@ -75,6 +75,34 @@ def test_queries_run_on_onnx_runtime_with_the_same_vectors(tiny_model):
     assert exported.stat().st_mtime_ns == written  # read from the cache, not exported again
 
 
+def test_export_uses_fused_transformer_kernels(tiny_model):
+    import onnx
+
+    embedder = load_embedder(str(tiny_model))
+    embedder.encode_queries(TEXTS[:1])
+    graph = onnx.load(str(export_path(embedder.model_spec.location))).graph
+    ops = {node.op_type for node in graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops
+    # Traced with eager attention for the optimizer; the model itself is left as it was.
+    assert embedder.model[0].auto_model.config._attn_implementation != "eager"
+
+
+def test_a_graph_that_cannot_be_fused_stays_plain_with_a_warning(tiny_model, tmp_path, monkeypatch):
+    from onnxruntime.transformers import optimizer
+
+    def fails(*args, **kwargs):
+        raise ValueError("unknown architecture")
+
+    monkeypatch.setenv("SEOGA_HOME", str(tmp_path))
+    monkeypatch.setattr(optimizer, "optimize_model", fails)
+    embedder = load_embedder(str(tiny_model))
+    with pytest.warns(RuntimeWarning, match="could not fuse"):
+        got = embedder.encode_queries(TEXTS)
+    assert embedder.onnx_queries
+    expected = embedder.model.encode(TEXTS, prompt="query: ", normalize_embeddings=True)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
 def test_queries_fall_back_to_torch_with_a_warning(tiny_model, monkeypatch):
     def unavailable(*args, **kwargs):
         raise OnnxUnavailableError("onnxruntime is not installed")

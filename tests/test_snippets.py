@@ -8,9 +8,19 @@ def fake_stem(word: str) -> list[str]:
 
 def test_korean_terms_match_inside_inflected_words_and_english_by_stem():
     text = "전세 계약을 갱신하려면 Running contracts matter."
-    spans = find_highlights(text, {"계약", "갱신", "run", "contract"}, fake_stem)
+    (spans,) = find_highlights([text], {"계약", "갱신", "run", "contract"}, fake_stem)
     marked = [text[h.start : h.end] for h in spans]
     assert marked == ["계약", "갱신", "Running", "contracts"]
+
+
+def test_highlights_are_whole_words_per_text_and_overlapping_terms_merge():
+    texts = ["runs rerun runs.", "갱신청구 no match", "RUN"]
+    found = find_highlights(texts, {"run", "갱신", "신청"}, fake_stem)
+    marked = [
+        [text[h.start : h.end] for h in spans] for text, spans in zip(texts, found, strict=True)
+    ]
+    # "rerun" contains "run" but is another word; 갱신 and 신청 overlap into one span.
+    assert marked == [["runs", "runs"], ["갱신청"], ["RUN"]]
 
 
 def test_overlapping_spans_merge():

@@ -5,6 +5,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from seoga.index.hits import Hits, no_hits
+
 VECTORS_NAME = "vectors.npy"
 CHUNK_IDS_NAME = "dense_chunk_ids.npy"
 FAISS_NAME = "dense.faiss"
@@ -68,7 +70,7 @@ class DenseIndex:
             index.add(vectors)
         return cls(vectors, np.asarray(chunk_ids, dtype=np.int64), index)
 
-    def without(self, removed: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    def without(self, removed: set[int]) -> Hits:
         """Vectors and ids left after dropping `removed` chunk ids."""
         keep = ~np.isin(self.chunk_ids, np.fromiter(removed, dtype=np.int64))
         return self.vectors[keep], self.chunk_ids[keep]
@@ -85,15 +87,13 @@ class DenseIndex:
         index = faiss.read_index(str(generation / FAISS_NAME))
         return cls(vectors, chunk_ids, index)
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, query_vector: np.ndarray, k: int) -> Hits:
+        """The `k` nearest chunks' ids and cosine scores, best first."""
         if self.index.ntotal == 0:
-            return []
+            return no_hits()
         count = min(k, self.index.ntotal)
         scores, positions = self.index.search(
             np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32), count
         )
-        return [
-            (int(self.chunk_ids[position]), float(score))
-            for position, score in zip(positions[0], scores[0], strict=True)
-            if position >= 0
-        ]
+        found = positions[0] >= 0  # faiss pads with -1 when HNSW finds fewer than asked
+        return self.chunk_ids[positions[0][found]], scores[0][found].astype(np.float64)

@@ -7,6 +7,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from seoga.index.hits import Hits, no_hits
+
 SPARSE_DIR = "sparse"
 CHUNK_IDS_NAME = "chunk_ids.npy"
 DEFAULT_METHOD = "lucene"
@@ -63,13 +65,18 @@ class SparseIndex:
         retriever = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
         return cls(retriever, chunk_ids)
 
-    def search(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
-        """The `k` best chunks as (chunk id, BM25 score), best first; only positive scores."""
+    def search(self, tokens: list[str], k: int) -> Hits:
+        """The `k` best chunks' ids and BM25 scores, best first; only positive scores."""
         known = [token for token in tokens if token in self.vocabulary]
         if not known or self.retriever is None:
-            return []
+            return no_hits()
         scores = self.retriever.get_scores(known)
-        count = min(k, scores.size)
-        top = np.argpartition(-scores, count - 1)[:count]
+        # Only chunks holding a query term score above 0: rank those alone, a small share of
+        # a large collection for most queries.
+        matched = np.flatnonzero(scores > 0)
+        count = min(k, matched.size)
+        if count == 0:
+            return no_hits()
+        top = matched[np.argpartition(-scores[matched], count - 1)[:count]]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.chunk_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        return self.chunk_ids[top], scores[top].astype(np.float64)

@@ -2,7 +2,9 @@
 
 One short query at a time, PyTorch spends most of its time in Python (hundreds of small module
 calls per forward pass); the same graph exported to ONNX Runtime answers about three times
-faster with the same vectors (within float rounding). Passages are encoded in large batches,
+faster with the same vectors (within float rounding), and ONNX Runtime's transformer optimizer
+then fuses each layer's attention, layer norms and GELU into a few kernels (about 1.4× faster
+again on one short query). Passages are encoded in large batches,
 where the matrix products dominate and the two run at the same speed, so they stay on PyTorch.
 
 sentence-transformers has its own ONNX backend, but it needs optimum-onnx, which pins
@@ -17,6 +19,8 @@ import hashlib
 import os
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,12 @@ ORT_ERRORS_ONLY = 3
 SAMPLE_QUERY = "query"
 # Float32 rounding differs between the two runtimes' kernels; real disagreement is far larger.
 EXPORT_TOLERANCE = 1e-4
+# The optimizer's fusions for BERT-like encoders (BERT, RoBERTa, XLM-R, MiniLM, e5...); they
+# recognise attention only in its plain form, so the export is traced with eager attention.
+FUSION_MODEL_TYPE = "bert"
+EAGER_ATTENTION = "eager"
+# Part of the cache key: a change to how graphs are made gives every model a fresh export.
+GRAPH_RECIPE = "fused-1"
 # torch.onnx keeps its export state in globals: two models exporting at once (a hybrid search
 # encodes the query with each model in its own thread) break each other's export.
 _EXPORT_LOCK = threading.Lock()
@@ -117,7 +127,7 @@ def export_path(location: str) -> Path:
             if file.is_file():
                 stat = file.stat()
                 digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    digest.update(f"{torch.__version__}:{ONNX_OPSET}".encode())
+    digest.update(f"{torch.__version__}:{ONNX_OPSET}:{GRAPH_RECIPE}".encode())
     return seoga_home() / ONNX_FOLDER / digest.hexdigest()[:16] / ONNX_FILE
 
 
@@ -141,7 +151,7 @@ def export(model, features: dict[str, Any], input_names: list[str], path: Path) 
     inputs = tuple(features[name] for name in input_names)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings(), torch.inference_mode():
+        with eager_attention(model), warnings.catch_warnings(), torch.inference_mode():
             # The tracer warns about Python branches on shapes that are fixed for BERT-like
             # encoders; the export is checked against PyTorch below instead.
             warnings.simplefilter("ignore")
@@ -156,6 +166,7 @@ def export(model, features: dict[str, Any], input_names: list[str], path: Path) 
                 dynamo=False,
             )
             expected = wrapper(*inputs).numpy()
+        fuse(partial, model.config)
         check_export(partial, features, input_names, expected)
         os.replace(partial, path)
     except OnnxUnavailableError:
@@ -167,6 +178,45 @@ def export(model, features: dict[str, Any], input_names: list[str], path: Path) 
         raise OnnxUnavailableError(
             f"the ONNX export failed ({type(error).__name__}: {error})"
         ) from error
+
+
+@contextmanager
+def eager_attention(model) -> Iterator[None]:
+    """The model with plain attention for a while (the same numbers as SDPA, other ops)."""
+    previous = model.config._attn_implementation
+    model.set_attn_implementation(EAGER_ATTENTION)
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(previous)
+
+
+def fuse(path: Path, config) -> None:
+    """Rewrite the graph at `path` with ONNX Runtime's fused transformer kernels, in place.
+
+    An architecture the optimizer does not know keeps its plain graph (with a warning); either
+    way the graph is then checked against PyTorch.
+    """
+    from onnxruntime.transformers import optimizer
+
+    try:
+        fused = optimizer.optimize_model(
+            str(path),
+            model_type=FUSION_MODEL_TYPE,
+            # 0 lets the optimizer read them from the graph.
+            num_heads=getattr(config, "num_attention_heads", 0),
+            hidden_size=getattr(config, "hidden_size", 0),
+            opt_level=0,
+        )
+        fused.save_model_to_file(str(path))
+    # The optimizer raises whatever its pattern matching trips on; any of it means "no fusion".
+    except Exception as error:  # noqa: BLE001
+        warnings.warn(
+            f"ONNX Runtime could not fuse {path.name} ({type(error).__name__}: {error}); "
+            "queries run on the plain graph.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 def check_export(

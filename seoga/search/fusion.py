@@ -1,4 +1,9 @@
-"""Combine several retrievers' scored lists into one: reciprocal-rank and convex fusion."""
+"""Combine several retrievers' scored lists into one: reciprocal-rank and convex fusion.
+
+The work is done on numpy arrays of (item keys, scores), one pair per list: hybrid search
+fuses thousands of documents per query. The dict functions below wrap the same code for
+callers that hold {item: score} mappings.
+"""
 
 from collections.abc import Mapping, Sequence
 
@@ -9,17 +14,8 @@ NORMALIZATIONS = ("zscore", "minmax")
 # Cormack et al. (2009) found k=60 robust; it is the usual default.
 RRF_K = 60
 
-
-def reciprocal_rank_fusion(
-    rankings: Sequence[Mapping[str, float]], *, k: int = RRF_K
-) -> dict[str, float]:
-    """Sum of 1 / (k + rank) over the lists an item appears in (rank 1 is best)."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        ordered = sorted(ranking, key=ranking.__getitem__, reverse=True)
-        for rank, key in enumerate(ordered, start=1):
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
-    return fused
+# One retriever's list: integer item keys and their scores, in any order.
+ScoredKeys = tuple[np.ndarray, np.ndarray]
 
 
 def _min_max(values: np.ndarray) -> np.ndarray:
@@ -33,25 +29,111 @@ def _z_score(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread else np.zeros_like(values)
 
 
-def _scores(ranking: Mapping[str, float]) -> np.ndarray:
-    return np.fromiter(ranking.values(), dtype=np.float64, count=len(ranking))
-
-
-def min_max(scores: Mapping[str, float]) -> dict[str, float]:
-    """Scale scores to [0, 1]; a list whose scores are all equal scores 1 throughout."""
-    if not scores:
-        return {}
-    return dict(zip(scores, _min_max(_scores(scores)).tolist(), strict=True))
-
-
-def z_score(scores: Mapping[str, float]) -> dict[str, float]:
-    """Centre on the list's mean and scale by its spread; equal scores all become 0."""
-    if not scores:
-        return {}
-    return dict(zip(scores, _z_score(_scores(scores)).tolist(), strict=True))
-
-
 NORMALIZERS = {"zscore": _z_score, "minmax": _min_max}
+
+
+def _union(lists: Sequence[ScoredKeys]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Every key once, in order of first appearance, and each list's positions in it."""
+    if not lists:
+        return np.empty(0, dtype=np.int64), []
+    every = np.concatenate([keys for keys, _ in lists])
+    unique, first, inverse = np.unique(every, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    position = np.empty_like(order)
+    position[order] = np.arange(order.size)
+    positions = np.split(position[inverse], np.cumsum([keys.size for keys, _ in lists])[:-1])
+    return unique[order], positions
+
+
+def rrf_arrays(lists: Sequence[ScoredKeys], *, k: int = RRF_K) -> ScoredKeys:
+    """Sum of 1 / (k + rank) over the lists a key appears in (rank 1 is best)."""
+    keys, positions = _union(lists)
+    fused = np.zeros(keys.size)
+    for (_, scores), where in zip(lists, positions, strict=True):
+        # Stable, so equal scores keep their list order (as sorted(..., reverse=True) does).
+        ranks = np.empty(scores.size)
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, scores.size + 1)
+        fused[where] += 1.0 / (k + ranks)
+    return keys, fused
+
+
+def convex_arrays(
+    lists: Sequence[ScoredKeys], weights: Sequence[float], *, normalization: str = "minmax"
+) -> ScoredKeys:
+    """Weighted sum of normalised scores.
+
+    A key missing from a list gets that list's lowest normalised score (0 at most): it ranked
+    below everything the list returned.
+    """
+    if len(lists) != len(weights):
+        raise ValueError("convex fusion needs one weight per ranking")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, not {normalization!r}")
+    keys, positions = _union(lists)
+    fused = np.zeros(keys.size)
+    for (_, scores), where, weight in zip(lists, positions, weights, strict=True):
+        if not scores.size:
+            continue
+        normalised = NORMALIZERS[normalization](scores.astype(np.float64))
+        column = np.full(keys.size, min(0.0, normalised.min()))
+        column[where] = normalised
+        fused += weight * column
+    return keys, fused
+
+
+def fuse_arrays(
+    lists: Mapping[str, ScoredKeys],
+    weights: Mapping[str, float],
+    *,
+    method: str,
+    normalization: str = "zscore",
+    rrf_k: int = RRF_K,
+) -> ScoredKeys:
+    """Fuse named lists by `method`: "convex" (weighted by `weights`, which are rescaled to
+    sum to one over the lists given) or "rrf" (unweighted)."""
+    names = list(lists)
+    if method == "rrf":
+        return rrf_arrays([lists[name] for name in names], k=rrf_k)
+    if method == "convex":
+        total = sum(weights[name] for name in names)
+        if total <= 0:
+            raise ValueError(f"convex fusion needs a positive weight among {names}")
+        return convex_arrays(
+            [lists[name] for name in names],
+            [weights[name] / total for name in names],
+            normalization=normalization,
+        )
+    raise ValueError(f"fusion method must be one of {FUSION_METHODS}, not {method!r}")
+
+
+# ---- the same on {item: score} mappings ------------------------------------------------------
+
+
+def _as_arrays(rankings: Sequence[Mapping[str, float]]) -> tuple[list[str], list[ScoredKeys]]:
+    """Integer keys for the items (in order of first appearance) and each list as arrays."""
+    items = list(dict.fromkeys(item for ranking in rankings for item in ranking))
+    code = {item: number for number, item in enumerate(items)}
+    lists = [
+        (
+            np.fromiter(map(code.__getitem__, ranking), dtype=np.int64, count=len(ranking)),
+            np.fromiter(ranking.values(), dtype=np.float64, count=len(ranking)),
+        )
+        for ranking in rankings
+    ]
+    return items, lists
+
+
+def _as_mapping(items: list[str], fused: ScoredKeys) -> dict[str, float]:
+    keys, scores = fused
+    return dict(zip([items[key] for key in keys.tolist()], scores.tolist(), strict=True))
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Mapping[str, float]], *, k: int = RRF_K
+) -> dict[str, float]:
+    """`rrf_arrays` on mappings."""
+    items, lists = _as_arrays(rankings)
+    return _as_mapping(items, rrf_arrays(lists, k=k))
 
 
 def convex_fusion(
@@ -60,27 +142,9 @@ def convex_fusion(
     *,
     normalization: str = "minmax",
 ) -> dict[str, float]:
-    """Weighted sum of normalised scores.
-
-    An item missing from a list gets that list's lowest normalised score (0 at most): it
-    ranked below everything the list returned.
-    """
-    if len(rankings) != len(weights):
-        raise ValueError("convex fusion needs one weight per ranking")
-    if normalization not in NORMALIZERS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, not {normalization!r}")
-    # Arrays over the union of keys, not dicts: hybrid search fuses thousands per query.
-    keys = list(dict.fromkeys(key for ranking in rankings for key in ranking))
-    position = {key: index for index, key in enumerate(keys)}
-    fused = np.zeros(len(keys))
-    for ranking, weight in zip(rankings, weights, strict=True):
-        if not ranking:
-            continue
-        normalised = NORMALIZERS[normalization](_scores(ranking))
-        column = np.full(len(keys), min(0.0, normalised.min()))
-        column[np.fromiter(map(position.__getitem__, ranking), dtype=np.intp)] = normalised
-        fused += weight * column
-    return dict(zip(keys, fused.tolist(), strict=True))
+    """`convex_arrays` on mappings."""
+    items, lists = _as_arrays(rankings)
+    return _as_mapping(items, convex_arrays(lists, weights, normalization=normalization))
 
 
 def fuse(
@@ -91,18 +155,30 @@ def fuse(
     normalization: str = "zscore",
     rrf_k: int = RRF_K,
 ) -> dict[str, float]:
-    """Fuse named rankings by `method`: "convex" (weighted by `weights`, which are rescaled to
-    sum to one over the rankings given) or "rrf" (unweighted)."""
-    names = list(rankings)
-    if method == "rrf":
-        return reciprocal_rank_fusion([rankings[name] for name in names], k=rrf_k)
-    if method == "convex":
-        total = sum(weights[name] for name in names)
-        if total <= 0:
-            raise ValueError(f"convex fusion needs a positive weight among {names}")
-        return convex_fusion(
-            [rankings[name] for name in names],
-            [weights[name] / total for name in names],
-            normalization=normalization,
-        )
-    raise ValueError(f"fusion method must be one of {FUSION_METHODS}, not {method!r}")
+    """`fuse_arrays` on mappings."""
+    items, lists = _as_arrays(list(rankings.values()))
+    fused = fuse_arrays(
+        dict(zip(rankings, lists, strict=True)),
+        weights,
+        method=method,
+        normalization=normalization,
+        rrf_k=rrf_k,
+    )
+    return _as_mapping(items, fused)
+
+
+def min_max(scores: Mapping[str, float]) -> dict[str, float]:
+    """Scale scores to [0, 1]; a list whose scores are all equal scores 1 throughout."""
+    return _normalised(scores, _min_max)
+
+
+def z_score(scores: Mapping[str, float]) -> dict[str, float]:
+    """Centre on the list's mean and scale by its spread; equal scores all become 0."""
+    return _normalised(scores, _z_score)
+
+
+def _normalised(scores: Mapping[str, float], normalizer) -> dict[str, float]:
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    return dict(zip(scores, normalizer(values).tolist(), strict=True))

@@ -302,18 +302,19 @@ def sparse_rankings(task: SparseTask) -> dict[str, dict[str, float]]:
 
     The heavy part of a retrieval trial, run in the worker processes."""
     from seoga.index.sparse import SparseIndex
+    from seoga.search.rankings import ChunkDocuments, Ranking
     from seoga.text.analyzers import build_analyzer
 
     analyzer = build_analyzer(task.analyzer)
     tokens = analyzer.tokenize_many(task.chunk_texts)
     index = SparseIndex.build(zip(task.chunk_ids, tokens, strict=True), **task.bm25)
-    rankings: dict[str, dict[str, float]] = {}
-    for query_id, text in task.queries.items():
-        ranking: dict[str, float] = {}
-        for chunk_id, score in index.search(analyzer.tokenize(text), task.depth):
-            ranking.setdefault(task.chunk_documents[chunk_id], score)
-        rankings[query_id] = ranking
-    return rankings
+    documents = ChunkDocuments.from_mapping(task.chunk_documents)
+    return {
+        query_id: Ranking.collapse(
+            *index.search(analyzer.tokenize(text), task.depth), documents
+        ).as_mapping(documents)
+        for query_id, text in task.queries.items()
+    }
 
 
 def score_fusions(

@@ -51,7 +51,8 @@ def mine_bm25_negatives(
         known_texts = {pool[i] for i in known if i in pool}
         depth = count + len(known) + SEARCH_SLACK
         found = []
-        for position, _ in index.search(tokenizer.tokenize(query), depth):
+        positions, _ = index.search(tokenizer.tokenize(query), depth)
+        for position in positions.tolist():
             doc_id = ids[position]
             if doc_id not in known and pool[doc_id] not in known_texts and doc_id not in found:
                 found.append(doc_id)
