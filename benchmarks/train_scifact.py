@@ -41,6 +41,7 @@ SECTION = "## Training: SciFact"
 SCIFACT = DATA / "beir_scifact"
 BASE = "multilingual-e5-small"
 SUBSET_DOCS = 600
+PERCENT = 100
 SEED = 42
 EXTRA = "all-MiniLM-L6-v2"  # the English bi-encoder of seoga's default hybrid
 FULL_PREFIX = "full-"
@@ -190,7 +191,7 @@ negatives. DPR uses all 919 judged (query, abstract) pairs of the 809 train quer
 BM25 ranks highest over the whole corpus for the query, known positives skipped. SimCSE: 1,000
 corpus sentences (64 tokens); ICT: 500 (sentence, rest of its abstract) pairs.
 
-{full_table(results)}
+{full_table(results, fusion)}
 
 {subset_table(results, fusion)}
 """
@@ -210,7 +211,7 @@ def run_dates(results: dict) -> str:
     )
 
 
-def full_table(results: dict) -> str:
+def full_table(results: dict, fusion: dict) -> str:
     """The whole corpus: the peer and the trained DPR model, as a user would run them."""
     full = {stage: results[stage] for stage in FULL_RUNS if stage in results}
     if not full:
@@ -243,7 +244,9 @@ def full_table(results: dict) -> str:
 --extra-embedder {EXTRA} --retriever dense|hybrid|bm25` (the collection cached as a user's is;
 "BM25 + model" is the same collection with `--extra-weight 0`, the MiniLM weightless, which
 ranks exactly as `--extra-embedder none` — checked on the subset below). Hybrid = seoga's
-default convex fusion (z-scores; BM25 0.7, the model 0.3, the MiniLM 0.3, rescaled).
+default convex fusion (z-scores; BM25 1 − {fusion.get("dense_weight")}, the model
+{fusion.get("dense_weight")}, the MiniLM {fusion.get("extra_weight")}, rescaled over the
+retrievers taking part).
 {verdict}
 
 {lines}"""
@@ -260,7 +263,12 @@ def subset_table(results: dict, fusion: dict) -> str:
         result = results[stage]
         card = result.get("card")
         lora = (card or {}).get("lora")
-        trainable = f"{lora['trainable_percent']:.2f} %" if lora else ("100 %" if card else "—")
+        counts = (card or {}).get("parameters")
+        trainable = (
+            f"{lora['trainable_percent']:.2f} %"
+            if lora
+            else (f"{PERCENT * counts['trainable'] / counts['total']:.1f} %" if counts else "—")
+        )
         rows.append(
             f"| {LABELS[stage]} | {result['dense']['ndcg@10']:.3f} | "
             f"{result['hybrid']['ndcg@10']:.3f} | {result['dense']['recall@100']:.3f} | "
