@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -545,10 +545,9 @@ class Collection:
         """Each retriever's documents for `query` (up to `depth` chunks each), before fusion."""
         query = validate_query(query)
         mode = self._mode(mode)
-        retrieval = Retrieval(mode=mode, terms=self.analyzer.tokenize(query))
-        if self.generation is None:
+        retrieval = self._new_retrieval(query, mode)
+        if retrieval.documents is None:
             return retrieval
-        retrieval.documents = self.chunk_map
         wanted = [
             slot
             for slot in self.dense_slots
@@ -579,19 +578,33 @@ class Collection:
             )
         return mode
 
+    def _new_retrieval(self, query: str, mode: str) -> Retrieval:
+        """An empty retrieval: the query terms, and the chunk map unless nothing is indexed."""
+        retrieval = Retrieval(mode=mode, terms=self.analyzer.tokenize(query))
+        if self.generation is not None:
+            retrieval.documents = self.chunk_map
+        return retrieval
+
     def _retrieve_alone(self, query: str, mode: str, k: int) -> Retrieval:
         """One retriever's chunks, only as deep as its top `k` documents need.
 
         A document scores its best chunk, so the first `k` distinct documents of the chunk list
         are the top `k` at any depth: the list goes deeper only while it is full and holds
-        fewer documents (several chunks of one document ranked high).
+        fewer documents (several chunks of one document ranked high). The query is analysed or
+        encoded once; only the index search is repeated.
         """
+        query = validate_query(query)
+        retrieval = self._new_retrieval(query, mode)
+        if retrieval.documents is None:
+            return retrieval
+        if mode == SPARSE:
+            search = partial(self.sparse.search, retrieval.terms)
+        else:
+            search = partial(self.dense.search, self.embedder.encode_queries([query])[0])
         depth = k * CANDIDATES_PER_RESULT
         while True:
-            retrieval = self.retrieve(query, mode=mode, depth=depth)
-            full = retrieval.chunk_hits.get(mode, 0) >= depth
-            found = retrieval.found.get(mode)
-            if not full or (found is not None and found.documents.size >= k):
+            retrieval.add(mode, search(depth))
+            if retrieval.chunk_hits[mode] < depth or retrieval.found[mode].documents.size >= k:
                 return retrieval
             depth *= DEEPEN_FACTOR
 
@@ -642,8 +655,9 @@ class Collection:
 
     @cached_property
     def chunk_map(self) -> ChunkDocuments:
-        """`chunk_documents` as arrays, kept in memory for fast collapsing."""
-        return ChunkDocuments.from_mapping(self.chunk_documents)
+        """Which document each chunk belongs to, as arrays kept in memory for fast collapsing
+        (read from the store itself, so a search does not also hold `chunk_documents`)."""
+        return ChunkDocuments.from_mapping(self.store.chunk_documents())
 
     def _results(
         self, top: np.ndarray, scores: np.ndarray, retrieval: Retrieval

@@ -70,7 +70,7 @@ class DenseIndex:
             index.add(vectors)
         return cls(vectors, np.asarray(chunk_ids, dtype=np.int64), index)
 
-    def without(self, removed: set[int]) -> Hits:
+    def without(self, removed: set[int]) -> tuple[np.ndarray, np.ndarray]:
         """Vectors and ids left after dropping `removed` chunk ids."""
         keep = ~np.isin(self.chunk_ids, np.fromiter(removed, dtype=np.int64))
         return self.vectors[keep], self.chunk_ids[keep]
