@@ -12,6 +12,8 @@ from seoga.errors import InputError
 CORPUS_NAME = "corpus.jsonl"
 QUERIES_NAME = "queries.jsonl"
 QRELS_NAME = "qrels.tsv"
+QRELS_DIR = "qrels"
+TEST_SPLIT = "test"
 QRELS_COLUMNS = 3
 
 Value = TypeVar("Value")
@@ -121,3 +123,22 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             if relevance > 0:
                 qrels.setdefault(query_id, {})[doc_id] = relevance
     return qrels
+
+
+def qrels_path(root: Path, split: str | None) -> Path:
+    """qrels/<split>.tsv, or qrels.tsv when no split is given (or the split is `test` and
+    only qrels.tsv exists)."""
+    if split:
+        candidate = root / QRELS_DIR / f"{split}.tsv"
+        if candidate.is_file():
+            return candidate
+        if split == TEST_SPLIT and (root / QRELS_NAME).is_file():
+            return root / QRELS_NAME
+        found = sorted(p.stem for p in (root / QRELS_DIR).glob("*.tsv"))
+        raise InputError(
+            f"{root} has no qrels for split {split!r} ({candidate} is missing); "
+            f"splits found: {', '.join(found) or 'none'}."
+        )
+    if (root / QRELS_NAME).is_file():
+        return root / QRELS_NAME
+    raise InputError(f"{root} has no {QRELS_NAME}; give --split to pick {QRELS_DIR}/SPLIT.tsv.")

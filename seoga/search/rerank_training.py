@@ -23,9 +23,9 @@ from seoga.calibrate.temperature import TemperatureScaling
 from seoga.errors import InputError
 from seoga.evaluate.beir import (
     CORPUS_NAME,
-    QRELS_NAME,
     QUERIES_NAME,
     BeirSet,
+    qrels_path,
     read_corpus_texts,
     read_qrels,
     read_queries,
@@ -38,8 +38,6 @@ from seoga.train.freezing import freeze_embeddings
 if TYPE_CHECKING:
     from seoga.collection import Collection
 
-QRELS_FOLDER = "qrels"
-TEST_SPLIT = "test"
 PAIRS_SUFFIX = ".jsonl"
 # A pair labelled at least this much counts as relevant.
 RELEVANT = 0.5
@@ -70,20 +68,6 @@ class Pair:
     passage: str
     label: float
     group: str  # the query id: held-out splits never cut a query's pairs apart
-
-
-def qrels_path(root: Path, split: str) -> Path:
-    """qrels/SPLIT.tsv, or qrels.tsv for the test split (the BEIR layout seoga reads)."""
-    candidate = root / QRELS_FOLDER / f"{split}.tsv"
-    if candidate.is_file():
-        return candidate
-    if split == TEST_SPLIT and (root / QRELS_NAME).is_file():
-        return root / QRELS_NAME
-    raise InputError(
-        f"{root} has no qrels for split {split!r} (looked for {candidate}"
-        + (f" and {root / QRELS_NAME}" if split == TEST_SPLIT else "")
-        + ")."
-    )
 
 
 def mine_pairs(

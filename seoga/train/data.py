@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError
+from seoga.evaluate.beir import CORPUS_NAME, QUERIES_NAME, qrels_path
 
 FORMATS = ("auto", "corpus", "pairs", "triplets", "scored-pairs", "nli", "labeled", "beir")
 # Example kinds after reading: which columns the examples carry.
 PAIRS, TRIPLETS, SCORED, LABELED, TEXTS = "pairs", "triplets", "scored-pairs", "labeled", "texts"
-CORPUS_NAME = "corpus.jsonl"
-QUERIES_NAME = "queries.jsonl"
-QRELS_NAME = "qrels.tsv"
-QRELS_DIR = "qrels"
 MANIFEST_NAME = "manifest.json"
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
 # A header with a text field and one of these is a document file (BEIR corpus.jsonl, CSV).
@@ -324,25 +321,6 @@ def read_nli(path: Path) -> Examples:
         )
     notes = [f"{incomplete} premises without both an entailment and a contradiction skipped"]
     return Examples(TRIPLETS, columns, str(path), notes if incomplete else [])
-
-
-def qrels_path(root: Path, split: str | None) -> Path:
-    """qrels/<split>.tsv, or qrels.tsv when no split is given (or the split is `test` and
-    only qrels.tsv exists)."""
-    if split:
-        candidate = root / QRELS_DIR / f"{split}.tsv"
-        if candidate.is_file():
-            return candidate
-        if split == "test" and (root / QRELS_NAME).is_file():
-            return root / QRELS_NAME
-        found = sorted(p.stem for p in (root / QRELS_DIR).glob("*.tsv"))
-        raise InputError(
-            f"{root} has no qrels for split {split!r} ({candidate} is missing); "
-            f"splits found: {', '.join(found) or 'none'}."
-        )
-    if (root / QRELS_NAME).is_file():
-        return root / QRELS_NAME
-    raise InputError(f"{root} has no {QRELS_NAME}; give --split to pick {QRELS_DIR}/SPLIT.tsv.")
 
 
 def read_beir(root: Path, split: str | None = None) -> BeirPairs:

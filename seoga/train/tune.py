@@ -349,11 +349,17 @@ def _retrieval_tasks(
     grid: Grid, pending: list[tuple[str, dict[str, Any]]], show_progress: bool
 ) -> list[SparseTask]:
     from seoga.collection import candidate_depth, passage_text
-    from seoga.evaluate.beir import BeirSet, read_qrels, read_queries
+    from seoga.evaluate.beir import (
+        CORPUS_NAME,
+        QUERIES_NAME,
+        BeirSet,
+        qrels_path,
+        read_qrels,
+        read_queries,
+    )
     from seoga.evaluate.retrieval import RUN_DEPTH, cached_collection
     from seoga.progress import track
     from seoga.settings import SPARSE, CollectionSettings
-    from seoga.train.data import CORPUS_NAME, QUERIES_NAME, qrels_path
 
     qrels = read_qrels(qrels_path(grid.data, grid.split))
     queries = {q: t for q, t in read_queries(grid.data / QUERIES_NAME).items() if q in qrels}
