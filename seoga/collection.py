@@ -383,6 +383,21 @@ class Collection:
         self.__dict__["embedder"] = embedder
         return len(chunk_ids)
 
+    def set_fusion(self, fusion: FusionSettings) -> None:
+        """Store how searches fuse the retrievers (say, weights `seoga tune` chose). Fusion
+        applies at search time, so nothing is re-indexed: only the manifest changes."""
+        with self._writing():
+            live = read_manifest(self.root)
+            settings = replace(CollectionSettings.from_dict(live["settings"]), fusion=fusion)
+            manifest = {
+                **live,
+                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+                "settings": settings.to_dict(),
+            }
+            write_json_atomic(self.root / MANIFEST_NAME, manifest)
+        self.manifest = manifest
+        self.settings = settings
+
     def _file_hashes(self) -> dict[str, str]:
         return self.store.file_hashes() if self.generation else {}
 

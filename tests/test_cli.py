@@ -53,6 +53,36 @@ def test_index_search_json_remove(tmp_path, docs, tiny_model):
     assert all(not hit["doc_id"].endswith("bm25.txt") for hit in after)
 
 
+def test_fusion_weights_stored_by_index_and_overridden_by_search(tmp_path, docs, tiny_model):
+    kb = tmp_path / "kb"
+    made = seoga("index", str(docs), "-c", str(kb), "--embedder", str(tiny_model), "--json")
+    assert made.returncode == 0, made.stderr
+
+    def order(*options: str) -> list[str]:
+        found = seoga("search", "계약 documents", "-c", str(kb), "--json", *options)
+        assert found.returncode == 0, found.stderr
+        return [hit["doc_id"] for hit in json.loads(found.stdout)]
+
+    dense, sparse = order("--mode", "dense"), order("--mode", "bm25")
+    # All weight on the bi-encoder: the hybrid ranking is the dense one.
+    assert order("--dense-weight", "1.0") == dense
+    stored = json.loads((kb / "manifest.json").read_text())["settings"]["fusion"]
+    assert stored["dense_weight"] != 1.0, "a search's options are not stored"
+
+    again = seoga("index", str(docs), "-c", str(kb), "--dense-weight", "1.0", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["added"] == [], "nothing is re-indexed"
+    assert (
+        json.loads((kb / "manifest.json").read_text())["settings"]["fusion"]["dense_weight"] == 1.0
+    )
+    assert order() == dense
+    assert order("--dense-weight", "0.0")[: len(sparse)] == sparse
+
+    refused = seoga("index", str(docs), "-c", str(kb), "--dense-weight", "2")
+    assert refused.returncode != 0 and "between 0 and 1" in refused.stderr + refused.stdout
+    assert "Traceback" not in refused.stderr
+
+
 def test_errors_are_messages_not_tracebacks(tmp_path, docs):
     usage = seoga("search", "anything", "-c")
     assert usage.returncode == EXIT_USER_ERROR

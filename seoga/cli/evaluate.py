@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from seoga.cli.index import given_options
+from seoga.cli.index import DenseWeightOption, ExtraWeightOption, FusionOption, given_options
 from seoga.cli.output import print_metrics
 from seoga.evaluate import RETRIEVAL_METRICS
 from seoga.settings import CollectionSettings
@@ -29,13 +29,9 @@ def retrieval_command(
     ] = None,
     analyzer: Annotated[str | None, typer.Option(help="BM25 analyzer.")] = None,
     chunk_tokens: Annotated[int | None, typer.Option(help="Chunk size in tokens.")] = None,
-    fusion: Annotated[str | None, typer.Option(help="convex or rrf.")] = None,
-    dense_weight: Annotated[
-        float | None, typer.Option(help="Main bi-encoder's share in convex fusion (0–1).")
-    ] = None,
-    extra_weight: Annotated[
-        float | None, typer.Option(help="Each extra bi-encoder's weight in convex fusion.")
-    ] = None,
+    fusion: FusionOption = None,
+    dense_weight: DenseWeightOption = None,
+    extra_weight: ExtraWeightOption = None,
     normalization: Annotated[
         str | None, typer.Option(help="Score normalisation for convex fusion: zscore, minmax.")
     ] = None,

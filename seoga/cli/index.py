@@ -1,5 +1,6 @@
 """`seoga index`, `seoga remove` and `seoga info`."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,15 @@ CollectionOption = Annotated[
     Path, typer.Option("--collection", "-c", help="The collection folder.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+FusionOption = Annotated[str | None, typer.Option("--fusion", help="convex or rrf.")]
+DenseWeightOption = Annotated[
+    float | None,
+    typer.Option("--dense-weight", help="Main bi-encoder's share in convex fusion (0–1)."),
+]
+ExtraWeightOption = Annotated[
+    float | None,
+    typer.Option("--extra-weight", help="Each extra bi-encoder's weight in convex fusion."),
+]
 
 
 def given_options(**chosen: Any) -> dict[str, Any]:
@@ -44,6 +54,9 @@ def index_command(
     chunk_tokens: Annotated[int | None, typer.Option(help="Chunk size in tokens.")] = None,
     chunk_overlap: Annotated[int | None, typer.Option(help="Chunk overlap in tokens.")] = None,
     dense_index: Annotated[str | None, typer.Option(help="auto, flat or hnsw.")] = None,
+    fusion: FusionOption = None,
+    dense_weight: DenseWeightOption = None,
+    extra_weight: ExtraWeightOption = None,
     prune: Annotated[
         bool, typer.Option(help="Remove files indexed earlier from these paths that are gone.")
     ] = False,
@@ -52,8 +65,12 @@ def index_command(
     """Index files and folders; re-running it picks up new and changed files only.
 
     On an existing collection, another --embedder re-encodes every chunk with it (say, a model
-    `seoga train embedder` made from this collection); the other settings are fixed.
+    `seoga train embedder` made from this collection) and the fusion options replace the stored
+    ones (say, weights `seoga tune` chose); the other settings are fixed.
     """
+    fusion_given = given_options(
+        method=fusion, dense_weight=dense_weight, extra_weight=extra_weight
+    )
     if embedder and embedder != "none" and Path(embedder).exists():
         embedder = str(Path(embedder).resolve())  # a model folder, wherever seoga runs from
     chosen = given_options(
@@ -80,8 +97,12 @@ def index_command(
             encoded = target.change_embedder(chosen["embedder"], show_progress=not as_json)
             if not as_json:
                 console.print(f"re-encoded {encoded} chunks with {chosen['embedder']}.")
+        if fusion_given:
+            target.set_fusion(replace(target.settings.fusion, **fusion_given))
     else:
-        target = Collection.create(collection, CollectionSettings(**chosen))
+        settings = CollectionSettings(**chosen)
+        settings.fusion = replace(settings.fusion, **fusion_given)
+        target = Collection.create(collection, settings)
     report = target.add(paths, prune=prune, show_progress=not as_json)
     if as_json:
         print_json(report.to_dict())

@@ -1,10 +1,18 @@
 """`seoga search`."""
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from seoga.cli.index import CollectionOption, JsonOption
+from seoga.cli.index import (
+    CollectionOption,
+    DenseWeightOption,
+    ExtraWeightOption,
+    FusionOption,
+    JsonOption,
+    given_options,
+)
 from seoga.cli.output import print_json, print_results
 from seoga.collection import Collection
 
@@ -16,10 +24,17 @@ def search_command(
     collection: CollectionOption,
     mode: Annotated[str | None, typer.Option(help="hybrid (default), bm25 or dense.")] = None,
     k: Annotated[int, typer.Option("-k", help="How many documents to show.")] = DEFAULT_RESULTS,
+    fusion: FusionOption = None,
+    dense_weight: DenseWeightOption = None,
+    extra_weight: ExtraWeightOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Search a collection: hybrid BM25 + dense by default."""
-    results = Collection.open(collection).search(query, k=k, mode=mode)
+    """Search a collection: hybrid BM25 + dense by default, fused as the collection stores it
+    unless fusion options are given (this search only)."""
+    opened = Collection.open(collection)
+    given = given_options(method=fusion, dense_weight=dense_weight, extra_weight=extra_weight)
+    opened.settings.fusion = replace(opened.settings.fusion, **given)
+    results = opened.search(query, k=k, mode=mode)
     if as_json:
         print_json([result.to_dict() for result in results])
     else:
