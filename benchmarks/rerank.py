@@ -18,6 +18,7 @@ import argparse
 import json
 import random
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -142,18 +143,22 @@ def main() -> None:
     judged = sorted(q for q in train_qrels if q in all_queries)
     tuning = set(random.Random(args.seed).sample(judged, args.tuning_queries))
     out = WORK / "reranker"
-    if not (out / "seoga_model.json").exists():
-        config = RerankerTrainingConfig(
-            split="train",
-            negatives=args.negatives,
-            epochs=args.epochs,
-            max_length=args.max_length,
-            batch_size=16,
-            learning_rate=args.learning_rate,
-            max_queries=args.max_queries,
-            freeze_embeddings=True,
-            seed=args.seed,
-        )
+    config = RerankerTrainingConfig(
+        split="train",
+        negatives=args.negatives,
+        epochs=args.epochs,
+        max_length=args.max_length,
+        batch_size=16,
+        learning_rate=args.learning_rate,
+        max_queries=args.max_queries,
+        freeze_embeddings=True,
+        seed=args.seed,
+    )
+    # A reranker trained with another recipe (an earlier run's options) is trained again.
+    model_record = out / "seoga_model.json"
+    if not model_record.exists() or json.loads(model_record.read_text())["config"] != asdict(
+        config
+    ):
         train_reranker(training_folder(tuning), out, config)
     trained = time.perf_counter()
     reranker = Reranker(out)
