@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.report import DATA, machine_line, write_section
+from benchmarks.train_runs import hold_out_train_queries
 from seoga.answer.base import Passage
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.collection import Collection
@@ -54,14 +55,7 @@ COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/rerank
 def training_folder(tuning: set[str]) -> Path:
     """SciFact with the tuning queries removed from qrels/train.tsv (corpus and queries linked)."""
     folder = WORK / "scifact-train"
-    (folder / "qrels").mkdir(parents=True, exist_ok=True)
-    for name in ("corpus.jsonl", "queries.jsonl"):
-        link = folder / name
-        if not link.exists():
-            link.symlink_to(SCIFACT / name)
-    lines = (SCIFACT / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] not in tuning]
-    (folder / "qrels" / "train.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    hold_out_train_queries(SCIFACT, tuning, folder)
     return folder
 
 

@@ -1,5 +1,6 @@
-"""What the training benchmarks share: a work folder outside the repo, and stage results kept
-as JSON so each stage can run as its own process (each within the 30-minute budget)."""
+"""What the training benchmarks share: a work folder outside the repo, stage results kept as
+JSON so each stage can run as its own process (each within the 30-minute budget), and BEIR
+folders with some train queries held out."""
 
 import json
 import os
@@ -16,6 +17,25 @@ def work_folder(name: str) -> Path:
     folder = seoga_home() / "bench" / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def hold_out_train_queries(
+    source: Path, held: set[str], train: Path, dev: Path | None = None
+) -> None:
+    """BEIR folders whose corpus and queries link to `source`'s: `train` with
+    qrels/train.tsv less the `held` queries, and `dev` (if given) with theirs as its qrels.tsv."""
+    lines = (source / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], lines[1:]
+    for target in (train, *([dev] if dev else [])):
+        (target / "qrels").mkdir(parents=True, exist_ok=True)
+        for name in ("corpus.jsonl", "queries.jsonl"):
+            if not (target / name).exists():
+                (target / name).symlink_to(source / name)
+    kept = [row for row in rows if row.split("\t")[0] not in held]
+    (train / "qrels" / "train.tsv").write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    if dev:
+        moved = [row for row in rows if row.split("\t")[0] in held]
+        (dev / "qrels.tsv").write_text("\n".join([header, *moved]) + "\n", encoding="utf-8")
 
 
 def save_result(folder: Path, stage: str, result: dict[str, Any]) -> None:

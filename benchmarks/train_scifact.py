@@ -29,6 +29,7 @@ from benchmarks.report import DATA, ROOT, write_section
 from benchmarks.train_runs import (
     ENVIRONMENT,
     cpu_note,
+    hold_out_train_queries,
     load_results,
     save_result,
     training_line,
@@ -120,19 +121,9 @@ def dev_folders(folder: Path) -> tuple[Path, Path]:
     """(train, dev): SciFact with DEV_QUERIES seeded train queries moved out of
     qrels/train.tsv into a dev folder's qrels.tsv; corpus and queries linked, not copied."""
     train, dev = folder / "scifact-train-less-dev", folder / "scifact-dev"
-    lines = (SCIFACT / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
-    header, rows = lines[0], lines[1:]
-    queries = sorted({row.split("\t")[0] for row in rows})
+    queries = sorted(read_qrels(SCIFACT / "qrels" / "train.tsv"))
     held = set(random.Random(SEED).sample(queries, DEV_QUERIES))
-    for target in (train, dev):
-        (target / "qrels").mkdir(parents=True, exist_ok=True)
-        for name in ("corpus.jsonl", "queries.jsonl"):
-            if not (target / name).exists():
-                (target / name).symlink_to(SCIFACT / name)
-    kept = [row for row in rows if row.split("\t")[0] not in held]
-    (train / "qrels" / "train.tsv").write_text("\n".join([header, *kept]) + "\n")
-    moved = [row for row in rows if row.split("\t")[0] in held]
-    (dev / "qrels.tsv").write_text("\n".join([header, *moved]) + "\n")
+    hold_out_train_queries(SCIFACT, held, train, dev)
     return train, dev
 
 
@@ -190,7 +181,7 @@ def run_tuning(folder: Path) -> None:
     grid = {
         "kind": "retrieval",
         "data": str(dev_folders(folder)[1]),
-        "metric": "ndcg@10",
+        "metric": NDCG,
         "settings": {"embedder": str(model), "extra_embedders": [EXTRA]},
         "grid": {"fusion.dense_weight": DENSE_WEIGHTS, "fusion.extra_weight": EXTRA_WEIGHTS},
     }

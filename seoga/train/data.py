@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError
-from seoga.evaluate.beir import CORPUS_NAME, QUERIES_NAME, qrels_path
+from seoga.evaluate.beir import (
+    CORPUS_NAME,
+    QUERIES_NAME,
+    qrels_path,
+    read_corpus_texts,
+    read_qrels,
+    read_queries,
+)
 
 FORMATS = ("auto", "corpus", "pairs", "triplets", "scored-pairs", "nli", "labeled", "beir")
 # Example kinds after reading: which columns the examples carry.
@@ -325,8 +332,6 @@ def read_nli(path: Path) -> Examples:
 
 def read_beir(root: Path, split: str | None = None) -> BeirPairs:
     """Queries, the qrels of `split` and the corpus of a BEIR-layout folder."""
-    from seoga.evaluate.beir import read_corpus_texts, read_qrels, read_queries
-
     for name in (CORPUS_NAME, QUERIES_NAME):
         if not (root / name).is_file():
             raise InputError(f"{root} is not a BEIR-layout folder: {name} is missing.")
