@@ -160,7 +160,8 @@ def main() -> None:
         "--calibration-questions",
         type=int,
         default=1000,
-        help="questions the span reader answers for calibration (the eval ones among them)",
+        help="questions the highlighter and the span reader answer for calibration "
+        "(the eval ones among them)",
     )
     parser.add_argument("--llm-questions", type=int, default=50)
     parser.add_argument("--fid-questions", type=int, default=30)
@@ -215,7 +216,7 @@ def measure(args) -> tuple[dict, dict]:
     llm = LlmReader(load_generator(None), read_examples(DEFAULT_EXAMPLES))
     llm_name = f"in-context LLM ({llm.generator.model_name}, {llm.generator.backend})"
     readers = {
-        HIGHLIGHTER: (highlighter, evaluated),
+        HIGHLIGHTER: (highlighter, ordered),
         SPAN: (SpanReader(span_path), ordered),
         llm_name: (llm, evaluated[: args.llm_questions]),
         FID: (FidReader(fid_path), evaluated[: args.fid_questions]),
@@ -259,6 +260,7 @@ def calibrate(records: dict, run: dict, args) -> dict:
             "ece_after_top_span_only": expected_calibration_error(top_only.confidences, correct),
             "ece_noise_floor": ece_noise_floor(after, seed=args.seed),
             "temperatures": fitted.temperatures,
+            "forms": fitted.forms,
             "thresholds": fitted.thresholds,
             "abstention": 1 - len(answered) / len(correct),
             "answered_accuracy": float(np.mean(answered)) if answered else 0.0,
@@ -339,20 +341,25 @@ def write_report(results: dict, calibration: dict, run: dict, args) -> None:
     cal = [
         f"Command: `{command_line(run)}` (same run). Machine: {run['machine']}.",
         "",
-        "Temperature scaling with a learned no-answer score (seoga.calibrate), "
-        f"{args.folds}-fold cross-fitted on test-half questions (the span reader: the "
-        f"{calibration[SPAN]['questions']} it answered, the evaluation sample among them; the "
-        f"highlighter: its {calibration[HIGHLIGHTER]['questions']}): the temperature and "
+        "Temperature scaling (seoga.calibrate: T and a bias, in the form with the lower NLL on "
+        "the fitting part — softmax over the candidates and a no-answer score, or sigmoid of "
+        "the chosen answer's logit against the other candidates), "
+        f"{args.folds}-fold cross-fitted on test-half questions (the "
+        f"{calibration[SPAN]['questions']} each reader answered, the evaluation sample among "
+        "them): the temperature, bias and "
         "threshold fitted on one part score the other, so every confidence below is a held-out "
         'one. "Right" = the answer holds a gold answer or reaches F1 0.5 with one. ECE with 15 '
         "equal-width bins. The threshold maximises right − wrong answers on the fitting part.",
         "",
         "| reader | questions | accuracy | ECE before | ECE after | ECE of a perfectly "
-        "calibrated reader (same n) | T per fold | abstains | accuracy when answering |",
+        "calibrated reader (same n) | T (form) per fold | abstains | accuracy when answering |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, found in calibration.items():
-        temperatures = ", ".join(f"{t:.3g}" for t in found["temperatures"])
+        forms = found.get("forms", ["candidates"] * len(found["temperatures"]))
+        temperatures = ", ".join(
+            f"{t:.3g} ({form})" for t, form in zip(found["temperatures"], forms, strict=True)
+        )
         cal.append(
             f"| {name} | {found['questions']} | {found['accuracy']:.3f} | "
             f"{found['ece_before']:.3f} | {found['ece_after']:.3f} | "

@@ -13,7 +13,7 @@ from seoga.calibrate.metrics import (
 )
 from seoga.calibrate.plot import plot_reliability
 from seoga.calibrate.store import READERS, FittedCalibration, find_calibration, store_calibration
-from seoga.calibrate.temperature import TemperatureScaling
+from seoga.calibrate.temperature import BINARY, CANDIDATES, TemperatureScaling
 
 
 def test_ece_of_known_bins():
@@ -103,6 +103,33 @@ def test_support_adds_the_probabilities_of_the_same_answer():
     fitted = TemperatureScaling().fit(score_sets, correct, fit_null=False, supports=supports)
     assert fitted.temperature == pytest.approx(true_t, rel=0.15)
     assert fitted.nll(score_sets, correct, supports) < fitted.nll(score_sets, correct)
+
+
+def test_fit_keeps_the_binary_form_where_only_the_margin_tells():
+    """Candidates at a random level whose chosen one is right by its margin over the others:
+    the softmax form cannot tell (its no-answer score is fixed), the binary form can."""
+    rng = np.random.default_rng(4)
+    true_t, true_bias = 1.5, 1.0
+    score_sets, correct, supports = [], [], []
+    for _ in range(2000):
+        sample = np.sort(rng.normal(rng.normal(0, 10), 3, size=5))[::-1]
+        support = int(rng.integers(1, 3))
+        chosen = np.log(np.exp(sample[:support]).sum())
+        margin = chosen - np.log(np.exp(sample[support:]).sum())
+        score_sets.append(list(sample))
+        supports.append(support)
+        correct.append(bool(rng.random() < 1 / (1 + np.exp(-(margin - true_bias) / true_t))))
+    fitted = TemperatureScaling().fit(score_sets, correct, supports=supports)
+    assert fitted.form == BINARY
+    assert fitted.temperature == pytest.approx(true_t, rel=0.15)
+    assert fitted.null_score == pytest.approx(true_bias, abs=0.3)
+    softmax = TemperatureScaling().fit(score_sets, correct, fit_null=False, supports=supports)
+    assert softmax.form == CANDIDATES
+    assert fitted.nll(score_sets, correct, supports) < softmax.nll(score_sets, correct, supports)
+    assert TemperatureScaling.from_dict(fitted.to_dict()) == fitted
+    assert TemperatureScaling.from_dict({"temperature": 2.0}).form == CANDIDATES
+    with pytest.raises(ValueError, match="unknown scaling form"):
+        TemperatureScaling(1.0, None, "sigmoid")
 
 
 def test_cross_fit_scores_each_question_by_the_other_folds():

@@ -87,6 +87,7 @@ def fit_reader(
         "ece_after": expected_calibration_error(after, correct),
         "nll_before": default.nll(score_sets, correct, supports),
         "nll_after": scaling.nll(score_sets, correct, supports),
+        "form": scaling.form,
         "threshold": threshold,
         "wrong_cost": wrong_cost,
         "abstention_rate": float(np.mean([c < threshold for c in after])),
@@ -104,6 +105,7 @@ class CrossFitted:
     answered: list[bool]  # at or above its fold's threshold
     temperatures: list[float]
     thresholds: list[float]
+    forms: list[str]  # the scaling form each fold's fit kept
 
 
 def cross_fit(
@@ -122,7 +124,7 @@ def cross_fit(
     random.Random(seed).shuffle(order)
     confidences = [0.0] * len(correct)
     answered = [False] * len(correct)
-    temperatures, thresholds = [], []
+    temperatures, thresholds, forms = [], [], []
     for fold in range(folds):
         held = order[fold::folds]
         held_set = set(held)
@@ -142,4 +144,5 @@ def cross_fit(
             answered[i] = confidences[i] >= threshold
         temperatures.append(scaling.temperature)
         thresholds.append(threshold)
-    return CrossFitted(confidences, answered, temperatures, thresholds)
+        forms.append(scaling.form)
+    return CrossFitted(confidences, answered, temperatures, thresholds, forms)

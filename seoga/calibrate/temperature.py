@@ -12,6 +12,16 @@ same answer (a span reader's "Denver Broncos" and "Broncos"), their probabilitie
 numerator sums exp(sᵢ / T) over them. T (and b) are fitted on a labelled dev set by
 minimising the negative log-likelihood of "the chosen answer was right", as in Guo et al.
 (2017); the order of the candidates never changes, so accuracy does not either.
+
+That softmax form suits a scorer whose raw scores mean something on their own (the
+highlighter's). A span reader's candidates are near-ties whose level says little; what says
+whether it is right is how far the chosen answer stands out. The binary form scales that:
+
+    z = log Σ_{i<support} exp(sᵢ) − log Σ_{i≥support} exp(sᵢ)     p = sigmoid((z − b) / T)
+
+the logit of the chosen answer's softmax probability, temperature-scaled with a bias (Platt
+scaling of it; with one candidate, z = s₀ and both forms are the same). `fit` fits both and
+keeps the one with the lower NLL on the dev set.
 """
 
 from collections.abc import Sequence
@@ -28,6 +38,9 @@ MAX_LOG_T = np.log(1e3)
 EPSILON = 1e-12
 # With no fitted no-answer score, candidates only compete with each other.
 NO_NULL = None
+CANDIDATES = "candidates"  # softmax over the candidates and the no-answer score
+BINARY = "binary"  # sigmoid of the chosen answer's logit against the other candidates
+FORMS = (CANDIDATES, BINARY)
 
 
 @dataclass
@@ -36,14 +49,20 @@ class TemperatureScaling:
 
     temperature: float = 1.0
     null_score: float | None = NO_NULL
+    form: str = CANDIDATES
+
+    def __post_init__(self) -> None:
+        if self.form not in FORMS:
+            raise ValueError(f"unknown scaling form {self.form!r}: use one of {FORMS}")
 
     def log_probability(self, scores: np.ndarray, support: int = 1) -> float:
         """log p(the answer of the first `support` candidates is right) for one score set."""
-        scaled = np.asarray(scores, dtype=np.float64) / self.temperature
-        chosen = logsumexp(scaled[: max(1, support)])
-        if self.null_score is not None:
-            scaled = np.append(scaled, self.null_score / self.temperature)
-        return float(chosen - logsumexp(scaled))
+        matrix = np.asarray(scores, dtype=np.float64)[None, :]
+        return float(self.log_probabilities(matrix, np.array([support]))[0])
+
+    def log_probabilities(self, matrix: np.ndarray, support: np.ndarray | None) -> np.ndarray:
+        """Row-wise log p for a matrix of candidate scores (see `log_probabilities`)."""
+        return log_probabilities(matrix, self.temperature, self.null_score, support, self.form)
 
     def confidence(self, scores: Sequence[float] | np.ndarray, support: int = 1) -> float:
         """p(the first candidate's answer is right), in [0, 1]."""
@@ -59,7 +78,9 @@ class TemperatureScaling:
         fit_null: bool = True,
         supports: Sequence[int] | None = None,
     ) -> "TemperatureScaling":
-        """Choose T (and the no-answer score) minimising NLL on these labelled predictions."""
+        """Choose T (and the no-answer score, and the form) minimising NLL on these labelled
+        predictions. The binary form needs its bias, so without `fit_null` only the softmax
+        form is fitted; where no set has candidates beyond its support the forms agree."""
         supports = supports if supports is not None else [1] * len(score_sets)
         kept = [
             (s, bool(c), n) for s, c, n in zip(score_sets, correct, supports, strict=True) if len(s)
@@ -69,20 +90,10 @@ class TemperatureScaling:
         labels = np.array([c for _, c, _ in kept])
         matrix = score_matrix([s for s, _, _ in kept])
         support = np.array([n for _, _, n in kept])
-        start_null = float(np.median(matrix[:, 0])) if fit_null else 0.0
-
-        def loss(params: np.ndarray) -> float:
-            temperature = float(np.exp(params[0]))
-            null = float(params[1]) if fit_null else None
-            log_p = log_probabilities(matrix, temperature, null, support)
-            p = np.clip(np.exp(log_p), EPSILON, 1 - EPSILON)
-            return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
-
-        start = np.array([0.0, start_null])
-        bounds = [(MIN_LOG_T, MAX_LOG_T), (None, None)]
-        result = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
-        self.temperature = float(np.exp(result.x[0]))
-        self.null_score = float(result.x[1]) if fit_null else None
+        others = np.isfinite(matrix).sum(axis=1) > np.maximum(1, support)
+        forms = FORMS if fit_null and others.any() else (CANDIDATES,)
+        fits = [fit_form(matrix, labels, support, form, fit_null) for form in forms]
+        _, self.temperature, self.null_score, self.form = min(fits, key=lambda fit: fit[0])
         return self
 
     def nll(
@@ -98,9 +109,7 @@ class TemperatureScaling:
         present = np.array([len(s) > 0 for s in score_sets], dtype=bool)
         if present.any():
             matrix = score_matrix([s for s in score_sets if len(s)])
-            p[present] = np.exp(
-                log_probabilities(matrix, self.temperature, self.null_score, supports[present])
-            )
+            p[present] = np.exp(self.log_probabilities(matrix, supports[present]))
         p = np.clip(p, EPSILON, 1 - EPSILON)
         return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
 
@@ -109,7 +118,34 @@ class TemperatureScaling:
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> "TemperatureScaling":
-        return cls(float(payload.get("temperature", 1.0)), payload.get("null_score"))
+        return cls(
+            float(payload.get("temperature", 1.0)),
+            payload.get("null_score"),
+            payload.get("form", CANDIDATES),  # calibrations stored before forms were softmax
+        )
+
+
+def fit_form(
+    matrix: np.ndarray, labels: np.ndarray, support: np.ndarray, form: str, fit_null: bool
+) -> tuple[float, float, float | None, str]:
+    """(NLL, T, no-answer score, form) of one form fitted by L-BFGS-B from T = 1."""
+    if form == BINARY:
+        start_null = float(np.median(chosen_logits(matrix, support)))
+    else:
+        start_null = float(np.median(matrix[:, 0])) if fit_null else 0.0
+
+    def loss(params: np.ndarray) -> float:
+        temperature = float(np.exp(params[0]))
+        null = float(params[1]) if fit_null else None
+        log_p = log_probabilities(matrix, temperature, null, support, form)
+        p = np.clip(np.exp(log_p), EPSILON, 1 - EPSILON)
+        return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
+
+    start = np.array([0.0, start_null])
+    bounds = [(MIN_LOG_T, MAX_LOG_T), (None, None)]
+    result = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
+    null = float(result.x[1]) if fit_null else None
+    return float(result.fun), float(np.exp(result.x[0])), null, form
 
 
 def score_matrix(score_sets: Sequence[Sequence[float]]) -> np.ndarray:
@@ -121,21 +157,37 @@ def score_matrix(score_sets: Sequence[Sequence[float]]) -> np.ndarray:
     return matrix
 
 
+def support_mask(matrix: np.ndarray, support: np.ndarray | None) -> np.ndarray:
+    """True where a column is one of its row's first support[i] candidates (1 if not given)."""
+    counts = np.ones(len(matrix), dtype=int) if support is None else np.asarray(support)
+    return np.arange(matrix.shape[1])[None, :] < np.maximum(1, counts)[:, None]
+
+
+def chosen_logits(matrix: np.ndarray, support: np.ndarray | None) -> np.ndarray:
+    """Row-wise logit of the chosen answer's softmax probability at T = 1; with no other
+    candidate, the chosen score itself (a single scorer's logit)."""
+    inside = support_mask(matrix, support)
+    chosen = logsumexp(np.where(inside, matrix, -np.inf), axis=1)
+    rest = np.where(inside, -np.inf, matrix)
+    alone = ~np.isfinite(rest).any(axis=1)
+    rest_mass = logsumexp(np.where(alone[:, None], 0.0, rest), axis=1)
+    return np.where(alone, chosen, chosen - rest_mass)
+
+
 def log_probabilities(
     matrix: np.ndarray,
     temperature: float,
     null: float | None,
     support: np.ndarray | None = None,
+    form: str = CANDIDATES,
 ) -> np.ndarray:
     """Row-wise log p(first candidate's answer is right) for a matrix of candidate scores;
     row i's first support[i] candidates (1 when not given) count as that answer."""
+    if form == BINARY:
+        margin = (chosen_logits(matrix, support) - (null or 0.0)) / temperature
+        return -np.logaddexp(0.0, -margin)
     scaled = matrix / temperature
-    if support is None:
-        chosen = scaled[:, 0]
-    else:
-        columns = np.arange(scaled.shape[1])[None, :]
-        inside = columns < np.maximum(1, np.asarray(support))[:, None]
-        chosen = logsumexp(np.where(inside, scaled, -np.inf), axis=1)
+    chosen = logsumexp(np.where(support_mask(matrix, support), scaled, -np.inf), axis=1)
     if null is not None:
         scaled = np.concatenate([scaled, np.full((len(scaled), 1), null / temperature)], axis=1)
     return chosen - logsumexp(scaled, axis=1)

@@ -122,7 +122,7 @@ def calibrate_command(
         f"{summary['accuracy']:.3f}",
         f"{summary['ece_before']:.4f}",
         f"{summary['ece_after']:.4f}",
-        f"{report.fitted.scaling.temperature:.4g}",
+        f"{report.fitted.scaling.temperature:.4g} ({report.fitted.scaling.form})",
         f"{report.fitted.threshold:.3f}",
     )
     console.print(table)
