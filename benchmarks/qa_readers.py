@@ -48,6 +48,7 @@ COMMAND = (
 )
 ECE_TARGET = 0.05
 SPAN_GAIN_TARGET = 15
+SECONDS_PER_MINUTE = 60
 HIGHLIGHTER, SPAN, FID = "highlighter", "span reader", "FiD"
 RUN_RECORD = "run.json"
 
@@ -286,12 +287,19 @@ def command_line(run: dict) -> str:
     return " ".join([COMMAND, *run.get("argv", [])])
 
 
+def training_note(run: dict) -> str:
+    """How long this run spent training the span reader, or that it reused an earlier one."""
+    if run["train_minutes"] * SECONDS_PER_MINUTE < run["span"]["train_seconds"]:
+        return "the span reader of an earlier run with the same recipe reused"
+    return f"{run['train_minutes']:.0f} min training the span reader"
+
+
 def write_report(results: dict, calibration: dict, run: dict, args) -> None:
     span, fid = run["span"], run["fid"]
     base_latency = results[HIGHLIGHTER]["seconds_per_question_mean"]
     lines = [
         f"Command: `{command_line(run)}` ({run['minutes']:.0f} min in all: "
-        f"{run['train_minutes']:.0f} min training the span reader, the rest answering).",
+        f"{training_note(run)}, the rest answering).",
         f"Machine: {run['machine']}.",
         "",
         "SQuAD v1.1 dev, its 48 articles shuffled (seed "

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from seoga.calibrate.metrics import ECE_BINS, expected_calibration_error, reliability_bins
 
-FIGURE_SIZE = (9.0, 4.2)
+PANEL_SIZE = (4.5, 4.2)  # inches per panel
+PANELS_PER_ROW = 2  # wider rows crowd the titles
 DPI = 120
 
 
@@ -23,8 +24,17 @@ def plot_reliability(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(panels), figsize=FIGURE_SIZE, squeeze=False)
-    for axis, (name, (confidences, correct)) in zip(axes[0], panels.items(), strict=True):
+    columns = min(PANELS_PER_ROW, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows),
+        squeeze=False,
+    )
+    for axis in axes.flat[len(panels) :]:
+        axis.set_visible(False)
+    for axis, (name, (confidences, correct)) in zip(axes.flat, panels.items(), strict=False):
         found = reliability_bins(confidences, correct, bins)
         width = 1.0 / bins
         centres = [item.low + width / 2 for item in found]
@@ -48,7 +58,7 @@ def plot_reliability(
         )
         axis.plot([0, 1], [0, 1], linestyle="--", color="gray")
         ece = expected_calibration_error(confidences, correct, bins)
-        axis.set_title(f"{name}: ECE {ece:.3f} (n={len(confidences)})")
+        axis.set_title(f"{name}\nECE {ece:.3f} (n={len(confidences)})")
         axis.set_xlabel("confidence")
         axis.set_ylabel("accuracy")
         axis.set_xlim(0, 1)
