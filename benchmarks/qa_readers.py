@@ -364,9 +364,9 @@ def write_report(results: dict, calibration: dict, run: dict, args) -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, found in calibration.items():
-        forms = found.get("forms", ["candidates"] * len(found["temperatures"]))
         temperatures = ", ".join(
-            f"{t:.3g} ({form})" for t, form in zip(found["temperatures"], forms, strict=True)
+            f"{t:.3g} ({form})"
+            for t, form in zip(found["temperatures"], found["forms"], strict=True)
         )
         cal.append(
             f"| {name} | {found['questions']} | {found['accuracy']:.3f} | "

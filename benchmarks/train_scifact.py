@@ -50,6 +50,7 @@ COMMON = {"base": BASE, "epochs": 1.0, "seed": SEED, "batch_size": 32, "max_seq_
 # DPR on all 919 judged (query, abstract) pairs of the train qrels (809 queries).
 DPR = {"data": SCIFACT, "split": "train", "objective": "dpr", "lr": 5e-5}
 DPR_EPOCHS = 2.0  # the main DPR model; the ablation rows are one epoch each
+DPR_MAIN = {**DPR, "hard_negatives": 1, "epochs": DPR_EPOCHS}  # main, dev and chain recipe
 # The fusion weights for the DPR model are chosen on train queries it has not seen: a dev
 # stage holds some train queries out of a model trained the same way, and the weights that rank
 # them best (by `seoga tune`, whole corpus) are then used with the model trained on every train
@@ -71,13 +72,13 @@ STAGES: dict[str, dict] = {
         "objective": "ict",
         "max_examples": 500,
     },
-    "dpr": {**DPR, "hard_negatives": 1, "epochs": DPR_EPOCHS},
+    "dpr": DPR_MAIN,
     "dpr-1ep": {**DPR, "hard_negatives": 1},
-    **{dev: {**DPR, "hard_negatives": 1, "epochs": DPR_EPOCHS} for dev in DEV_QUERIES},
+    **dict.fromkeys(DEV_QUERIES, DPR_MAIN),
     "dpr-no-hn": {**DPR, "hard_negatives": 0},
     "dpr-lora": {**DPR, "hard_negatives": 1, "lora_rank": 8, "lr": 5e-4},
     # ULMFiT-style chain: the ICT model (domain-adapted, no labels) is the base of DPR.
-    CHAIN_STAGE: {**DPR, "hard_negatives": 1, "epochs": DPR_EPOCHS},
+    CHAIN_STAGE: DPR_MAIN,
 }
 # Stages trained from an earlier stage's model rather than from BASE.
 BASE_STAGE = {CHAIN_STAGE: "ict"}
@@ -232,6 +233,11 @@ def tuned_fusions(folder: Path) -> dict[str, tuple[str, ...]]:
     return found
 
 
+def tuning_label(stage: str) -> str:
+    """How the report names the weights that tuning `stage` chose."""
+    return f"weights tuned on {DEV_QUERIES[TUNINGS[stage]]} dev queries"
+
+
 def tuned_run(stage: str) -> str:
     """The name of a full run's hybrid with the weights of tuning `stage`."""
     return f"hybrid+minilm-{stage}"
@@ -317,10 +323,7 @@ def full_table(results: dict, fusion: dict) -> str:
     if not full:
         return "The whole-corpus runs have not been made yet."
     tunings = [stage for stage in TUNINGS if stage in results]
-    tuned_headers = "".join(
-        f" the same, weights tuned on {DEV_QUERIES[TUNINGS[stage]]} dev queries |"
-        for stage in tunings
-    )
+    tuned_headers = "".join(f" the same, {tuning_label(stage)} |" for stage in tunings)
     rows = [
         "| model (whole corpus: 5,183 abstracts, 300 test queries) | BM25 | dense | "
         f"hybrid: BM25 + model | hybrid: BM25 + model + MiniLM |{tuned_headers} dense R@100 |",
@@ -363,7 +366,7 @@ def verdict(result: dict) -> str:
     hybrids = {
         "default weights": result["hybrid+minilm"][NDCG],
         **{
-            f"weights tuned on {DEV_QUERIES[TUNINGS[stage]]} dev queries": result[run][NDCG]
+            tuning_label(stage): result[run][NDCG]
             for stage in TUNINGS
             if (run := tuned_run(stage)) in result
         },

@@ -110,8 +110,7 @@ class TemperatureScaling:
         if present.any():
             matrix = score_matrix([s for s in score_sets if len(s)])
             p[present] = np.exp(self.log_probabilities(matrix, supports[present]))
-        p = np.clip(p, EPSILON, 1 - EPSILON)
-        return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
+        return mean_nll(p, labels)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,15 +136,19 @@ def fit_form(
     def loss(params: np.ndarray) -> float:
         temperature = float(np.exp(params[0]))
         null = float(params[1]) if fit_null else None
-        log_p = log_probabilities(matrix, temperature, null, support, form)
-        p = np.clip(np.exp(log_p), EPSILON, 1 - EPSILON)
-        return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
+        return mean_nll(np.exp(log_probabilities(matrix, temperature, null, support, form)), labels)
 
     start = np.array([0.0, start_null])
     bounds = [(MIN_LOG_T, MAX_LOG_T), (None, None)]
     result = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
     null = float(result.x[1]) if fit_null else None
     return float(result.fun), float(np.exp(result.x[0])), null, form
+
+
+def mean_nll(p: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-likelihood of boolean labels under probabilities p (kept off 0 and 1)."""
+    p = np.clip(p, EPSILON, 1 - EPSILON)
+    return float(-np.mean(labels * np.log(p) + (~labels) * np.log(1 - p)))
 
 
 def score_matrix(score_sets: Sequence[Sequence[float]]) -> np.ndarray:
