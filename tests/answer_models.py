@@ -36,21 +36,34 @@ def _save_tiny(folder: Path, make_model) -> Path:
     return folder
 
 
+def _tiny_bert_config(tokenizer, **extra):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=HIDDEN,
+        num_hidden_layers=LAYERS,
+        num_attention_heads=HEADS,
+        intermediate_size=FFN,
+        max_position_embeddings=POSITIONS,
+        **extra,
+    )
+
+
 def build_tiny_bert(folder: Path) -> Path:
-    from transformers import BertConfig, BertModel
+    from transformers import BertModel
 
-    def make(tokenizer):
-        config = BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            hidden_size=HIDDEN,
-            num_hidden_layers=LAYERS,
-            num_attention_heads=HEADS,
-            intermediate_size=FFN,
-            max_position_embeddings=POSITIONS,
-        )
-        return BertModel(config)
+    return _save_tiny(folder, lambda tokenizer: BertModel(_tiny_bert_config(tokenizer)))
 
-    return _save_tiny(folder, make)
+
+def build_tiny_bert_classifier(folder: Path) -> Path:
+    """A one-logit BertForSequenceClassification: a base that already is a cross-encoder."""
+    from transformers import BertForSequenceClassification
+
+    return _save_tiny(
+        folder,
+        lambda tokenizer: BertForSequenceClassification(_tiny_bert_config(tokenizer, num_labels=1)),
+    )
 
 
 def build_tiny_t5(folder: Path) -> Path:

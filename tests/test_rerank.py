@@ -11,11 +11,13 @@ from seoga.search.rerank_training import (
     Pair,
     RerankerTrainingConfig,
     mine_pairs,
+    new_cross_encoder,
+    optimizer,
     read_pairs,
     split_by_query,
     train_reranker,
 )
-from tests.answer_models import build_tiny_bert
+from tests.answer_models import build_tiny_bert, build_tiny_bert_classifier
 from tests.test_ask import write_qa_set
 
 
@@ -77,3 +79,17 @@ def test_trained_reranker_orders_and_calibrates(tmp_path):
     reranked = reranker.rerank("search 99", passages)
     assert [p.doc_id for p in reranked] == ["b", "a"] and [p.number for p in reranked] == [1, 2]
     assert reranked[0].relevance > 0.5 > reranked[1].relevance
+
+
+def test_an_encoder_gets_a_mean_pooled_head_and_a_cross_encoder_keeps_its_own(tmp_path):
+    config = RerankerTrainingConfig(learning_rate=1e-4, head_learning_rate=1e-2)
+    encoder = new_cross_encoder(str(build_tiny_bert(tmp_path / "bert")), max_length=32)
+    assert len(list(encoder)) == 3 and encoder.num_labels == 1
+    head, body = sorted(optimizer(encoder, config).param_groups, key=lambda group: -group["lr"])
+    assert head["lr"] == 1e-2 and body["lr"] == 1e-4
+    assert sum(p.numel() for p in head["params"]) == encoder[-1].linear.weight.numel() + 1
+    classifier = new_cross_encoder(
+        str(build_tiny_bert_classifier(tmp_path / "classifier")), max_length=32
+    )
+    assert len(list(classifier)) == 1
+    assert [group["lr"] for group in optimizer(classifier, config).param_groups] == [1e-4]

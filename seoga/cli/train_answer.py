@@ -48,6 +48,9 @@ def reranker_command(
     negatives: Annotated[int, typer.Option(help="BM25-mined negatives per positive.")] = 4,
     epochs: EpochsOption = 1.0,
     learning_rate: LearningRateOption = 3e-5,
+    head_learning_rate: Annotated[
+        float, typer.Option(help="Peak learning rate of the new scoring head.")
+    ] = 1e-2,
     batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
     max_length: Annotated[int, typer.Option(help="Tokens per (query, passage) pair.")] = 384,
     max_queries: Annotated[
@@ -77,6 +80,7 @@ def reranker_command(
         negatives=negatives,
         epochs=epochs,
         learning_rate=learning_rate,
+        head_learning_rate=head_learning_rate,
         batch_size=batch_size,
         max_length=max_length,
         max_queries=max_queries,

@@ -1,6 +1,12 @@
 """Train a cross-encoder reranker from an encoder on BEIR qrels (negatives mined by seoga's BM25,
 or by a collection's own hybrid search) or on labelled pairs, then fit its temperature on
-held-out queries."""
+held-out queries.
+
+An encoder trained for mean pooling (e5, MiniLM) leaves its [CLS] state untrained for scoring, and
+a classifier on it stayed at chance through 200 steps here; so the reranker mean-pools the joint
+(query, passage) sequence and scores it with a new linear head, which learns at its own, larger
+learning rate. A base that already is a cross-encoder (…ForSequenceClassification) keeps its own
+head."""
 
 import json
 import random
@@ -44,6 +50,7 @@ RELEVANT = 0.5
 BM25_MODE = "bm25"
 # Fitting a temperature needs two pairs, one of each label.
 MIN_CALIBRATION_PAIRS = 2
+CLASSIFIER_SUFFIX = "ForSequenceClassification"
 
 
 @dataclass
@@ -54,6 +61,7 @@ class RerankerTrainingConfig:
     mining_depth: int = 30  # negatives are drawn from this many search results
     epochs: float = 1.0
     learning_rate: float = 3e-5
+    head_learning_rate: float = 1e-2  # the new scoring head starts from nothing
     batch_size: int = 16
     max_length: int = DEFAULT_MAX_LENGTH
     max_queries: int | None = None
@@ -162,7 +170,6 @@ def train_reranker(
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (
-        CrossEncoder,
         CrossEncoderTrainer,
         CrossEncoderTrainingArguments,
     )
@@ -182,9 +189,7 @@ def train_reranker(
     train, held = split_by_query(pairs, config.calibration_fraction, config.seed)
     set_seed(config.seed)
     base = resolve_model(config.base).location
-    # The new classification head is reported as missing weights: expected, so not shown.
-    with transformers_quiet():
-        model = CrossEncoder(base, num_labels=1, max_length=config.max_length)
+    model = new_cross_encoder(base, config.max_length)
     if config.freeze_embeddings:
         freeze_embeddings(model.model)
     positives = sum(1 for pair in train if pair.label >= RELEVANT)
@@ -214,7 +219,13 @@ def train_reranker(
                 "label": [pair.label for pair in train],
             }
         )
-        trainer = CrossEncoderTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss)
+        trainer = CrossEncoderTrainer(
+            model=model,
+            args=arguments,
+            train_dataset=dataset,
+            loss=loss,
+            optimizers=(optimizer(model, config), None),
+        )
         quiet_unless(trainer, show_progress)
         trainer.train()
         model.save(str(folder))
@@ -236,6 +247,42 @@ def train_reranker(
         write_model_config(folder, record)
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     return record
+
+
+def new_cross_encoder(location: str, max_length: int):
+    """A CrossEncoder from `location`: its own head when it is a sequence classifier, else the
+    encoder mean-pooled into a new one-logit linear head."""
+    from sentence_transformers.base.modules import Dense, Transformer
+    from sentence_transformers.cross_encoder import CrossEncoder
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from transformers import AutoConfig
+
+    architectures = AutoConfig.from_pretrained(location).architectures or []
+    # A new classification head is reported as missing weights: expected, so not shown.
+    with transformers_quiet():
+        if any(name.endswith(CLASSIFIER_SUFFIX) for name in architectures):
+            return CrossEncoder(location, num_labels=1, max_length=max_length)
+        encoder = Transformer(
+            location,
+            transformer_task="feature-extraction",
+            processor_kwargs={"model_max_length": max_length},
+        )
+    width = encoder.get_embedding_dimension()
+    head = Dense(width, 1, activation_function=None, module_output_name="scores")
+    return CrossEncoder(modules=[encoder, Pooling(width, "mean"), head])
+
+
+def optimizer(model, config: RerankerTrainingConfig):
+    """AdamW with the modules after the encoder (the new head) at `head_learning_rate`."""
+    import torch
+
+    encoder, *rest = list(model)
+    head = [p for module in rest for p in module.parameters() if p.requires_grad]
+    body = [p for p in encoder.parameters() if p.requires_grad]
+    groups = [{"params": body, "lr": config.learning_rate}]
+    if head:
+        groups.append({"params": head, "lr": config.head_learning_rate})
+    return torch.optim.AdamW(groups)
 
 
 def calibrate_on(model, held: list[Pair], batch_size: int) -> dict[str, Any]:
