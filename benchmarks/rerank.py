@@ -42,8 +42,13 @@ from seoga.evaluate.retrieval import (
 from seoga.paths import seoga_home
 from seoga.progress import track
 from seoga.search.fusion import z_score
-from seoga.search.rerank import Reranker
-from seoga.search.rerank_training import RerankerTrainingConfig, train_reranker
+from seoga.search.rerank import UNCALIBRATED, Reranker, judged_logits
+from seoga.search.rerank_training import (
+    BM25_MODE,
+    RerankerTrainingConfig,
+    negatives_source,
+    train_reranker,
+)
 from seoga.settings import CollectionSettings
 
 SCIFACT = DATA / "beir_scifact"
@@ -52,8 +57,8 @@ WORK = WORK_DEFAULT
 DEPTH = 100
 WEIGHTS = tuple(round(0.1 * step, 1) for step in range(11))
 POLL_SECONDS = 60
-BM25, HYBRID = "bm25", "hybrid"
-NEGATIVE_SOURCES = (BM25, HYBRID)
+HYBRID = "hybrid"
+NEGATIVE_SOURCES = (BM25_MODE, HYBRID)
 REUSED_NOTE = ", the reranker reused from an earlier run with the same recipe"
 GAIN_TARGET = 0.02  # issue 4: nDCG@10 of hybrid + reranker over hybrid
 COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/rerank.py"
@@ -73,8 +78,9 @@ def same_recipe(out: Path, config: RerankerTrainingConfig, miner: Collection | N
     if not model_record.exists():
         return False
     record = json.loads(model_record.read_text())
-    source = str(miner.root) if miner is not None else BM25
-    return record["config"] == asdict(config) and record["negatives_from"] == source
+    return record["config"] == asdict(config) and record["negatives_from"] == negatives_source(
+        miner
+    )
 
 
 def default_collection(test) -> Collection:
@@ -112,16 +118,6 @@ def rerank_runs(
         seconds.append((searched, time.perf_counter() - started))
         logits[query_id] = {p.doc_id: p.score for p in reranked}
     return hybrid, logits, seconds
-
-
-def judged_logits(logits: dict, qrels: dict) -> tuple[list[list[float]], list[bool]]:
-    """Each scored (query, document) pair's logit and whether the qrels judge it relevant."""
-    scores, labels = [], []
-    for query_id, scored in logits.items():
-        for doc, logit in scored.items():
-            scores.append([logit])
-            labels.append(doc in qrels.get(query_id, {}))
-    return scores, labels
 
 
 def mixed(hybrid: dict, logits: dict, weight: float) -> dict:
@@ -206,9 +202,11 @@ def main() -> None:
     chosen = score_run(qrels, mixed(hybrid, logits, best))
     # As `seoga calibrate --rerank` does: a temperature fitted on the passages the reranker
     # scores in use (the tuning queries' hybrid top documents), beside the training-time one.
-    on_tuning = TemperatureScaling().fit(*judged_logits(tune_logits, train_qrels))
-    scores, labels = judged_logits(logits, test.qrels)
-    plain = [1 / (1 + np.exp(-score[0])) for score in scores]
+    on_tuning = TemperatureScaling().fit(
+        *judged_logits(((q, s.items()) for q, s in tune_logits.items()), train_qrels)
+    )
+    scores, labels = judged_logits(((q, s.items()) for q, s in logits.items()), test.qrels)
+    plain = [UNCALIBRATED.confidence(score) for score in scores]
     at_training = [reranker.scaling.confidence(score) for score in scores]
     fitted_in_use = [on_tuning.confidence(score) for score in scores]
     record = reranker.config
@@ -229,7 +227,7 @@ def main() -> None:
         f"trained {record['train_seconds'] / 60:.0f} min on "
         f"{record['train_pairs']} pairs ({record['train_positives']} positives; "
         f"{args.negatives} negatives per positive drawn from the top 30 of "
-        f"{'seoga BM25' if args.negatives_from == BM25 else 'the hybrid search below'}) "
+        f"{'seoga BM25' if args.negatives_from == BM25_MODE else 'the hybrid search below'}) "
         "from all the "
         f"SciFact train queries but the {args.tuning_queries} tuning ones (10% of them held "
         f"out to fit its temperature), {args.max_length} tokens, {args.epochs:g} epoch(s), batch "

@@ -148,13 +148,11 @@ def calibrate_reranker(asker, dev, records, record: dict) -> dict:
     from seoga.calibrate.metrics import expected_calibration_error
     from seoga.calibrate.store import FittedCalibration
     from seoga.calibrate.temperature import TemperatureScaling
+    from seoga.search.rerank import judged_logits
 
-    scores, labels = [], []
-    for item in records:
-        judged = dev.beir.qrels.get(item.qid, {})
-        for doc_id, logit in item.passage_scores:
-            scores.append([logit])
-            labels.append(doc_id in judged)
+    scores, labels = judged_logits(
+        ((item.qid, item.passage_scores) for item in records), dev.beir.qrels
+    )
     before = asker.reranker.scaling
     after = TemperatureScaling().fit(scores, labels)
     ece_before = expected_calibration_error([before.confidence(s) for s in scores], labels)

@@ -2,7 +2,7 @@
 reranker`) rescores the retrieved passages; its logits are temperature-scaled into calibrated
 probabilities of relevance."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,3 +73,18 @@ class Reranker:
             )
             for rank, i in enumerate(order, start=1)
         ]
+
+
+def judged_logits(
+    scored: Iterable[tuple[str, Iterable[tuple[str, float]]]],
+    qrels: Mapping[str, Mapping[str, float]],
+) -> tuple[list[list[float]], list[bool]]:
+    """Each (query id, [(doc id, logit)]) pair's logit, as one temperature-scaling score, and
+    whether the qrels judge that document relevant to that query."""
+    scores, labels = [], []
+    for query_id, pairs in scored:
+        judged = qrels.get(query_id, {})
+        for doc_id, logit in pairs:
+            scores.append([logit])
+            labels.append(doc_id in judged)
+    return scores, labels

@@ -38,7 +38,7 @@ from seoga.evaluate.beir import (
 )
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import track
-from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND
+from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND, UNCALIBRATED
 from seoga.train.freezing import freeze_embeddings
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ PAIRS_SUFFIX = ".jsonl"
 # A pair labelled at least this much counts as relevant.
 RELEVANT = 0.5
 BM25_MODE = "bm25"
+PAIRS_SOURCE = "pairs"  # the record's negatives_from when the pairs came labelled
 # Fitting a temperature needs two pairs, one of each label.
 MIN_CALIBRATION_PAIRS = 2
 CLASSIFIER_SUFFIX = "ForSequenceClassification"
@@ -233,9 +234,7 @@ def train_reranker(
             "kind": KIND,
             "config": asdict(config),
             "data": str(data),
-            "negatives_from": (
-                "pairs" if not data.is_dir() else str(collection.root) if collection else "bm25"
-            ),
+            "negatives_from": negatives_source(collection) if data.is_dir() else PAIRS_SOURCE,
             "base_location": base,
             "max_length": config.max_length,
             "train_pairs": len(train),
@@ -247,6 +246,12 @@ def train_reranker(
         write_model_config(folder, record)
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     return record
+
+
+def negatives_source(collection: "Collection | None") -> str:
+    """Where mined negatives come from, as a trained reranker's record names it: the collection
+    whose hybrid search mined them, else seoga's BM25."""
+    return str(collection.root) if collection is not None else BM25_MODE
 
 
 def new_cross_encoder(location: str, max_length: int):
@@ -302,7 +307,7 @@ def calibrate_on(model, held: list[Pair], batch_size: int) -> dict[str, Any]:
     )
     scores = [[float(value)] for value in np.asarray(logits).reshape(-1)]
     labels = [pair.label >= RELEVANT for pair in held]
-    before = TemperatureScaling(1.0, 0.0)
+    before = UNCALIBRATED
     after = TemperatureScaling().fit(scores, labels)
     return {
         "scaling": after.to_dict(),
