@@ -1,44 +1,16 @@
 """Where trained answer models live on disk: a folder, written beside and renamed into place."""
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError, ModelUnavailableError
-from seoga.index.generations import TEMP_MARKER, fsync_tree, write_json_atomic
+from seoga.index.generations import write_json_atomic
 
 # Every model folder seoga trains records what it is and how it was made here.
 CONFIG_NAME = "seoga_model.json"
-
-
-@contextmanager
-def building(out: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside `out`; on success it replaces `out` in one rename.
-
-    An interrupted training run leaves any previous model at `out` untouched.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(f"{out.name}{TEMP_MARKER}{os.getpid()}")
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir()
-    try:
-        yield temp
-        fsync_tree(temp)
-        if out.exists():
-            retired = out.with_name(f"{out.name}{TEMP_MARKER}old-{os.getpid()}")
-            os.replace(out, retired)
-            os.replace(temp, out)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(temp, out)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
 
 
 def write_model_config(folder: Path, payload: dict[str, Any]) -> None:

@@ -16,8 +16,9 @@ from seoga.answer.fid import (
     FusionInDecoder,
     load_seq2seq,
 )
-from seoga.answer.models import building, write_model_config
+from seoga.answer.models import write_model_config
 from seoga.errors import InputError
+from seoga.index.generations import building
 from seoga.models.registry import resolve_model
 from seoga.progress import progress_console
 from seoga.train.freezing import freeze_embeddings

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from seoga.answer.models import (
-    building,
     quiet_unless,
     transformers_quiet,
     write_model_config,
@@ -16,6 +15,7 @@ from seoga.answer.models import (
 from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND, fit_window
 from seoga.answer.squad import QAExample, read_squad
 from seoga.errors import InputError
+from seoga.index.generations import building
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.train.freezing import freeze_embeddings
 

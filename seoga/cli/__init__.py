@@ -11,7 +11,9 @@ from seoga.cli import (
     demo,
     evaluate,
     evaluate_qa,
+    evaluate_recommend,
     index,
+    recommend,
     search,
     train,
     train_answer,
@@ -27,7 +29,7 @@ DEBUG_VARIABLE = "SEOGA_DEBUG"
 
 app = typer.Typer(
     name="seoga",
-    help="서가 seoga: offline, Korean-first search over your documents.",
+    help="서가 seoga: offline, Korean-first search, answers and recommendations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -42,6 +44,8 @@ tune.register(app)
 ask.register(app)
 calibrate.register(app)
 evaluate_qa.register(evaluate.app)
+evaluate_recommend.register(evaluate.app)
+recommend.register(app)
 
 
 def main() -> None:

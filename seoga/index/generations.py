@@ -106,3 +106,29 @@ class GenerationWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextmanager
+def building(out: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `out`; on success it replaces `out` in one rename.
+
+    An interrupted run leaves any previous folder at `out` untouched.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.with_name(f"{out.name}{TEMP_MARKER}{os.getpid()}")
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir()
+    try:
+        yield temp
+        fsync_tree(temp)
+        if out.exists():
+            retired = out.with_name(f"{out.name}{TEMP_MARKER}old-{os.getpid()}")
+            os.replace(out, retired)
+            os.replace(temp, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(temp, out)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seoga.answer.models import (
-    building,
     quiet_unless,
     transformers_quiet,
     write_model_config,
@@ -36,6 +35,7 @@ from seoga.evaluate.beir import (
     read_qrels,
     read_queries,
 )
+from seoga.index.generations import building
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import track
 from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND, UNCALIBRATED

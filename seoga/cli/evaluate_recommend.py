@@ -1,0 +1,136 @@
+"""`seoga eval recommend`: fit a model on a split of a log and score it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seoga.cli.output import console
+from seoga.cli.recommend import (
+    MODEL_NAMES,
+    Implicit,
+    ItemColumn,
+    ItemTables,
+    MinRating,
+    RatingColumn,
+    Seed,
+    Settings,
+    TextFields,
+    TextModel,
+    TimeColumn,
+    UserColumn,
+    UserTables,
+    WeightColumn,
+    model_settings,
+    read_log,
+    read_sides,
+    settings_for,
+)
+from seoga.errors import InputError
+
+SHOWN = ("rmse", "mae", "hr@{k}", "recall@{k}", "ndcg@{k}", "mrr@{k}", "coverage", "fit_seconds")
+# Side tables found beside a MovieLens log, and the fields whose text the FM reads.
+MOVIELENS_ITEMS = (("movies.csv", "tags.csv"), ("u.item",))
+MOVIELENS_USERS = ("u.user",)
+MOVIELENS_TEXT = ("title", "tag")
+
+
+def recommend_command(
+    data: Annotated[
+        Path | None, typer.Argument(help="A log or MovieLens folder, split by --split.")
+    ] = None,
+    model: Annotated[str, typer.Option(help=MODEL_NAMES)] = "als",
+    split: Annotated[
+        str, typer.Option(help="random:0.2, leave-last-out or time:0.8 (with DATA).")
+    ] = "random:0.2",
+    train: Annotated[Path | None, typer.Option(help="A given training log (with --test).")] = None,
+    test: Annotated[Path | None, typer.Option(help="A given test log (with --train).")] = None,
+    k: Annotated[int, typer.Option("-k", help="List length for the top-N metrics.")] = 10,
+    user: UserColumn = None,
+    item: ItemColumn = None,
+    rating: RatingColumn = None,
+    weight: WeightColumn = None,
+    time: TimeColumn = None,
+    items: ItemTables = None,
+    users: UserTables = None,
+    text_field: TextFields = None,
+    text_model: TextModel = None,
+    implicit: Implicit = False,
+    min_rating: MinRating = None,
+    seed: Seed = 0,
+    set_: Settings = None,
+    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+) -> None:
+    """Fit MODEL on the train part and report RMSE/MAE and HR/recall/nDCG/MRR@k on the test."""
+    from seoga.evaluate.recommend import evaluate_recommender
+    from seoga.recommend import make_recommender, split_interactions
+    from seoga.recommend.interactions import align
+    from seoga.recommend.splits import Split
+
+    columns = (user, item, rating, weight, time, implicit, min_rating)
+    if data is not None and (train or test):
+        raise InputError("give DATA (split by --split) or --train and --test, not both.")
+    if data is None:
+        if train is None or test is None:
+            raise InputError("give DATA, or both --train and --test.")
+        test_log, train_log = align(read_log(test, *columns), read_log(train, *columns))
+        parts = Split(train_log, test_log, f"given: {train.name} / {test.name}")
+        folder = train.parent
+    else:
+        parts = split_interactions(read_log(data, *columns), split, seed)
+        folder = data if data.is_dir() else data.parent
+    if not items and not users:
+        items, users, text_field = _movielens_sides(folder, text_field)
+    item_table, user_table = read_sides(items, users, text_field)
+    settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
+    recommender = make_recommender(model, **settings)
+    metrics = evaluate_recommender(
+        recommender,
+        parts,
+        items=item_table,
+        users=user_table,
+        k=k,
+        min_rating=min_rating,
+        show_progress=True,
+    )
+    metrics["seed"] = seed
+    _print(metrics, k)
+    if output is not None:
+        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _movielens_sides(folder: Path, text_fields: list[str] | None):
+    """The side tables MovieLens ships beside its ratings, when the folder has them."""
+    items: list[Path] = []
+    for names in MOVIELENS_ITEMS:
+        if (folder / names[0]).is_file():
+            items = [folder / name for name in names if (folder / name).is_file()]
+            break
+    users = [folder / name for name in MOVIELENS_USERS if (folder / name).is_file()]
+    if items and not text_fields:
+        text_fields = [field for field in MOVIELENS_TEXT if _has_field(items, field)]
+    return items or None, users or None, text_fields
+
+
+def _has_field(paths: list[Path], field: str) -> bool:
+    if any(path.name == "u.item" for path in paths):
+        return field == "title"
+    return any(field in path.read_text(encoding="utf-8").partition("\n")[0] for path in paths)
+
+
+def _print(metrics: dict, k: int) -> None:
+    from rich.table import Table
+
+    names = [name.format(k=k) for name in SHOWN if name.format(k=k) in metrics]
+    table = Table(title=f"{metrics['model']} · {metrics['split']}")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_row(*[str(metrics[name]) for name in names])
+    console.print(table)
+
+
+def register(parent: typer.Typer) -> None:
+    parent.command("recommend")(recommend_command)

@@ -1,0 +1,254 @@
+"""`seoga recommend`: fit a recommender on a log, then ask it for lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from seoga.cli.output import console, print_json
+from seoga.errors import InputError
+
+app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help=True)
+
+NEW_USER = "new"
+MODEL_NAMES = "popular, mf, als or fm"
+
+UserColumn = Annotated[str | None, typer.Option("--user", help="User column (name or 0-based).")]
+ItemColumn = Annotated[str | None, typer.Option("--item", help="Item column (name or 0-based).")]
+RatingColumn = Annotated[str | None, typer.Option("--rating", help="Rating column (explicit).")]
+WeightColumn = Annotated[
+    str | None, typer.Option("--weight", help="Weight column (implicit: clicks, plays).")
+]
+TimeColumn = Annotated[str | None, typer.Option("--time", help="Time column (Unix s or ISO).")]
+ItemTables = Annotated[
+    list[Path] | None,
+    typer.Option("--items", help="Item side table (repeatable; rows of one id merge)."),
+]
+UserTables = Annotated[list[Path] | None, typer.Option("--users", help="User side table.")]
+TextFields = Annotated[
+    list[str] | None,
+    typer.Option("--text-field", help="Item field(s) whose text the FM encodes (repeatable)."),
+]
+TextModel = Annotated[
+    str | None,
+    typer.Option(help="Embedder for item text: a model name or path, or a collection folder."),
+]
+Implicit = Annotated[
+    bool, typer.Option("--implicit", help="Read ratings as implicit feedback (positives).")
+]
+MinRating = Annotated[
+    float | None, typer.Option(help="Ratings below this are not positives (top-N, --implicit).")
+]
+Seed = Annotated[int, typer.Option(help="Random seed (initialisation, order, splits).")]
+Settings = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="A model setting, NAME=VALUE (repeatable), e.g. factors=128."),
+]
+ModelFolder = Annotated[Path, typer.Option("--model", help="A model folder from `fit`.")]
+TopK = Annotated[int, typer.Option("-k", help="How many items.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def read_log(
+    path: Path,
+    user: str | None,
+    item: str | None,
+    rating: str | None,
+    weight: str | None,
+    time: str | None,
+    implicit: bool,
+    min_rating: float | None,
+):
+    from seoga.recommend import Columns, read_interactions
+
+    log = read_interactions(path, Columns(user, item, rating, weight, time))
+    return log.positives(min_rating) if implicit else log
+
+
+def read_sides(
+    items: list[Path] | None, users: list[Path] | None, text_fields: list[str] | None
+) -> tuple[Any, Any]:
+    from seoga.recommend import read_features
+
+    item_table = read_features(items, text_fields=text_fields or ()) if items else None
+    user_table = read_features(users, side="user") if users else None
+    return item_table, user_table
+
+
+def model_settings(
+    pairs: list[str] | None, seed: int, text_model: str | None, text_fields: list[str] | None
+) -> dict[str, Any]:
+    """`--set NAME=VALUE` pairs as settings (values read as JSON when they parse)."""
+    settings: dict[str, Any] = {"seed": seed}
+    for pair in pairs or []:
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip():
+            raise InputError(f"--set {pair!r}: write NAME=VALUE, e.g. --set factors=128.")
+        try:
+            settings[name.strip().replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[name.strip().replace("-", "_")] = value
+    if text_model is not None:
+        settings["text_model"] = None if text_model == "none" else text_model
+    if text_fields:
+        settings["text_fields"] = list(text_fields)
+    return settings
+
+
+def settings_for(model: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Drop the text options for models that read no text (they are FM settings)."""
+    if model != "fm":
+        settings = {k: v for k, v in settings.items() if k not in ("text_model", "text_fields")}
+    return settings
+
+
+@app.command("fit")
+def fit_command(
+    log: Annotated[Path, typer.Argument(help="Interaction log: CSV, TSV, JSONL or MovieLens.")],
+    out: Annotated[Path, typer.Option(help="Write the model folder here.")],
+    model: Annotated[str, typer.Option(help=MODEL_NAMES)] = "als",
+    user: UserColumn = None,
+    item: ItemColumn = None,
+    rating: RatingColumn = None,
+    weight: WeightColumn = None,
+    time: TimeColumn = None,
+    items: ItemTables = None,
+    users: UserTables = None,
+    text_field: TextFields = None,
+    text_model: TextModel = None,
+    implicit: Implicit = False,
+    min_rating: MinRating = None,
+    seed: Seed = 0,
+    set_: Settings = None,
+) -> None:
+    """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
+    from seoga.recommend import make_recommender
+
+    interactions = read_log(log, user, item, rating, weight, time, implicit, min_rating)
+    item_table, user_table = read_sides(items, users, text_field)
+    settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
+    recommender = make_recommender(model, **settings)
+    recommender.fit(interactions, items=item_table, users=user_table, show_progress=True)
+    recommender.save(out)
+    data = recommender.data
+    console.print(
+        f"{out}: {model} fitted on {data['rows']} rows ({data['users']} users, "
+        f"{data['items']} items) in {recommender.fit_seconds:.1f} s"
+        + (f"; {recommender.metrics}" if recommender.metrics else ""),
+        highlight=False,
+    )
+
+
+@app.command("for-user")
+def for_user_command(
+    user: Annotated[str, typer.Argument(help=f"A user id, or '{NEW_USER}' with --history.")],
+    model: ModelFolder,
+    k: TopK = 10,
+    history: Annotated[
+        str | None,
+        typer.Option(help="Items a new user chose: 'a,b,c' (optionally 'a:5,b:4' with ratings)."),
+    ] = None,
+    include_seen: Annotated[
+        bool, typer.Option("--include-seen", help="Keep items the user already has.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="als: which of the user's items drove each item.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Top-k items for a user (seen items left out); a new user by their --history."""
+    from seoga.recommend import load_recommender
+    from seoga.recommend.interactions import parse_history
+
+    recommender = load_recommender(model)
+    if history is not None or user == NEW_USER:
+        if history is None:
+            raise InputError(f"user '{NEW_USER}' needs --history 'item,item,...'.")
+        chosen, ratings = parse_history(history)
+        found = recommender.recommend_for_history(
+            chosen, k, ratings=ratings, filter_seen=not include_seen
+        )
+    else:
+        found = recommender.recommend(user, k, filter_seen=not include_seen)
+    reasons = {}
+    if explain and history is None and recommender.knows_user(user):
+        if not hasattr(recommender, "explain"):
+            raise InputError(f"--explain needs an als model; {model} is {recommender.name}.")
+        reasons = {hit.item: recommender.explain(user, hit.item) for hit in found}
+    show_list(found, f"for {user}", as_json, reasons)
+
+
+@app.command("similar-items")
+def similar_items_command(
+    item: Annotated[str, typer.Argument(help="An item id.")],
+    model: ModelFolder,
+    k: TopK = 10,
+    as_json: AsJson = False,
+) -> None:
+    """The k items most like ITEM (cosine of the model's item vectors)."""
+    from seoga.recommend import load_recommender
+
+    show_list(load_recommender(model).similar_items(item, k), f"like {item}", as_json, {})
+
+
+@app.command("predict")
+def predict_command(
+    user: Annotated[str, typer.Argument(help="A user id.")],
+    items: Annotated[list[str], typer.Argument(help="Item ids.")],
+    model: ModelFolder,
+    as_json: AsJson = False,
+) -> None:
+    """The model's score (a rating, for rating models) of USER for each item."""
+    from seoga.recommend import load_recommender
+
+    recommender = load_recommender(model)
+    scores = recommender.predict([user] * len(items), items)
+    rows = [
+        {
+            "user": user,
+            "item": item,
+            "score": round(float(score), 4),
+            "known_user": recommender.knows_user(user),
+            "known_item": recommender.knows_item(item),
+        }
+        for item, score in zip(items, scores, strict=True)
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        note = "" if row["known_user"] and row["known_item"] else "  (fallback: not in training)"
+        console.print(f"{escape(row['item'])}\t{row['score']:.4f}{note}", highlight=False)
+
+
+def show_list(found, title: str, as_json: bool, reasons: dict) -> None:
+    if as_json:
+        print_json(
+            [
+                {"item": hit.item, "score": hit.score, "source": hit.source}
+                | ({"because": reasons[hit.item]} if hit.item in reasons else {})
+                for hit in found
+            ]
+        )
+        return
+    table = Table(title=escape(title))
+    for column in ("rank", "item", "score", "source"):
+        table.add_column(column)
+    if reasons:
+        table.add_column("because")
+    for rank, hit in enumerate(found, start=1):
+        cells = [str(rank), escape(hit.item), f"{hit.score:.4f}", hit.source]
+        if reasons:
+            because = ", ".join(f"{item} ({share:.2f})" for item, share in reasons[hit.item][:3])
+            cells.append(escape(because))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="recommend")

@@ -1,0 +1,348 @@
+"""One API for every recommender, in the spirit of `implicit`: fit, predict, recommend.
+
+A model learns a score for (user, item) pairs; this base class does the rest the same way for
+every model, as LensKit's pipeline does: it looks up the user's history, leaves out the items
+already seen (candidate selection), asks the model to score the candidates, ranks them, and falls
+back to the most popular items for a user the model cannot score. Raw ids go in and come out;
+dense indices stay inside.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import sparse
+
+import seoga
+from seoga.errors import InputError
+from seoga.recommend.features import FeatureTable
+from seoga.recommend.interactions import IdMap, Interactions
+from seoga.recommend.storage import FORMAT, KIND, read_model_folder, write_model_folder
+
+MODEL, POPULAR_FALLBACK = "model", "popular"
+# Users scored per matrix product when ranking for many users at once.
+USER_BATCH = 1024
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item: str
+    score: float
+    source: str = MODEL  # "model", or "popular" when the model could not score the user
+
+
+@dataclass
+class RecommenderSettings:
+    seed: int = 0
+
+
+class Recommender(ABC):
+    """Subclasses implement `_fit` and the scorers; ranking, filtering and storage live here."""
+
+    name: ClassVar[str]
+    settings_class: ClassVar[type[RecommenderSettings]] = RecommenderSettings
+    # Whether `predict` estimates ratings (explicit feedback) or only ranks.
+    predicts_ratings: ClassVar[bool] = False
+    # Whether items with no interactions can be scored (through their features).
+    scores_cold_items: ClassVar[bool] = False
+
+    def __init__(self, settings: RecommenderSettings | None = None, **overrides: Any) -> None:
+        base = settings if settings is not None else self.settings_class()
+        self.settings = type(base)(**{**asdict(base), **overrides})
+        self.user_ids = IdMap()
+        self.item_ids = IdMap()
+        self.seen = sparse.csr_matrix((0, 0), dtype=np.float32)
+        self.popularity = np.zeros(0, dtype=np.float32)
+        self.trained_items = np.zeros(0, dtype=bool)
+        self.global_mean = 0.0
+        self.data: dict[str, Any] = {}
+        self.metrics: dict[str, Any] = {}
+        self.fit_seconds = 0.0
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(
+        self,
+        interactions: Interactions,
+        items: FeatureTable | None = None,
+        users: FeatureTable | None = None,
+        *,
+        show_progress: bool = False,
+    ) -> Recommender:
+        """Learn from `interactions` (and side tables, for models that read them)."""
+        interactions.require_usable()
+        if self.predicts_ratings and not interactions.explicit:
+            raise InputError(
+                f"{self.name} learns ratings, and {interactions.source or 'this log'} holds "
+                "implicit feedback; use als, fm (objective bpr) or popular."
+            )
+        started = time.perf_counter()
+        self.user_ids = interactions.user_ids.copy()
+        self.item_ids = interactions.item_ids.copy()
+        if items is not None:
+            for raw in items.ids:
+                self.item_ids.add(raw)
+        if users is not None:
+            for raw in users.ids:
+                self.user_ids.add(raw)
+        log = Interactions(
+            interactions.users,
+            interactions.items,
+            interactions.values,
+            self.user_ids,
+            self.item_ids,
+            interactions.kind,
+            interactions.times,
+            interactions.source,
+        )
+        # Seen items with their summed weights (implicit logs) or 1 (ratings).
+        self.seen = log.seen() if log.explicit else log.matrix()
+        self.popularity = np.diff(self.seen.tocsc().indptr).astype(np.float32)
+        self.trained_items = self.popularity > 0
+        self.global_mean = float(log.values.mean())
+        self.data = log.describe()
+        self._fit(log, items, users, show_progress)
+        self.fit_seconds = time.perf_counter() - started
+        return self
+
+    @abstractmethod
+    def _fit(
+        self,
+        log: Interactions,
+        items: FeatureTable | None,
+        users: FeatureTable | None,
+        show_progress: bool,
+    ) -> None:
+        """Learn the model's parameters; id maps, seen items and popularity are set already."""
+
+    # -- scoring (dense indices) -----------------------------------------------------------
+    @abstractmethod
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        """(len(users), n_items) scores of known users for every item (higher = better)."""
+
+    def score_history(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        """(n_items,) scores for a user the model never saw, from the items they chose.
+
+        None: the model cannot fold a new user in (the caller falls back to popular).
+        """
+        return None
+
+    def predict_indices(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Scores of (user, item) index pairs; -1 marks an unknown user or item."""
+        out = np.full(len(users), self.global_mean, dtype=np.float32)
+        known = (users >= 0) & (items >= 0)
+        for user in np.unique(users[known]):
+            rows = known & (users == user)
+            out[rows] = self.score_users(np.asarray([user]))[0, items[rows]]
+        return out
+
+    def item_vectors(self) -> np.ndarray | None:
+        """(n_items, d) vectors whose cosine says how alike items are (None: it has none)."""
+        return None
+
+    # -- the public API (raw ids) ----------------------------------------------------------
+    def predict(self, users, items) -> np.ndarray:
+        """Scores (ratings, for rating models) of (user, item) pairs given as raw ids."""
+        self._require_fitted()
+        users = np.asarray([self._index(self.user_ids, raw) for raw in _listed(users)])
+        items = np.asarray([self._index(self.item_ids, raw) for raw in _listed(items)])
+        if len(users) != len(items):
+            raise InputError(f"{len(users)} users but {len(items)} items; give them in pairs.")
+        return self.predict_indices(users, items)
+
+    def knows_user(self, user: str) -> bool:
+        index = self.user_ids.get(str(user))
+        return index is not None and self.seen[index].nnz > 0
+
+    def can_score_user(self, user: int) -> bool:
+        """Whether the model can score this user index (most models: it has interactions)."""
+        return self.seen[user].nnz > 0
+
+    def knows_item(self, item: str) -> bool:
+        index = self.item_ids.get(str(item))
+        return index is not None and bool(self.trained_items[index])
+
+    def recommend(
+        self, user, k: int = 10, *, filter_seen: bool = True, items=None
+    ) -> list[Recommendation]:
+        """The top `k` items for a known user (unknown users get the most popular items)."""
+        self._require_fitted()
+        index = self.user_ids.get(str(user))
+        if index is None or not self.can_score_user(index):
+            return self._popular(k, exclude=np.zeros(0, dtype=np.int64), items=items)
+        scores = self._scores(np.asarray([index]))[0]
+        seen = self.seen[index].indices if filter_seen else np.zeros(0, dtype=np.int64)
+        return self._rank(scores, k, seen, items, MODEL)
+
+    def recommend_for_history(
+        self, history, k: int = 10, *, ratings=None, filter_seen: bool = True, items=None
+    ) -> list[Recommendation]:
+        """The top `k` items for a user the model never saw, given the items they chose."""
+        self._require_fitted()
+        known = [(self.item_ids.get(str(raw)), i) for i, raw in enumerate(_listed(history))]
+        chosen = np.asarray([index for index, _ in known if index is not None], dtype=np.int64)
+        given = None
+        if ratings is not None:
+            values = np.asarray(list(ratings), dtype=np.float32)
+            given = np.asarray([values[i] for index, i in known if index is not None])
+        seen = chosen if filter_seen else np.zeros(0, dtype=np.int64)
+        scores = self.score_history(chosen, given) if len(chosen) else None
+        if scores is None:
+            return self._popular(k, exclude=seen, items=items)
+        return self._rank(self._mask_cold(scores[None, :])[0], k, seen, items, MODEL)
+
+    def similar_items(self, item, k: int = 10) -> list[Recommendation]:
+        """The `k` items most like `item` (cosine of the model's item vectors)."""
+        self._require_fitted()
+        vectors = self.item_vectors()
+        if vectors is None:
+            raise InputError(f"the {self.name} model has no item vectors to compare items with.")
+        index = self._index(self.item_ids, item)
+        if index < 0:
+            raise InputError(f"item {item!r} is not in this model; it knows {len(self.item_ids)}.")
+        norms = np.linalg.norm(vectors, axis=1)
+        if norms[index] == 0:
+            raise InputError(f"the {self.name} model has no vector for item {item!r}.")
+        scores = vectors @ vectors[index] / np.maximum(norms * norms[index], np.finfo(float).tiny)
+        scores[norms == 0] = -np.inf
+        return self._rank(scores, k, np.asarray([index]), None, MODEL)
+
+    def rank_users(self, users: np.ndarray, k: int, *, filter_seen: bool = True) -> np.ndarray:
+        """(len(users), k) item indices, best first, for known user indices (evaluation)."""
+        ranked = np.empty((len(users), k), dtype=np.int64)
+        for start in range(0, len(users), USER_BATCH):
+            batch = users[start : start + USER_BATCH]
+            scores = self._scores(batch)
+            if filter_seen:
+                rows = self.seen[batch]
+                scores[
+                    np.repeat(np.arange(len(batch)), np.diff(rows.indptr)), rows.indices
+                ] = -np.inf
+            ranked[start : start + len(batch)] = top_k(scores, k)
+        return ranked
+
+    # -- storage ---------------------------------------------------------------------------
+    def save(self, out: Path | str) -> Path:
+        """Write the model folder beside `out` and rename it into place."""
+        self._require_fitted()
+        manifest = {
+            "kind": KIND,
+            "format": FORMAT,
+            "seoga_version": seoga.__version__,
+            "model": self.name,
+            "settings": asdict(self.settings),
+            "seed": self.settings.seed,
+            "data": self.data,
+            "metrics": self.metrics,
+            "fit_seconds": round(self.fit_seconds, 3),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        arrays = {
+            "seen.indptr": self.seen.indptr.astype(np.int64),
+            "seen.indices": self.seen.indices.astype(np.int64),
+            "seen.data": self.seen.data.astype(np.float32),
+            "popularity": self.popularity,
+            "trained_items": self.trained_items.astype(np.uint8),
+            **self._arrays(),
+        }
+        state = {"global_mean": self.global_mean, **self._state()}
+        ids = {"users": self.user_ids.ids, "items": self.item_ids.ids}
+        write_model_folder(Path(out), manifest, ids, arrays, state)
+        return Path(out)
+
+    @classmethod
+    def load(cls, path: Path | str) -> Recommender:
+        """Load any recommender folder (the class comes from its manifest)."""
+        from seoga.recommend.registry import model_class
+
+        manifest, ids, arrays, state = read_model_folder(Path(path))
+        model_type = model_class(manifest["model"])
+        if cls is not Recommender and not issubclass(model_type, cls):
+            raise InputError(f"{path} holds a {manifest['model']} model, not {cls.name}.")
+        settings = model_type.settings_class(**manifest["settings"])
+        model = model_type(settings)
+        model.user_ids = IdMap.of(ids["users"])
+        model.item_ids = IdMap.of(ids["items"])
+        n_items = len(model.item_ids)
+        model.seen = sparse.csr_matrix(
+            (arrays["seen.data"], arrays["seen.indices"], arrays["seen.indptr"]),
+            shape=(len(model.user_ids), n_items),
+        )
+        model.popularity = arrays["popularity"]
+        model.trained_items = arrays["trained_items"].astype(bool)
+        model.global_mean = state["global_mean"]
+        model.data = manifest["data"]
+        model.metrics = manifest.get("metrics", {})
+        model.fit_seconds = manifest.get("fit_seconds", 0.0)
+        model._restore(arrays, state)
+        return model
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _state(self) -> dict[str, Any]:
+        return {}
+
+    def _restore(self, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:  # noqa: B027
+        """Set the learned parameters from what `_arrays` and `_state` saved (none here)."""
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _scores(self, users: np.ndarray) -> np.ndarray:
+        return self._mask_cold(self.score_users(users).astype(np.float32, copy=True))
+
+    def _mask_cold(self, scores: np.ndarray) -> np.ndarray:
+        """Items the model never saw in training rank last unless it scores them by features."""
+        if not self.scores_cold_items:
+            scores[:, ~self.trained_items] = -np.inf
+        return scores
+
+    def _require_fitted(self) -> None:
+        if len(self.item_ids) == 0:
+            raise InputError(f"the {self.name} model is not fitted yet; call fit() first.")
+
+    @staticmethod
+    def _index(ids: IdMap, raw) -> int:
+        found = ids.get(str(raw))
+        return -1 if found is None else found
+
+    def _popular(self, k: int, exclude: np.ndarray, items) -> list[Recommendation]:
+        return self._rank(self.popularity.astype(np.float64), k, exclude, items, POPULAR_FALLBACK)
+
+    def _rank(
+        self, scores: np.ndarray, k: int, exclude: np.ndarray, items, source: str
+    ) -> list[Recommendation]:
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}.")
+        scores = np.asarray(scores, dtype=np.float64).copy()
+        scores[exclude] = -np.inf
+        if items is not None:
+            allowed = np.zeros(len(scores), dtype=bool)
+            allowed[
+                [i for raw in _listed(items) if (i := self._index(self.item_ids, raw)) >= 0]
+            ] = True
+            scores[~allowed] = -np.inf
+        best = top_k(scores[None, :], min(k, len(scores)))[0]
+        return [
+            Recommendation(self.item_ids.ids[i], float(scores[i]), source)
+            for i in best
+            if np.isfinite(scores[i])
+        ]
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the indices of the `k` largest scores, best first (ties: lower index first)."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    rows = np.arange(len(scores))[:, None]
+    order = np.lexsort((part, -scores[rows, part]), axis=1)
+    return part[rows, order]
+
+
+def _listed(values) -> list[str]:
+    if isinstance(values, str | int | np.integer):
+        return [str(values)]
+    return [str(value) for value in values]

@@ -1,0 +1,384 @@
+"""Side tables: what is known about each item (or user) besides its interactions.
+
+A table maps a raw id to fields of four kinds: categorical (one value: a studio, a gender),
+multi-valued (`a|b|c`: genres; or a value repeated over rows: tags), numeric (a year, an age) and
+free text (a title, a description; encoded by a seoga embedder for the FM's text block). Several
+files merge by id. MovieLens-100k's `u.item` and `u.user` are read as they come.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from seoga.errors import InputError
+from seoga.recommend.interactions import COLUMN_NAMES, IdMap, _normalise
+
+CATEGORICAL, MULTI, NUMERIC, TEXT = "categorical", "multi", "numeric", "text"
+KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT)
+DEFAULT_SEPARATOR = "|"
+# A string column with more distinct values than this share of its rows is free text, not a
+# category; it is used only when named as a text field.
+CATEGORY_SHARE = 0.5
+ML100K_ITEM_COLUMNS = 5  # id, title, release date, video date, URL; 19 genre flags follow
+ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+ML100K_YEAR_DIGITS = 4
+TEXT_JOIN = ". "
+
+
+@dataclass
+class FeatureTable:
+    """Per raw id, the value of each field; `kinds` says how each field is read."""
+
+    kinds: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, object]] = field(default_factory=dict)  # field → id → value
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for per_id in self.values.values():
+            seen.update(dict.fromkeys(per_id))
+        return list(seen)
+
+    def merge(self, other: FeatureTable) -> FeatureTable:
+        kinds = {**self.kinds, **other.kinds}
+        values = {name: dict(per_id) for name, per_id in self.values.items()}
+        for name, per_id in other.values.items():
+            values.setdefault(name, {}).update(per_id)
+        return FeatureTable(kinds, values, [*self.sources, *other.sources])
+
+    def text(self, raw_id: str, fields: Sequence[str]) -> str:
+        """The named fields of one id joined into one text (multi values comma-joined)."""
+        parts = []
+        for name in fields:
+            value = self.values.get(name, {}).get(raw_id)
+            if isinstance(value, list):
+                value = ", ".join(dict.fromkeys(value))
+            if value not in (None, ""):
+                parts.append(str(value))
+        return TEXT_JOIN.join(parts)
+
+    def describe(self) -> dict:
+        return {
+            "sources": self.sources,
+            "fields": {name: kind for name, kind in self.kinds.items()},
+            "ids": len(self.ids),
+        }
+
+
+def read_features(
+    paths: Path | str | Iterable[Path | str],
+    *,
+    side: str = "item",
+    id_column: str | None = None,
+    text_fields: Sequence[str] = (),
+    kinds: dict[str, str] | None = None,
+    separator: str = DEFAULT_SEPARATOR,
+) -> FeatureTable:
+    """Read one or more side tables of `side` ("item" or "user") and merge them by id."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    table = FeatureTable()
+    for path in map(Path, paths):
+        table = table.merge(
+            _read_one(path, side, id_column, set(text_fields), kinds or {}, separator)
+        )
+    for name in text_fields:
+        if name not in table.kinds:
+            raise InputError(
+                f"no field {name!r} for the text in {', '.join(table.sources)}; "
+                f"the fields are {', '.join(table.kinds) or 'none'}."
+            )
+    return table
+
+
+def _read_one(
+    path: Path,
+    side: str,
+    id_column: str | None,
+    text_fields: set[str],
+    kinds: dict[str, str],
+    separator: str,
+) -> FeatureTable:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL side table.")
+    if path.name == "u.item":
+        return _movielens_items(path)
+    if path.name == "u.user":
+        return _movielens_users(path)
+    header, rows = _table_rows(path)
+    id_name = _id_column(path, header, side, id_column)
+    # Other id and time columns (a tag table's user and timestamp) are not features.
+    skipped = {_normalise(name) for role in ("user", "item", "time") for name in COLUMN_NAMES[role]}
+    id_position = header.index(id_name)
+    columns: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for line, row in rows:
+        if len(row) != len(header):
+            raise InputError(
+                f"{path}:{line}: {len(row)} columns where the header has {len(header)}."
+            )
+        raw_id = row[id_position].strip()
+        if not raw_id:
+            raise InputError(f"{path}:{line}: the {side} id is empty.")
+        for position, name in enumerate(header):
+            if position == id_position:
+                continue
+            if name not in kinds and name not in text_fields and _normalise(name) in skipped:
+                continue
+            value = row[position].strip()
+            if value:
+                columns[name][raw_id].append(value)
+    table = FeatureTable(sources=[str(path)])
+    for name, per_id in columns.items():
+        kind = (
+            kinds.get(name)
+            or _guess_kind(per_id, separator)
+            or (TEXT if name in text_fields else None)
+        )
+        if kind is None:
+            continue
+        if kind not in KINDS:
+            raise InputError(f"{path}: field {name!r} has unknown kind {kind!r}; use {KINDS}.")
+        table.kinds[name] = kind
+        table.values[name] = {
+            raw_id: _value(path, name, kind, found, separator) for raw_id, found in per_id.items()
+        }
+    return table
+
+
+def _table_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="latin-1")
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error}") from error
+    if path.suffix.lower() == ".jsonl":
+        return _jsonl_rows(path, text)
+    lines = text.splitlines()
+    if not lines:
+        raise InputError(f"{path} is empty; give a table with a header line.")
+    delimiter = "\t" if "\t" in lines[0] or path.suffix.lower() == ".tsv" else ","
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = [name.strip() for name in next(reader)]
+    return header, [(number, row) for number, row in enumerate(reader, start=2) if row]
+
+
+def _jsonl_rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{path}:{number}: not a JSON object ({error.msg}).") from error
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{number}: each line must be a JSON object.")
+        records.append((number, record))
+    header = list(dict.fromkeys(key for _, record in records for key in record))
+    rows = []
+    for number, record in records:
+        cells = []
+        for name in header:
+            value = record.get(name)
+            if isinstance(value, list):
+                value = DEFAULT_SEPARATOR.join(map(str, value))
+            cells.append("" if value is None else str(value))
+        rows.append((number, cells))
+    return header, rows
+
+
+def _id_column(path: Path, header: list[str], side: str, given: str | None) -> str:
+    if given is not None:
+        if given not in header:
+            raise InputError(f"{path}: no column {given!r}; the columns are {', '.join(header)}.")
+        return given
+    by_normal = {_normalise(name): name for name in header}
+    for candidate in (*COLUMN_NAMES[side], "id", "_id"):
+        if candidate in by_normal:
+            return by_normal[candidate]
+    return header[0]
+
+
+def _guess_kind(per_id: dict[str, list[str]], separator: str) -> str | None:
+    values = [value for found in per_id.values() for value in found]
+    if any(len(found) > 1 for found in per_id.values()) or any(separator in v for v in values):
+        return MULTI
+    if all(_is_float(value) for value in values):
+        return NUMERIC
+    if len(set(values)) <= CATEGORY_SHARE * len(values):
+        return CATEGORICAL
+    return None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        return np.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _value(path: Path, name: str, kind: str, found: list[str], separator: str) -> object:
+    if kind == MULTI:
+        return [part.strip() for value in found for part in value.split(separator) if part.strip()]
+    if kind == TEXT:
+        return TEXT_JOIN.join(dict.fromkeys(found))
+    if kind == NUMERIC:
+        if not _is_float(found[0]):
+            raise InputError(f"{path}: field {name!r} is numeric but holds {found[0]!r}.")
+        return float(found[0])
+    return found[0]
+
+
+def _movielens_items(path: Path) -> FeatureTable:
+    """ML-100k `u.item`: id|title|release date|video date|URL|19 genre flags."""
+    table = FeatureTable({"title": TEXT, "genres": MULTI, "year": NUMERIC}, sources=[str(path)])
+    for name in table.kinds:
+        table.values[name] = {}
+    for line, raw in enumerate(path.read_text(encoding="latin-1").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        cells = raw.split("|")
+        if len(cells) != ML100K_ITEM_COLUMNS + len(ML100K_GENRES):
+            raise InputError(f"{path}:{line}: not a MovieLens-100k u.item line.")
+        raw_id = cells[0]
+        table.values["title"][raw_id] = cells[1]
+        flags = cells[ML100K_ITEM_COLUMNS:]
+        table.values["genres"][raw_id] = [
+            genre for genre, flag in zip(ML100K_GENRES, flags, strict=True) if flag == "1"
+        ]
+        year = cells[2][-ML100K_YEAR_DIGITS:]
+        if year.isdigit():
+            table.values["year"][raw_id] = float(year)
+    return table
+
+
+def _movielens_users(path: Path) -> FeatureTable:
+    """ML-100k `u.user`: id|age|gender|occupation|zip (the zip's first digit is kept)."""
+    kinds = {"age": NUMERIC, "gender": CATEGORICAL, "occupation": CATEGORICAL, "zip": CATEGORICAL}
+    table = FeatureTable(kinds, {name: {} for name in kinds}, [str(path)])
+    for line, raw in enumerate(path.read_text(encoding="latin-1").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        cells = raw.split("|")
+        if len(cells) != len(kinds) + 1 or not _is_float(cells[1]):
+            raise InputError(f"{path}:{line}: not a MovieLens-100k u.user line.")
+        raw_id = cells[0]
+        table.values["age"][raw_id] = float(cells[1])
+        table.values["gender"][raw_id] = cells[2]
+        table.values["occupation"][raw_id] = cells[3]
+        table.values["zip"][raw_id] = cells[4][:1]
+    return table
+
+
+@dataclass
+class EncodedFeatures:
+    """A side table as FM inputs: a sparse (entities × features) block and the text strings."""
+
+    matrix: sparse.csr_matrix  # one row per entity of the id map, weights per feature
+    names: list[str]  # "field=value" or the numeric field's name, per column
+    texts: list[str]  # per entity ("" when it has none)
+
+
+@dataclass
+class FeatureVocabulary:
+    """Which features a side table yields, fixed at fit time so new ids encode the same way."""
+
+    kinds: dict[str, str]
+    vocab: dict[str, list[str]]  # categorical / multi field → values kept
+    scales: dict[str, tuple[float, float]]  # numeric field → (mean, sd)
+    text_fields: list[str]
+
+    @classmethod
+    def fit(
+        cls, table: FeatureTable, text_fields: Sequence[str] = (), min_count: int = 1
+    ) -> FeatureVocabulary:
+        vocab, scales = {}, {}
+        for name, kind in table.kinds.items():
+            per_id = table.values[name]
+            if kind in (CATEGORICAL, MULTI):
+                counts = Counter(
+                    value
+                    for found in per_id.values()
+                    for value in (set(found) if isinstance(found, list) else [found])
+                )
+                vocab[name] = sorted(value for value, count in counts.items() if count >= min_count)
+            elif kind == NUMERIC:
+                numbers = np.asarray(list(per_id.values()), dtype=np.float64)
+                scale = float(numbers.std()) or 1.0
+                scales[name] = (float(numbers.mean()), scale)
+        return cls(dict(table.kinds), vocab, scales, list(text_fields))
+
+    @property
+    def names(self) -> list[str]:
+        names = []
+        for name, kind in self.kinds.items():
+            if kind in (CATEGORICAL, MULTI):
+                names.extend(f"{name}={value}" for value in self.vocab[name])
+            elif kind == NUMERIC:
+                names.append(name)
+        return names
+
+    def encode(self, table: FeatureTable, ids: IdMap) -> EncodedFeatures:
+        """Rows for every id of `ids` (ids the table lacks get an empty row)."""
+        columns: dict[str, int] = {name: column for column, name in enumerate(self.names)}
+        rows, cols, data = [], [], []
+        for name, kind in self.kinds.items():
+            per_id = table.values.get(name, {})
+            for raw_id, value in per_id.items():
+                row = ids.get(raw_id)
+                if row is None:
+                    continue
+                if kind == NUMERIC:
+                    mean, scale = self.scales[name]
+                    rows.append(row)
+                    cols.append(columns[name])
+                    data.append((float(value) - mean) / scale)
+                elif kind in (CATEGORICAL, MULTI):
+                    keys = dict.fromkeys(f"{name}={v}" for v in _listed(value))
+                    found = [columns[key] for key in keys if key in columns]
+                    weight = 1.0 / np.sqrt(len(found)) if found else 0.0
+                    rows.extend([row] * len(found))
+                    cols.extend(found)
+                    data.extend([weight] * len(found))
+        matrix = sparse.csr_matrix(
+            (np.asarray(data, dtype=np.float32), (rows, cols)),
+            shape=(len(ids), len(columns)),
+            dtype=np.float32,
+        )
+        texts = [table.text(raw_id, self.text_fields) for raw_id in ids.ids]
+        return EncodedFeatures(matrix, self.names, texts)
+
+    def to_json(self) -> dict:
+        return {
+            "kinds": self.kinds,
+            "vocab": self.vocab,
+            "scales": {name: list(scale) for name, scale in self.scales.items()},
+            "text_fields": self.text_fields,
+        }
+
+    @classmethod
+    def from_json(cls, payload: dict) -> FeatureVocabulary:
+        return cls(
+            payload["kinds"],
+            payload["vocab"],
+            {name: (scale[0], scale[1]) for name, scale in payload["scales"].items()},
+            payload["text_fields"],
+        )
+
+
+def _listed(value: object) -> list[str]:
+    return value if isinstance(value, list) else [str(value)]

@@ -1,0 +1,451 @@
+"""A factorization machine (Rendle 2010) over blocks of user and item features, in PyTorch.
+
+    ŷ(x) = w₀ + Σⱼ wⱼxⱼ + ½ Σ_f [(Σⱼ v_jf xⱼ)² − Σⱼ v_jf² xⱼ²]
+
+The input x of a (user, item) pair is laid out in blocks, each with its own parameters and L2
+penalty (the analogue of myFM's `group_shapes`):
+
+    user ids · user side features · the user's rated items (1/√n, SVD++-style)
+    item ids · item side features (categorical, multi-hot, numeric) · the item's text vector
+
+The text block is dense: each item's text encoded by a seoga embedder (e5 by default, so Korean
+and English descriptions both work), one FM feature per dimension. Every block belongs to the
+user side or the item side, so the FM splits into a per-user part and a per-item part:
+
+    ŷ(u, i) = w₀ + c_u + c_i + s_u · s_i,   s = Σⱼ vⱼxⱼ,  c = Σⱼ wⱼxⱼ + ½(|s|² − Σⱼ vⱼ²xⱼ²)
+
+which is what serving stores: ranking all items for a user is one matrix product, and an item
+with no interactions is scored through its features and text. Objectives: squared error on
+ratings, or BPR over sampled negatives; early stopping on a held-out share of the training rows.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from scipy import sparse
+from torch import nn
+
+from seoga.errors import InputError
+from seoga.progress import track
+from seoga.recommend.base import Recommender, RecommenderSettings
+from seoga.recommend.features import FeatureVocabulary
+from seoga.recommend.splits import validation_rows
+
+OBJECTIVES = ("regression", "bpr")
+USER, ITEM = "user", "item"
+BLOCKS = ("user_ids", "item_ids", "user_features", "item_features", "implicit", "text")
+DEFAULT_TEXT_MODEL = "multilingual-e5-small"
+DEFAULT_BLOCK_REGULARIZATION = {"text": 0.5}
+INIT_STD = 0.01
+# Scores computed per chunk of items when the FM precomputes every item's part.
+ITEM_CHUNK = 8192
+
+
+@dataclass
+class FMSettings(RecommenderSettings):
+    objective: str = "regression"
+    factors: int = 32
+    epochs: int = 60
+    batch_size: int = 1024
+    # Chosen on a split inside the training part of MovieLens latest-small (BENCHMARKS.md).
+    learning_rate: float = 0.001
+    regularization: float = 0.05  # L2 on every block's rows, unless block_regularization says
+    # Per block, over DEFAULT_BLOCK_REGULARIZATION (the text block needs more than the rest).
+    block_regularization: dict[str, float] = field(default_factory=dict)
+    bias_regularization: float = 0.001
+    # Blocks taken in (each on only when its data is there).
+    ids: bool = True
+    features: bool = True
+    implicit: bool = True
+    text_model: str | None = DEFAULT_TEXT_MODEL
+    text_fields: list[str] = field(default_factory=list)  # default: the table's text fields
+    min_feature_count: int = 2  # a categorical / multi value seen fewer times is dropped
+    validation_share: float = 0.05
+    patience: int = 4
+    negatives: int = 1  # per positive, for bpr
+
+
+@dataclass
+class Block:
+    """One block of the FM input over one side's entities: sparse rows or a dense matrix."""
+
+    name: str
+    side: str
+    width: int
+    rows: sparse.csr_matrix | None = None  # entities × width (sparse blocks)
+    dense: np.ndarray | None = None  # entities × width (the text block)
+
+
+class _SparseRows:
+    """A CSR matrix on torch, from which a batch of rows is gathered for an EmbeddingBag."""
+
+    def __init__(self, matrix: sparse.csr_matrix) -> None:
+        self.indptr = torch.from_numpy(matrix.indptr.astype(np.int64))
+        self.indices = torch.from_numpy(matrix.indices.astype(np.int64))
+        self.values = torch.from_numpy(matrix.data.astype(np.float32))
+
+    def gather(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        starts = self.indptr[rows]
+        lengths = self.indptr[rows + 1] - starts
+        offsets = torch.cumsum(lengths, 0) - lengths
+        total = int(lengths.sum())
+        within = torch.arange(total) - torch.repeat_interleave(offsets, lengths, output_size=total)
+        positions = within + torch.repeat_interleave(starts, lengths, output_size=total)
+        return self.indices[positions], offsets, self.values[positions]
+
+
+class FMNetwork(nn.Module):
+    """The FM's parameters, one (V, w) pair per block, and the per-side computation."""
+
+    def __init__(self, blocks: list[Block], factors: int, generator: torch.Generator) -> None:
+        super().__init__()
+        self.blocks = blocks
+        self.bias = nn.Parameter(torch.zeros(1))
+        self.factors = nn.ParameterDict()
+        self.weights = nn.ParameterDict()
+        self.tables: dict[str, _SparseRows] = {}
+        self.denses: dict[str, torch.Tensor] = {}
+        for block in blocks:
+            init = torch.randn(block.width, factors, generator=generator) * INIT_STD
+            self.factors[block.name] = nn.Parameter(init)
+            self.weights[block.name] = nn.Parameter(torch.zeros(block.width))
+            if block.rows is not None:
+                self.tables[block.name] = _SparseRows(block.rows)
+            else:
+                self.denses[block.name] = torch.from_numpy(block.dense.astype(np.float32))
+
+    def side(
+        self, side: str, rows: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(s, c, penalty_rows) of the side's entities `rows`: see the module docstring."""
+        total = torch.zeros(len(rows), self._k)
+        squares = torch.zeros_like(total)
+        linear = torch.zeros(len(rows))
+        penalties = {}
+        for block in self.blocks:
+            if block.side != side:
+                continue
+            v, w = self.factors[block.name], self.weights[block.name]
+            if block.rows is not None:
+                indices, offsets, values = self.tables[block.name].gather(rows)
+                bag = nn.functional.embedding_bag
+                total = total + bag(indices, v, offsets, mode="sum", per_sample_weights=values)
+                squares = squares + bag(
+                    indices, v * v, offsets, mode="sum", per_sample_weights=values * values
+                )
+                linear = linear + bag(
+                    indices, w[:, None], offsets, mode="sum", per_sample_weights=values
+                ).squeeze(1)
+                penalties[block.name] = bag(
+                    indices,
+                    (v * v).sum(1, keepdim=True) + (w * w)[:, None],
+                    offsets,
+                    mode="sum",
+                    per_sample_weights=values * values,
+                ).squeeze(1)
+            else:
+                # A dense block is one field: its latent vector is a learned projection of the
+                # vector, with no interactions between its own dimensions.
+                x = self.denses[block.name][rows]
+                projected = x @ v
+                total = total + projected
+                squares = squares + projected * projected
+                linear = linear + x @ w
+                penalties[block.name] = (x * x) @ ((v * v).sum(1) + w * w)
+        constant = linear + 0.5 * ((total * total).sum(1) - squares.sum(1))
+        return total, constant, penalties
+
+    @property
+    def _k(self) -> int:
+        return next(iter(self.factors.values())).shape[1]
+
+
+class FMRecommender(Recommender):
+    """Factorization machine over ids, side features, rated items and item text."""
+
+    name = "fm"
+    settings_class = FMSettings
+    scores_cold_items = True
+
+    @property
+    def predicts_ratings(self) -> bool:  # type: ignore[override]
+        return self.settings.objective == "regression"
+
+    def _fit(self, log, items, users, show_progress) -> None:
+        s = self.settings
+        if s.objective not in OBJECTIVES:
+            raise InputError(f"unknown objective {s.objective!r}; use {', '.join(OBJECTIVES)}.")
+        torch.manual_seed(s.seed)
+        generator = torch.Generator().manual_seed(s.seed)
+        self.block_names = []
+        blocks = self._blocks(log, items, users, show_progress)
+        self.block_names = [block.name for block in blocks]
+        self.network = FMNetwork(blocks, s.factors, generator)
+        self._zero_untrained(log)
+        held = validation_rows(len(log), s.validation_share, s.seed)
+        train, check = log.subset(~held), log.subset(held)
+        if self.predicts_ratings:
+            self.network.bias.data.fill_(float(train.values.mean()))
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=s.learning_rate)
+        rng = np.random.default_rng(s.seed)
+        check_negatives = self._negatives(rng, len(check))
+        best, best_loss, waited, epochs_run = None, np.inf, 0, 0
+        for _ in track(range(s.epochs), "fm: epochs", enabled=show_progress):
+            self.network.train()
+            for batch in _batches(rng.permutation(len(train)), s.batch_size):
+                optimizer.zero_grad()
+                loss, penalties = self._loss(train, batch, rng)
+                (loss + self._penalty(penalties)).backward()
+                optimizer.step()
+            epochs_run += 1
+            if len(check) == 0:
+                continue
+            loss = self._validation_loss(check, check_negatives)
+            if loss < best_loss:
+                best_loss, waited = loss, 0
+                best = (copy.deepcopy(self.network.state_dict()), epochs_run)
+            else:
+                waited += 1
+                if waited >= s.patience:
+                    break
+        if best is not None:
+            self.network.load_state_dict(best[0])
+            measure = "validation_rmse" if self.predicts_ratings else "validation_bpr_loss"
+            self.metrics = {measure: round(best_loss, 6), "best_epoch": best[1]}
+        self.rating_range = (float(log.values.min()), float(log.values.max()))
+        self._precompute()
+
+    # -- blocks ----------------------------------------------------------------------------
+    def _blocks(self, log, items, users, show_progress) -> list[Block]:
+        s = self.settings
+        blocks: list[Block] = []
+        if s.ids:
+            blocks.append(Block("user_ids", USER, log.n_users, rows=_identity(log.n_users)))
+            blocks.append(Block("item_ids", ITEM, log.n_items, rows=_identity(log.n_items)))
+        self.vocabularies: dict[str, dict] = {}
+        for side, table, ids in ((USER, users, self.user_ids), (ITEM, items, self.item_ids)):
+            if table is None or not s.features:
+                continue
+            vocabulary = FeatureVocabulary.fit(table, min_count=s.min_feature_count)
+            encoded = vocabulary.encode(table, ids)
+            self.vocabularies[side] = vocabulary.to_json()
+            if encoded.matrix.shape[1]:
+                blocks.append(
+                    Block(f"{side}_features", side, encoded.matrix.shape[1], rows=encoded.matrix)
+                )
+        if s.implicit:
+            blocks.append(Block("implicit", USER, log.n_items, rows=_implicit_rows(self.seen)))
+        if items is not None and s.text_model:
+            fields = s.text_fields or [n for n, kind in items.kinds.items() if kind == "text"]
+            if fields:
+                from seoga.recommend.text import encode_texts
+
+                texts = [items.text(raw, fields) for raw in self.item_ids.ids]
+                vectors = _centred(encode_texts(texts, s.text_model, show_progress=show_progress))
+                self.text_fields = fields
+                blocks.append(Block("text", ITEM, vectors.shape[1], dense=vectors))
+        if not blocks:
+            raise InputError("the FM has no input blocks; turn on ids, features or implicit.")
+        return blocks
+
+    def _zero_untrained(self, log) -> None:
+        """Ids with no training rows keep a zero vector: they are scored by features alone."""
+        untrained = torch.from_numpy(~self.trained_items)
+        inactive = torch.from_numpy(np.diff(self.seen.indptr) == 0)
+        with torch.no_grad():
+            for name, rows in (("item_ids", untrained), ("implicit", untrained)):
+                if name in self.network.factors:
+                    self.network.factors[name][rows] = 0.0
+            if "user_ids" in self.network.factors:
+                self.network.factors["user_ids"][inactive] = 0.0
+
+    # -- training --------------------------------------------------------------------------
+    def _pair_scores(self, users: torch.Tensor, items: torch.Tensor):
+        unique_users, user_rows = torch.unique(users, return_inverse=True)
+        unique_items, item_rows = torch.unique(items, return_inverse=True)
+        s_u, c_u, pen_u = self.network.side(USER, unique_users)
+        s_i, c_i, pen_i = self.network.side(ITEM, unique_items)
+        scores = (
+            self.network.bias
+            + c_u[user_rows]
+            + c_i[item_rows]
+            + (s_u[user_rows] * s_i[item_rows]).sum(1)
+        )
+        penalties = {name: value[user_rows] for name, value in pen_u.items()}
+        penalties.update({name: value[item_rows] for name, value in pen_i.items()})
+        return scores, penalties
+
+    def _loss(self, train, batch: np.ndarray, rng: np.random.Generator):
+        """(loss, per-block penalty terms of the rows the batch touched)."""
+        users = torch.from_numpy(train.users[batch])
+        items = torch.from_numpy(train.items[batch])
+        scores, penalties = self._pair_scores(users, items)
+        if self.predicts_ratings:
+            target = torch.from_numpy(train.values[batch])
+            return ((scores - target) ** 2).mean(), penalties
+        count = self.settings.negatives
+        negatives = torch.from_numpy(self._negatives(rng, len(batch) * count))
+        negative, negative_penalties = self._pair_scores(users.repeat(count), negatives)
+        for name in ("item_ids", "item_features", "text"):
+            if name in negative_penalties:
+                penalties[name] = torch.cat([penalties[name], negative_penalties[name]])
+        margin = scores.repeat(count) - negative
+        return -nn.functional.logsigmoid(margin).mean(), penalties
+
+    def _penalty(self, penalties: dict[str, torch.Tensor]) -> torch.Tensor:
+        """L2 per block on the rows a batch touched, each weighted by its xⱼ² (SGD's form)."""
+        total = self.settings.bias_regularization * (self.network.bias**2).sum()
+        for name, values in penalties.items():
+            total = total + self._lambda(name) * values.mean()
+        return total
+
+    def _lambda(self, block: str) -> float:
+        chosen = {**DEFAULT_BLOCK_REGULARIZATION, **self.settings.block_regularization}
+        return chosen.get(block, self.settings.regularization)
+
+    def _negatives(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        trained = np.flatnonzero(self.trained_items)
+        return trained[rng.integers(0, len(trained), count)]
+
+    @torch.no_grad()
+    def _validation_loss(self, check, negatives: np.ndarray) -> float:
+        self.network.eval()
+        users = torch.from_numpy(check.users)
+        scores, _ = self._pair_scores(users, torch.from_numpy(check.items))
+        if self.predicts_ratings:
+            clipped = scores.clamp(float(check.values.min()), float(check.values.max()))
+            target = torch.from_numpy(check.values)
+            return float(torch.sqrt(((clipped - target) ** 2).mean()))
+        negative, _ = self._pair_scores(users, torch.from_numpy(negatives))
+        return float(-nn.functional.logsigmoid(scores - negative).mean())
+
+    # -- serving ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def _precompute(self) -> None:
+        """Every user's and item's (s, c) part, so scores are one matrix product."""
+        self.network.eval()
+        parts = {}
+        for side, count in ((USER, len(self.user_ids)), (ITEM, len(self.item_ids))):
+            vectors, constants = [], []
+            for start in range(0, count, ITEM_CHUNK):
+                rows = torch.arange(start, min(count, start + ITEM_CHUNK))
+                s_part, c_part, _ = self.network.side(side, rows)
+                vectors.append(s_part.numpy())
+                constants.append(c_part.numpy())
+            parts[side] = (np.concatenate(vectors), np.concatenate(constants))
+        self.user_vectors, self.user_constants = parts[USER]
+        self.item_vectors_, self.item_constants = parts[ITEM]
+        self.bias = float(self.network.bias)
+        if "implicit" in self.network.factors:
+            self.implicit_factors = self.network.factors["implicit"].detach().numpy().copy()
+            self.implicit_weights = self.network.weights["implicit"].detach().numpy().copy()
+        else:
+            self.implicit_factors = self.implicit_weights = None
+        described = np.diff(self.seen.indptr) > 0
+        for block in self.network.blocks:
+            if block.side == USER and block.name != "user_ids":
+                described |= np.diff(block.rows.indptr) > 0
+        self.described_users = described
+
+    def can_score_user(self, user: int) -> bool:
+        """A user with interactions, or with side features only (a cold user the FM reads)."""
+        return bool(self.described_users[user])
+
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        return (
+            self.bias
+            + self.user_constants[users, None]
+            + self.item_constants[None, :]
+            + self.user_vectors[users] @ self.item_vectors_.T
+        )
+
+    def predict_indices(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        known_user, known_item = users >= 0, items >= 0
+        u, i = np.where(known_user, users, 0), np.where(known_item, items, 0)
+        s_u = np.where(known_user[:, None], self.user_vectors[u], 0.0)
+        c_u = np.where(known_user, self.user_constants[u], 0.0)
+        s_i = np.where(known_item[:, None], self.item_vectors_[i], 0.0)
+        c_i = np.where(known_item, self.item_constants[i], 0.0)
+        estimate = self.bias + c_u + c_i + np.einsum("nf,nf->n", s_u, s_i)
+        if self.predicts_ratings:
+            estimate = np.clip(estimate, *self.rating_range)
+        return estimate.astype(np.float32)
+
+    def score_history(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        """A new user is their rated-items block alone (None without the implicit block)."""
+        if self.implicit_factors is None:
+            return None
+        weight = 1.0 / np.sqrt(len(items))
+        v, w = self.implicit_factors[items], self.implicit_weights[items]
+        s_u = weight * v.sum(0)
+        c_u = weight * w.sum() + 0.5 * (s_u @ s_u - weight * weight * (v * v).sum())
+        return self.bias + c_u + self.item_constants + self.item_vectors_ @ s_u
+
+    def item_vectors(self) -> np.ndarray:
+        return self.item_vectors_
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays = {
+            "user_vectors": self.user_vectors,
+            "user_constants": self.user_constants,
+            "described_users": self.described_users.astype(np.uint8),
+            "item_vectors": self.item_vectors_,
+            "item_constants": self.item_constants,
+        }
+        if self.implicit_factors is not None:
+            arrays["implicit_factors"] = self.implicit_factors
+            arrays["implicit_weights"] = self.implicit_weights
+        return arrays
+
+    def _state(self) -> dict:
+        return {
+            "bias": self.bias,
+            "blocks": self.block_names,
+            "vocabularies": self.vocabularies,
+            "text_fields": getattr(self, "text_fields", []),
+            "rating_range": list(self.rating_range),
+        }
+
+    def _restore(self, arrays, state) -> None:
+        self.user_vectors = arrays["user_vectors"]
+        self.user_constants = arrays["user_constants"]
+        self.described_users = arrays["described_users"].astype(bool)
+        self.item_vectors_ = arrays["item_vectors"]
+        self.item_constants = arrays["item_constants"]
+        self.implicit_factors = arrays.get("implicit_factors")
+        self.implicit_weights = arrays.get("implicit_weights")
+        self.bias = state["bias"]
+        self.block_names = state["blocks"]
+        self.vocabularies = state["vocabularies"]
+        self.text_fields = state["text_fields"]
+        self.rating_range = tuple(state["rating_range"])
+
+
+def _centred(vectors: np.ndarray) -> np.ndarray:
+    """Text vectors less their mean, re-normalised: sentence embeddings share a large common
+    direction, which would act as one more bias and drown what tells items apart."""
+    present = np.linalg.norm(vectors, axis=1) > 0
+    centred = vectors - vectors[present].mean(0) if present.any() else vectors
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    return np.where(present[:, None], centred / np.maximum(norms, np.finfo(np.float32).tiny), 0.0)
+
+
+def _identity(count: int) -> sparse.csr_matrix:
+    return sparse.identity(count, dtype=np.float32, format="csr")
+
+
+def _implicit_rows(seen: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Each user's rated items, weighted 1/√n (SVD++'s normalisation)."""
+    rows = seen.sign().astype(np.float32).tocsr()
+    lengths = np.diff(rows.indptr)
+    rows.data = np.repeat(1.0 / np.sqrt(np.maximum(lengths, 1)), lengths).astype(np.float32)
+    return rows
+
+
+def _batches(order: np.ndarray, size: int):
+    for start in range(0, len(order), size):
+        yield order[start : start + size]

@@ -1,0 +1,121 @@
+"""`seoga recommend` and `seoga eval recommend` end to end on generated logs."""
+
+import json
+import sys
+
+import pytest
+
+from seoga.cli import main
+from tests.recommend_data import clicks_log, clustered_log, write_csv
+from tests.test_cli import EXIT_USER_ERROR
+from tests.test_train_cli import Result, run
+
+
+def test_fit_recommend_and_evaluate(tmp_path):
+    clicks = write_csv(tmp_path / "clicks.csv", clicks_log(), value_name="clicks")
+    fitted = run(
+        "recommend", "fit", str(clicks), "--model", "als", "--out", str(tmp_path / "als"),
+        "--set", "factors=8", "--seed", "3",
+    )  # fmt: skip
+    assert fitted.returncode == 0, fitted.stderr
+    manifest = json.loads((tmp_path / "als" / "manifest.json").read_text())
+    assert manifest["model"] == "als" and manifest["seed"] == 3
+    assert manifest["settings"]["factors"] == 8 and manifest["data"]["rows"] == 480
+
+    mine = run("recommend", "for-user", "u0", "--model", str(tmp_path / "als"), "-k", "3", "--json")
+    listed = json.loads(mine.stdout)
+    assert len(listed) == 3 and all(int(hit["item"][1:]) % 3 == 0 for hit in listed)
+    seen = {f"i{i}" for i in clicks_log().item_ids.raw(clicks_log().items[clicks_log().users == 0])}
+    assert not {hit["item"] for hit in listed} & seen
+
+    new = run(
+        "recommend", "for-user", "new", "--history", "i1,i4,i7", "--model",
+        str(tmp_path / "als"), "--json",
+    )  # fmt: skip
+    assert all(int(hit["item"][1:]) % 3 == 1 for hit in json.loads(new.stdout)[:3])
+    explained = run(
+        "recommend", "for-user", "u0", "--model", str(tmp_path / "als"), "--explain", "-k", "2"
+    )
+    assert explained.returncode == 0 and "because" in explained.stdout
+    similar = run("recommend", "similar-items", "i3", "--model", str(tmp_path / "als"), "--json")
+    assert json.loads(similar.stdout)[0]["item"] != "i3"
+
+    metrics = tmp_path / "metrics.json"
+    evaluated = run(
+        "eval", "recommend", str(clicks), "--model", "als", "--split", "leave-last-out",
+        "--set", "factors=8", "--output", str(metrics),
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    scores = json.loads(metrics.read_text())
+    assert scores["hr@10"] > 0.5 and scores["split"] == "leave-last-out" and scores["seed"] == 0
+
+
+def test_ratings_with_items_given_folds_and_predict(tmp_path):
+    log, _, cold = clustered_log(n_users=30, n_items=20, per_user=8, cold_items=3)
+    ratings = write_csv(tmp_path / "ratings.csv", log)
+    items = tmp_path / "items.csv"
+    items.write_text(
+        "item,genre,blurb\n"
+        + "".join(f"i{i},{['drama', 'comedy', 'horror'][i % 3]},film {i}\n" for i in range(23))
+    )
+    out = tmp_path / "fm"
+    fitted = run(
+        "recommend", "fit", str(ratings), "--model", "fm", "--items", str(items),
+        "--text-model", "none", "--set", "epochs=3", "--set", "min_feature_count=1",
+        "--out", str(out),
+    )  # fmt: skip
+    assert fitted.returncode == 0, fitted.stderr
+    predicted = run("recommend", "predict", "u1", "i2", "i21", "--model", str(out), "--json")
+    rows = json.loads(predicted.stdout)
+    assert rows[0]["known_item"] and not rows[1]["known_item"]  # i21: features only
+    assert 1 <= rows[1]["score"] <= 5
+
+    train = write_csv(tmp_path / "u1.base", log)
+    test = write_csv(tmp_path / "u1.test", cold)
+    metrics = tmp_path / "given.json"
+    evaluated = run(
+        "eval", "recommend", "--train", str(train), "--test", str(test), "--model", "mf",
+        "--items", str(items), "--set", "epochs=3", "--min-rating", "4", "--output", str(metrics),
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    scores = json.loads(metrics.read_text())
+    assert {"rmse", "mae", "hr@10", "ndcg@10", "coverage"} <= set(scores)
+
+
+def test_errors_are_messages(tmp_path, capsys, monkeypatch):
+    def main_run(*args: str) -> Result:
+        monkeypatch.setattr(sys, "argv", ["seoga", *args])
+        with pytest.raises(SystemExit) as stop:
+            main()
+        captured = capsys.readouterr()
+        return Result(stop.value.code, captured.out, captured.err)
+
+    bad = tmp_path / "log.csv"
+    bad.write_text("user,item,rating\n1,a,4\n2,b,lots\n")
+    failed = main_run("recommend", "fit", str(bad), "--model", "mf", "--out", str(tmp_path / "m"))
+    message = " ".join(failed.stderr.split())
+    assert failed.returncode == EXIT_USER_ERROR and "log.csv:3: 'lots' is not a number" in message
+    assert "Traceback" not in failed.stderr and not (tmp_path / "m").exists()
+    missing = main_run("recommend", "for-user", "1", "--model", str(tmp_path / "none"))
+    assert missing.returncode == EXIT_USER_ERROR
+    assert "not a recommender folder" in " ".join(missing.stderr.split())
+    good = tmp_path / "good.csv"
+    good.write_text("user,item\n1,a\n2,b\n")
+    setting = main_run(
+        "recommend", "fit", str(good), "--model", "als", "--set", "oops", "--out", str(tmp_path)
+    )
+    assert setting.returncode == EXIT_USER_ERROR and "NAME=VALUE" in setting.stderr
+
+
+@pytest.mark.shared_data
+def test_movielens_small_as_it_comes(shared_data, tmp_path):
+    folder = shared_data / "movielens_latest_small"
+    metrics = tmp_path / "ml.json"
+    evaluated = run(
+        "eval", "recommend", str(folder), "--model", "mf", "--split", "random:0.2",
+        "--seed", "42", "--set", "epochs=5", "--output", str(metrics),
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    scores = json.loads(metrics.read_text())
+    assert scores["train_rows"] + scores["test_rows"] == 100004
+    assert 0.8 < scores["rmse"] < 1.0 and scores["hr@10"] >= 0
