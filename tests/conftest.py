@@ -97,3 +97,21 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real evaluation data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def main_run(capsys, monkeypatch):
+    """`seoga ARGS` through its real entry point, as a user's shell runs it (exit code, output)."""
+    import sys
+
+    from seoga.cli import main
+    from tests.test_train_cli import Result
+
+    def invoke(*args: str) -> "Result":
+        monkeypatch.setattr(sys, "argv", ["seoga", *args])
+        with pytest.raises(SystemExit) as stop:
+            main()
+        captured = capsys.readouterr()
+        return Result(stop.value.code, captured.out, captured.err)
+
+    return invoke

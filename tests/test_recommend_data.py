@@ -40,6 +40,13 @@ def test_formats_as_they_come(tmp_path):
     assert not log.explicit and log.values.tolist() == [2, 1, 3]
     assert log.matrix().toarray().tolist() == [[2, 0], [1, 3]]
 
+    plain = tmp_path / "pairs.csv"
+    plain.write_text("alice,book1\nbob,book2\n")
+    assert read_interactions(plain).user_ids.ids == ["alice", "bob"]
+    weighted = tmp_path / "weighted.csv"
+    weighted.write_text("alice,book1,3\nbob,book2,1\n")
+    assert read_interactions(weighted, Columns(weight="2")).values.tolist() == [3, 1]
+
     named = tmp_path / "events.tsv"
     named.write_text("who\twhat\thow_many\nu1\ti1\t2\nu2\ti1\t1\n")
     log = read_interactions(named, Columns(user="who", item="what", weight="how_many"))
@@ -51,6 +58,14 @@ def test_bad_input_names_the_line(tmp_path):
     bad.write_text("user,item,rating\n1,a,4\n2,b,five\n")
     with pytest.raises(InputError, match=r"ratings.csv:3: 'five' is not a number"):
         read_interactions(bad)
+    headless = tmp_path / "u.data"
+    headless.write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\tx\t1\n")
+    with pytest.raises(InputError, match=r"u.data:3: 'x' is not a number"):
+        read_interactions(headless)
+    short = tmp_path / "short.csv"
+    short.write_text("user,item,rating\n1,a,4\n2,b\n")
+    with pytest.raises(InputError, match=r"short.csv:3: the rating column is missing"):
+        read_interactions(short)
     bad.write_text("user,item,rating\n1,a,4\n2,,3\n")
     with pytest.raises(InputError, match=r"ratings.csv:3: the item is empty"):
         read_interactions(bad)
@@ -109,6 +124,10 @@ def test_movielens_100k_tables(tmp_path):
     user.write_text("1|24|M|technician|85711\n")
     users = read_features(user, side="user")
     assert users.values["occupation"]["1"] == "technician" and users.values["zip"]["1"] == "8"
+    other = tmp_path / "other.csv"
+    other.write_text("movieId,genres\n1,12\n")
+    with pytest.raises(InputError, match="is multi in .* but numeric"):
+        read_features([item, other])
     item.write_text("1|broken line\n")
     with pytest.raises(InputError, match=r"u.item:1: not a MovieLens-100k u.item line"):
         read_features(item)
@@ -156,10 +175,26 @@ def test_given_folds_share_id_maps(tmp_path):
     assert moved.item_ids.raw(moved.items) == ["11", "12"] and moved.n_items == 3
 
 
+def test_side_tables_must_share_ids_with_the_log(tmp_path):
+    from seoga.recommend import make_recommender
+
+    log, _, _ = clustered_log(n_users=10, n_items=6, per_user=3)
+    wrong = tmp_path / "items.csv"
+    wrong.write_text("sku,genre\nA1,x\nB2,y\nC3,x\nD4,y\n")
+    with pytest.raises(InputError, match="no item id of .*items.csv is in the log"):
+        make_recommender("popular").fit(log, items=read_features(wrong))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\nitem,genre\n")
+    with pytest.raises(InputError, match="starts with a blank line"):
+        read_features(empty)
+
+
 def test_history_parsing():
     assert parse_history("318, 296:4.5,593") == (["318", "296", "593"], [np.nan, 4.5, np.nan])
     assert parse_history("a,b") == (["a", "b"], None)
     with pytest.raises(InputError, match="not a rating"):
         parse_history("a:good")
+    with pytest.raises(InputError, match="not a rating"):
+        parse_history("a:inf")
     with pytest.raises(InputError, match="empty"):
         parse_history(" , ")

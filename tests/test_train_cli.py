@@ -2,14 +2,12 @@
 re-index with the trained model, train with LoRA on scored pairs, eval sts, tune, and errors."""
 
 import json
-import sys
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
 from seoga import Collection
-from seoga.cli import app, main
+from seoga.cli import app
 from tests.test_cli import EXIT_USER_ERROR
 from tests.test_train_data import make_beir
 
@@ -108,14 +106,7 @@ def test_train_index_eval_tune(tmp_path, tiny_model):
     assert "best: ndcg@10=" in tuned.stdout and (tmp_path / "grid-results" / "best.json").is_file()
 
 
-def test_train_errors_are_messages(tmp_path, tiny_model, capsys, monkeypatch):
-    def main_run(*args: str) -> Result:
-        monkeypatch.setattr(sys, "argv", ["seoga", *args])
-        with pytest.raises(SystemExit) as stop:
-            main()
-        captured = capsys.readouterr()
-        return Result(stop.value.code, captured.out, captured.err)
-
+def test_train_errors_are_messages(tmp_path, tiny_model, main_run):
     bad = tmp_path / "bad.tsv"
     bad.write_text("anchor\tpositive\nfine\trow\nno tab here\n", encoding="utf-8")
     failed = main_run(

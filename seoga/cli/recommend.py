@@ -16,6 +16,7 @@ from seoga.errors import InputError
 app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help=True)
 
 NEW_USER = "new"
+REASONS_SHOWN = 3
 MODEL_NAMES = "popular, mf, als or fm"
 
 UserColumn = Annotated[str | None, typer.Option("--user", help="User column (name or 0-based).")]
@@ -230,21 +231,24 @@ def show_list(found, title: str, as_json: bool, reasons: dict) -> None:
     if as_json:
         print_json(
             [
-                {"item": hit.item, "score": hit.score, "source": hit.source}
+                {"item": hit.item, "label": hit.label, "score": hit.score, "source": hit.source}
                 | ({"because": reasons[hit.item]} if hit.item in reasons else {})
                 for hit in found
             ]
         )
         return
     table = Table(title=escape(title))
-    for column in ("rank", "item", "score", "source"):
+    labelled = any(hit.label for hit in found)
+    for column in ("rank", "item", *(["title"] if labelled else []), "score", "source"):
         table.add_column(column)
     if reasons:
         table.add_column("because")
     for rank, hit in enumerate(found, start=1):
-        cells = [str(rank), escape(hit.item), f"{hit.score:.4f}", hit.source]
+        cells = [str(rank), escape(hit.item), *([escape(hit.label)] if labelled else [])]
+        cells += [f"{hit.score:.4f}", hit.source]
         if reasons:
-            because = ", ".join(f"{item} ({share:.2f})" for item, share in reasons[hit.item][:3])
+            shown = reasons[hit.item][:REASONS_SHOWN]
+            because = ", ".join(f"{item} ({part:+.3f})" for item, part in shown)
             cells.append(escape(because))
         table.add_row(*cells)
     console.print(table)

@@ -3,7 +3,8 @@
 Top-N lists rank every item the model can score for each test user, with the user's training
 items left out (no sampled negatives); a test row is relevant when its rating reaches
 `min_rating` (all rows of implicit feedback). HR, recall, nDCG and MRR at k are computed by ranx;
-catalogue coverage is the share of trained items that appear in any list.
+catalogue coverage is the share of the items the model can rank that appear in any list. Test
+rows whose item the user already has in training are left out (the lists never hold them).
 """
 
 from __future__ import annotations
@@ -66,11 +67,15 @@ def topn_metrics(
     from ranx import Qrels, Run, evaluate
 
     test = split.test
+    if len(test) == 0:
+        raise InputError("the test part is empty; choose another split.")
     relevant = np.ones(len(test), dtype=bool)
     if min_rating is not None and test.explicit:
         relevant = test.values >= min_rating
     known = np.diff(model.seen.indptr)[test.users] > 0
-    chosen = relevant & known
+    # A test item the user already has in training is filtered out of every list: not a target.
+    repeated = np.asarray(model.seen[test.users, test.items]).ravel() > 0
+    chosen = relevant & known & ~repeated
     if not chosen.any():
         raise InputError(
             "no test row is relevant for a user the model knows (check --min-rating and the split)."
@@ -83,15 +88,15 @@ def topn_metrics(
     ranked = model.rank_users(users, k)
     seconds = time.perf_counter() - started
     run = {
-        str(user): {str(item): float(k - rank) for rank, item in enumerate(row)}
+        str(user): {str(item): float(k - rank) for rank, item in enumerate(row) if item >= 0}
         for user, row in zip(users, ranked, strict=True)
     }
     names = [f"{metric}@{k}" for metric in TOPN_METRICS]
     scores = evaluate(Qrels(qrels), Run(run), names, make_comparable=True)
-    trained = max(1, int(model.trained_items.sum()))
+    trained = max(1, int(model.scorable_items().sum()))
     return {
         **{name.replace("hit_rate", "hr"): round(float(scores[name]), 6) for name in names},
-        "coverage": round(len(np.unique(ranked)) / trained, 6),
+        "coverage": round(len(np.unique(ranked[ranked >= 0])) / trained, 6),
         "topn_users": len(users),
         "recommend_seconds": round(seconds, 3),
         "recommend_ms_per_user": round(1000 * seconds / len(users), 4),

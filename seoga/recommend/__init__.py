@@ -9,10 +9,8 @@ model.recommend("42", k=10)
 from seoga.recommend.base import Recommendation, Recommender
 from seoga.recommend.features import FeatureTable, read_features
 from seoga.recommend.interactions import Columns, IdMap, Interactions, read_interactions
-from seoga.recommend.registry import MODELS, make_recommender, model_class
+from seoga.recommend.registry import MODELS, load_recommender, make_recommender, model_class
 from seoga.recommend.splits import Split, split_interactions
-
-load_recommender = Recommender.load
 
 __all__ = [
     "MODELS",

@@ -22,7 +22,7 @@ import seoga
 from seoga.errors import InputError
 from seoga.recommend.features import FeatureTable
 from seoga.recommend.interactions import IdMap, Interactions
-from seoga.recommend.storage import FORMAT, KIND, read_model_folder, write_model_folder
+from seoga.recommend.storage import FORMAT, KIND, ModelFolder, write_model_folder
 
 MODEL, POPULAR_FALLBACK = "model", "popular"
 # Users scored per matrix product when ranking for many users at once.
@@ -34,6 +34,7 @@ class Recommendation:
     item: str
     score: float
     source: str = MODEL  # "model", or "popular" when the model could not score the user
+    label: str = ""  # the item's title (or name) from the items table, when it has one
 
 
 @dataclass
@@ -48,8 +49,6 @@ class Recommender(ABC):
     settings_class: ClassVar[type[RecommenderSettings]] = RecommenderSettings
     # Whether `predict` estimates ratings (explicit feedback) or only ranks.
     predicts_ratings: ClassVar[bool] = False
-    # Whether items with no interactions can be scored (through their features).
-    scores_cold_items: ClassVar[bool] = False
 
     def __init__(self, settings: RecommenderSettings | None = None, **overrides: Any) -> None:
         base = settings if settings is not None else self.settings_class()
@@ -60,6 +59,7 @@ class Recommender(ABC):
         self.popularity = np.zeros(0, dtype=np.float32)
         self.trained_items = np.zeros(0, dtype=bool)
         self.global_mean = 0.0
+        self.item_labels: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.metrics: dict[str, Any] = {}
         self.fit_seconds = 0.0
@@ -83,12 +83,11 @@ class Recommender(ABC):
         started = time.perf_counter()
         self.user_ids = interactions.user_ids.copy()
         self.item_ids = interactions.item_ids.copy()
-        if items is not None:
-            for raw in items.ids:
-                self.item_ids.add(raw)
-        if users is not None:
-            for raw in users.ids:
-                self.user_ids.add(raw)
+        for side, table, ids in (("item", items, self.item_ids), ("user", users, self.user_ids)):
+            if table is not None:
+                _require_overlap(side, table, ids)
+                for raw in table.ids:
+                    ids.add(raw)
         log = Interactions(
             interactions.users,
             interactions.items,
@@ -101,10 +100,12 @@ class Recommender(ABC):
         )
         # Seen items with their summed weights (implicit logs) or 1 (ratings).
         self.seen = log.seen() if log.explicit else log.matrix()
+        self.seen.eliminate_zeros()
         self.popularity = np.diff(self.seen.tocsc().indptr).astype(np.float32)
         self.trained_items = self.popularity > 0
         self.global_mean = float(log.values.mean())
         self.data = log.describe()
+        self.item_labels = items.labels() if items is not None else {}
         self._fit(log, items, users, show_progress)
         self.fit_seconds = time.perf_counter() - started
         return self
@@ -212,7 +213,12 @@ class Recommender(ABC):
         return self._rank(scores, k, np.asarray([index]), None, MODEL)
 
     def rank_users(self, users: np.ndarray, k: int, *, filter_seen: bool = True) -> np.ndarray:
-        """(len(users), k) item indices, best first, for known user indices (evaluation)."""
+        """(len(users), k) item indices, best first, for known user indices (evaluation).
+
+        -1 pads a row where fewer than k items can be recommended.
+        """
+        _require_k(k)
+        k = min(k, len(self.item_ids))
         ranked = np.empty((len(users), k), dtype=np.int64)
         for start in range(0, len(users), USER_BATCH):
             batch = users[start : start + USER_BATCH]
@@ -222,7 +228,9 @@ class Recommender(ABC):
                 scores[
                     np.repeat(np.arange(len(batch)), np.diff(rows.indptr)), rows.indices
                 ] = -np.inf
-            ranked[start : start + len(batch)] = top_k(scores, k)
+            best = top_k(scores, k)
+            best[~np.isfinite(np.take_along_axis(scores, best, axis=1))] = -1
+            ranked[start : start + len(batch)] = best
         return ranked
 
     # -- storage ---------------------------------------------------------------------------
@@ -250,23 +258,25 @@ class Recommender(ABC):
             **self._arrays(),
         }
         state = {"global_mean": self.global_mean, **self._state()}
-        ids = {"users": self.user_ids.ids, "items": self.item_ids.ids}
+        ids = {"users": self.user_ids.ids, "items": self.item_ids.ids, "labels": self.item_labels}
         write_model_folder(Path(out), manifest, ids, arrays, state)
         return Path(out)
 
     @classmethod
-    def load(cls, path: Path | str) -> Recommender:
-        """Load any recommender folder (the class comes from its manifest)."""
-        from seoga.recommend.registry import model_class
-
-        manifest, ids, arrays, state = read_model_folder(Path(path))
-        model_type = model_class(manifest["model"])
-        if cls is not Recommender and not issubclass(model_type, cls):
-            raise InputError(f"{path} holds a {manifest['model']} model, not {cls.name}.")
-        settings = model_type.settings_class(**manifest["settings"])
-        model = model_type(settings)
+    def from_folder(cls, path: Path, folder: ModelFolder) -> Recommender:
+        """The model a folder holds (`seoga.recommend.load_recommender` picks the class)."""
+        manifest, ids, arrays, state = folder
+        try:
+            settings = cls.settings_class(**manifest["settings"])
+        except TypeError as error:
+            raise InputError(
+                f"{path} was saved with settings this seoga does not know ({error}); "
+                "fit the model again with this version."
+            ) from error
+        model = cls(settings)
         model.user_ids = IdMap.of(ids["users"])
         model.item_ids = IdMap.of(ids["items"])
+        model.item_labels = ids.get("labels", {})
         n_items = len(model.item_ids)
         model.seen = sparse.csr_matrix(
             (arrays["seen.data"], arrays["seen.indices"], arrays["seen.indptr"]),
@@ -294,10 +304,13 @@ class Recommender(ABC):
     def _scores(self, users: np.ndarray) -> np.ndarray:
         return self._mask_cold(self.score_users(users).astype(np.float32, copy=True))
 
+    def scorable_items(self) -> np.ndarray:
+        """Items the model can rank: those with training interactions (the FM adds features)."""
+        return self.trained_items
+
     def _mask_cold(self, scores: np.ndarray) -> np.ndarray:
-        """Items the model never saw in training rank last unless it scores them by features."""
-        if not self.scores_cold_items:
-            scores[:, ~self.trained_items] = -np.inf
+        """Items the model knows nothing about are never recommended."""
+        scores[:, ~self.scorable_items()] = -np.inf
         return scores
 
     def _require_fitted(self) -> None:
@@ -315,8 +328,7 @@ class Recommender(ABC):
     def _rank(
         self, scores: np.ndarray, k: int, exclude: np.ndarray, items, source: str
     ) -> list[Recommendation]:
-        if k < 1:
-            raise InputError(f"k must be at least 1, got {k}.")
+        _require_k(k)
         scores = np.asarray(scores, dtype=np.float64).copy()
         scores[exclude] = -np.inf
         if items is not None:
@@ -327,7 +339,12 @@ class Recommender(ABC):
             scores[~allowed] = -np.inf
         best = top_k(scores[None, :], min(k, len(scores)))[0]
         return [
-            Recommendation(self.item_ids.ids[i], float(scores[i]), source)
+            Recommendation(
+                self.item_ids.ids[i],
+                float(scores[i]),
+                source,
+                self.item_labels.get(self.item_ids.ids[i], ""),
+            )
             for i in best
             if np.isfinite(scores[i])
         ]
@@ -336,10 +353,31 @@ class Recommender(ABC):
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Per row, the indices of the `k` largest scores, best first (ties: lower index first)."""
     k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    rows = np.arange(len(scores))[:, None]
-    order = np.lexsort((part, -scores[rows, part]), axis=1)
-    return part[rows, order]
+    # The k-th largest score bounds the candidates; every item tied with it stays a candidate,
+    # so the tie at the cut is broken by index too, as it is inside the list.
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
+    ranked = np.empty((len(scores), k), dtype=np.int64)
+    for row, (values, bound) in enumerate(zip(scores, kth, strict=True)):
+        candidates = np.flatnonzero(values >= bound[0])
+        order = np.lexsort((candidates, -values[candidates]))
+        ranked[row] = candidates[order[:k]]
+    return ranked
+
+
+def _require_k(k: int) -> None:
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}.")
+
+
+def _require_overlap(side: str, table: FeatureTable, ids: IdMap) -> None:
+    """A side table whose ids share nothing with the log was surely keyed by another column."""
+    table_ids = table.ids
+    if table_ids and not any(raw in ids for raw in table_ids):
+        raise InputError(
+            f"no {side} id of {', '.join(table.sources) or 'the side table'} is in the log "
+            f"(the table has e.g. {table_ids[:3]}, the log {ids.ids[:3]}); "
+            f"name the table's id column, or check it is the {side} table."
+        )
 
 
 def _listed(values) -> list[str]:

@@ -9,7 +9,6 @@ files merge by id. MovieLens-100k's `u.item` and `u.user` are read as they come.
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,14 @@ import numpy as np
 from scipy import sparse
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import COLUMN_NAMES, IdMap, _normalise
+from seoga.recommend.interactions import (
+    COLUMN_NAMES,
+    IdMap,
+    json_objects,
+    normalise_name,
+    read_text,
+    text_lines,
+)
 
 CATEGORICAL, MULTI, NUMERIC, TEXT = "categorical", "multi", "numeric", "text"
 KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT)
@@ -35,6 +41,7 @@ ML100K_GENRES = (
 )  # fmt: skip
 ML100K_YEAR_DIGITS = 4
 TEXT_JOIN = ". "
+LABEL_FIELDS = ("title", "name", "label")
 
 
 @dataclass
@@ -44,6 +51,7 @@ class FeatureTable:
     kinds: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, object]] = field(default_factory=dict)  # field → id → value
     sources: list[str] = field(default_factory=list)
+    text_fields: list[str] = field(default_factory=list)  # the fields an item's text joins
 
     @property
     def ids(self) -> list[str]:
@@ -53,11 +61,32 @@ class FeatureTable:
         return list(seen)
 
     def merge(self, other: FeatureTable) -> FeatureTable:
-        kinds = {**self.kinds, **other.kinds}
+        """Both tables' fields; a field in both must be of one kind (multi values add up)."""
+        for name, kind in other.kinds.items():
+            if self.kinds.get(name, kind) != kind:
+                raise InputError(
+                    f"field {name!r} is {self.kinds[name]} in {', '.join(self.sources)} but "
+                    f"{kind} in {', '.join(other.sources)}; rename one of them."
+                )
         values = {name: dict(per_id) for name, per_id in self.values.items()}
         for name, per_id in other.values.items():
-            values.setdefault(name, {}).update(per_id)
-        return FeatureTable(kinds, values, [*self.sources, *other.sources])
+            merged = values.setdefault(name, {})
+            for raw_id, value in per_id.items():
+                before = merged.get(raw_id)
+                merged[raw_id] = before + value if isinstance(before, list) else value
+        text_fields = list(dict.fromkeys([*self.text_fields, *other.text_fields]))
+        return FeatureTable(
+            {**self.kinds, **other.kinds}, values, [*self.sources, *other.sources], text_fields
+        )
+
+    def labels(self) -> dict[str, str]:
+        """Each id's title or name (else its first text field), to show beside the id."""
+        texts = [name for name, kind in self.kinds.items() if kind == TEXT]
+        chosen = next((name for name in LABEL_FIELDS if name in self.kinds), None)
+        chosen = chosen or next(iter(texts), None)
+        if chosen is None:
+            return {}
+        return {raw_id: str(value) for raw_id, value in self.values[chosen].items()}
 
     def text(self, raw_id: str, fields: Sequence[str]) -> str:
         """The named fields of one id joined into one text (multi values comma-joined)."""
@@ -69,13 +98,6 @@ class FeatureTable:
             if value not in (None, ""):
                 parts.append(str(value))
         return TEXT_JOIN.join(parts)
-
-    def describe(self) -> dict:
-        return {
-            "sources": self.sources,
-            "fields": {name: kind for name, kind in self.kinds.items()},
-            "ids": len(self.ids),
-        }
 
 
 def read_features(
@@ -101,6 +123,7 @@ def read_features(
                 f"no field {name!r} for the text in {', '.join(table.sources)}; "
                 f"the fields are {', '.join(table.kinds) or 'none'}."
             )
+    table.text_fields = list(text_fields)
     return table
 
 
@@ -121,7 +144,9 @@ def _read_one(
     header, rows = _table_rows(path)
     id_name = _id_column(path, header, side, id_column)
     # Other id and time columns (a tag table's user and timestamp) are not features.
-    skipped = {_normalise(name) for role in ("user", "item", "time") for name in COLUMN_NAMES[role]}
+    skipped = {
+        normalise_name(name) for role in ("user", "item", "time") for name in COLUMN_NAMES[role]
+    }
     id_position = header.index(id_name)
     columns: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for line, row in rows:
@@ -135,7 +160,7 @@ def _read_one(
         for position, name in enumerate(header):
             if position == id_position:
                 continue
-            if name not in kinds and name not in text_fields and _normalise(name) in skipped:
+            if name not in kinds and name not in text_fields and normalise_name(name) in skipped:
                 continue
             value = row[position].strip()
             if value:
@@ -159,36 +184,23 @@ def _read_one(
 
 
 def _table_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")
-    except OSError as error:
-        raise InputError(f"{path} cannot be read: {error}") from error
+    text = read_text(path)
     if path.suffix.lower() == ".jsonl":
         return _jsonl_rows(path, text)
-    lines = text.splitlines()
-    if not lines:
-        raise InputError(f"{path} is empty; give a table with a header line.")
+    lines = text_lines(text)
+    if not lines or not lines[0].strip():
+        raise InputError(f"{path} is empty or starts with a blank line; give a header line.")
     delimiter = "\t" if "\t" in lines[0] or path.suffix.lower() == ".tsv" else ","
     reader = csv.reader(lines, delimiter=delimiter)
     header = [name.strip() for name in next(reader)]
-    return header, [(number, row) for number, row in enumerate(reader, start=2) if row]
+    return header, [(reader.line_num, row) for row in reader if row]
 
 
 def _jsonl_rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}:{number}: not a JSON object ({error.msg}).") from error
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{number}: each line must be a JSON object.")
-        records.append((number, record))
+    records = list(json_objects(path, text))
     header = list(dict.fromkeys(key for _, record in records for key in record))
+    if not header:
+        raise InputError(f"{path} holds no JSON objects with fields.")
     rows = []
     for number, record in records:
         cells = []
@@ -206,7 +218,7 @@ def _id_column(path: Path, header: list[str], side: str, given: str | None) -> s
         if given not in header:
             raise InputError(f"{path}: no column {given!r}; the columns are {', '.join(header)}.")
         return given
-    by_normal = {_normalise(name): name for name in header}
+    by_normal = {normalise_name(name): name for name in header}
     for candidate in (*COLUMN_NAMES[side], "id", "_id"):
         if candidate in by_normal:
             return by_normal[candidate]
@@ -248,7 +260,7 @@ def _movielens_items(path: Path) -> FeatureTable:
     table = FeatureTable({"title": TEXT, "genres": MULTI, "year": NUMERIC}, sources=[str(path)])
     for name in table.kinds:
         table.values[name] = {}
-    for line, raw in enumerate(path.read_text(encoding="latin-1").splitlines(), start=1):
+    for line, raw in enumerate(text_lines(path.read_text(encoding="latin-1")), start=1):
         if not raw.strip():
             continue
         cells = raw.split("|")
@@ -270,7 +282,7 @@ def _movielens_users(path: Path) -> FeatureTable:
     """ML-100k `u.user`: id|age|gender|occupation|zip (the zip's first digit is kept)."""
     kinds = {"age": NUMERIC, "gender": CATEGORICAL, "occupation": CATEGORICAL, "zip": CATEGORICAL}
     table = FeatureTable(kinds, {name: {} for name in kinds}, [str(path)])
-    for line, raw in enumerate(path.read_text(encoding="latin-1").splitlines(), start=1):
+    for line, raw in enumerate(text_lines(path.read_text(encoding="latin-1")), start=1):
         if not raw.strip():
             continue
         cells = raw.split("|")

@@ -33,14 +33,12 @@ from seoga.errors import InputError
 from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
 from seoga.recommend.features import FeatureVocabulary
+from seoga.recommend.fm_network import ITEM, USER, Block, FMNetwork
 from seoga.recommend.splits import validation_rows
 
 OBJECTIVES = ("regression", "bpr")
-USER, ITEM = "user", "item"
-BLOCKS = ("user_ids", "item_ids", "user_features", "item_features", "implicit", "text")
 DEFAULT_TEXT_MODEL = "multilingual-e5-small"
 DEFAULT_BLOCK_REGULARIZATION = {"text": 0.5}
-INIT_STD = 0.01
 # Scores computed per chunk of items when the FM precomputes every item's part.
 ITEM_CHUNK = 8192
 
@@ -56,7 +54,6 @@ class FMSettings(RecommenderSettings):
     regularization: float = 0.05  # L2 on every block's rows, unless block_regularization says
     # Per block, over DEFAULT_BLOCK_REGULARIZATION (the text block needs more than the rest).
     block_regularization: dict[str, float] = field(default_factory=dict)
-    bias_regularization: float = 0.001
     # Blocks taken in (each on only when its data is there).
     ids: bool = True
     features: bool = True
@@ -69,107 +66,11 @@ class FMSettings(RecommenderSettings):
     negatives: int = 1  # per positive, for bpr
 
 
-@dataclass
-class Block:
-    """One block of the FM input over one side's entities: sparse rows or a dense matrix."""
-
-    name: str
-    side: str
-    width: int
-    rows: sparse.csr_matrix | None = None  # entities × width (sparse blocks)
-    dense: np.ndarray | None = None  # entities × width (the text block)
-
-
-class _SparseRows:
-    """A CSR matrix on torch, from which a batch of rows is gathered for an EmbeddingBag."""
-
-    def __init__(self, matrix: sparse.csr_matrix) -> None:
-        self.indptr = torch.from_numpy(matrix.indptr.astype(np.int64))
-        self.indices = torch.from_numpy(matrix.indices.astype(np.int64))
-        self.values = torch.from_numpy(matrix.data.astype(np.float32))
-
-    def gather(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        starts = self.indptr[rows]
-        lengths = self.indptr[rows + 1] - starts
-        offsets = torch.cumsum(lengths, 0) - lengths
-        total = int(lengths.sum())
-        within = torch.arange(total) - torch.repeat_interleave(offsets, lengths, output_size=total)
-        positions = within + torch.repeat_interleave(starts, lengths, output_size=total)
-        return self.indices[positions], offsets, self.values[positions]
-
-
-class FMNetwork(nn.Module):
-    """The FM's parameters, one (V, w) pair per block, and the per-side computation."""
-
-    def __init__(self, blocks: list[Block], factors: int, generator: torch.Generator) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.bias = nn.Parameter(torch.zeros(1))
-        self.factors = nn.ParameterDict()
-        self.weights = nn.ParameterDict()
-        self.tables: dict[str, _SparseRows] = {}
-        self.denses: dict[str, torch.Tensor] = {}
-        for block in blocks:
-            init = torch.randn(block.width, factors, generator=generator) * INIT_STD
-            self.factors[block.name] = nn.Parameter(init)
-            self.weights[block.name] = nn.Parameter(torch.zeros(block.width))
-            if block.rows is not None:
-                self.tables[block.name] = _SparseRows(block.rows)
-            else:
-                self.denses[block.name] = torch.from_numpy(block.dense.astype(np.float32))
-
-    def side(
-        self, side: str, rows: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(s, c, penalty_rows) of the side's entities `rows`: see the module docstring."""
-        total = torch.zeros(len(rows), self._k)
-        squares = torch.zeros_like(total)
-        linear = torch.zeros(len(rows))
-        penalties = {}
-        for block in self.blocks:
-            if block.side != side:
-                continue
-            v, w = self.factors[block.name], self.weights[block.name]
-            if block.rows is not None:
-                indices, offsets, values = self.tables[block.name].gather(rows)
-                bag = nn.functional.embedding_bag
-                total = total + bag(indices, v, offsets, mode="sum", per_sample_weights=values)
-                squares = squares + bag(
-                    indices, v * v, offsets, mode="sum", per_sample_weights=values * values
-                )
-                linear = linear + bag(
-                    indices, w[:, None], offsets, mode="sum", per_sample_weights=values
-                ).squeeze(1)
-                penalties[block.name] = bag(
-                    indices,
-                    (v * v).sum(1, keepdim=True) + (w * w)[:, None],
-                    offsets,
-                    mode="sum",
-                    per_sample_weights=values * values,
-                ).squeeze(1)
-            else:
-                # A dense block is one field: its latent vector is a learned projection of the
-                # vector, with no interactions between its own dimensions.
-                x = self.denses[block.name][rows]
-                projected = x @ v
-                total = total + projected
-                squares = squares + projected * projected
-                linear = linear + x @ w
-                penalties[block.name] = (x * x) @ ((v * v).sum(1) + w * w)
-        constant = linear + 0.5 * ((total * total).sum(1) - squares.sum(1))
-        return total, constant, penalties
-
-    @property
-    def _k(self) -> int:
-        return next(iter(self.factors.values())).shape[1]
-
-
 class FMRecommender(Recommender):
     """Factorization machine over ids, side features, rated items and item text."""
 
     name = "fm"
     settings_class = FMSettings
-    scores_cold_items = True
 
     @property
     def predicts_ratings(self) -> bool:  # type: ignore[override]
@@ -181,18 +82,18 @@ class FMRecommender(Recommender):
             raise InputError(f"unknown objective {s.objective!r}; use {', '.join(OBJECTIVES)}.")
         torch.manual_seed(s.seed)
         generator = torch.Generator().manual_seed(s.seed)
-        self.block_names = []
-        blocks = self._blocks(log, items, users, show_progress)
-        self.block_names = [block.name for block in blocks]
-        self.network = FMNetwork(blocks, s.factors, generator)
-        self._zero_untrained(log)
         held = validation_rows(len(log), s.validation_share, s.seed)
         train, check = log.subset(~held), log.subset(held)
+        self.rating_range = (float(log.values.min()), float(log.values.max()))
+        blocks = self._blocks(train, items, users, show_progress)
+        self.block_names = [block.name for block in blocks]
+        self.network = FMNetwork(blocks, s.factors, generator)
+        self._zero_untrained(train)
         if self.predicts_ratings:
             self.network.bias.data.fill_(float(train.values.mean()))
         optimizer = torch.optim.Adam(self.network.parameters(), lr=s.learning_rate)
         rng = np.random.default_rng(s.seed)
-        check_negatives = self._negatives(rng, len(check))
+        check_negatives = None if self.predicts_ratings else self._negatives(rng, len(check))
         best, best_loss, waited, epochs_run = None, np.inf, 0, 0
         for _ in track(range(s.epochs), "fm: epochs", enabled=show_progress):
             self.network.train()
@@ -216,31 +117,30 @@ class FMRecommender(Recommender):
             self.network.load_state_dict(best[0])
             measure = "validation_rmse" if self.predicts_ratings else "validation_bpr_loss"
             self.metrics = {measure: round(best_loss, 6), "best_epoch": best[1]}
-        self.rating_range = (float(log.values.min()), float(log.values.max()))
         self._precompute()
 
     # -- blocks ----------------------------------------------------------------------------
-    def _blocks(self, log, items, users, show_progress) -> list[Block]:
+    def _blocks(self, train, items, users, show_progress) -> list[Block]:
+        """The input blocks; the rated-items block holds only the training part's rows."""
         s = self.settings
         blocks: list[Block] = []
         if s.ids:
-            blocks.append(Block("user_ids", USER, log.n_users, rows=_identity(log.n_users)))
-            blocks.append(Block("item_ids", ITEM, log.n_items, rows=_identity(log.n_items)))
-        self.vocabularies: dict[str, dict] = {}
+            blocks.append(Block("user_ids", USER, train.n_users, rows=_identity(train.n_users)))
+            blocks.append(Block("item_ids", ITEM, train.n_items, rows=_identity(train.n_items)))
         for side, table, ids in ((USER, users, self.user_ids), (ITEM, items, self.item_ids)):
             if table is None or not s.features:
                 continue
             vocabulary = FeatureVocabulary.fit(table, min_count=s.min_feature_count)
             encoded = vocabulary.encode(table, ids)
-            self.vocabularies[side] = vocabulary.to_json()
             if encoded.matrix.shape[1]:
                 blocks.append(
                     Block(f"{side}_features", side, encoded.matrix.shape[1], rows=encoded.matrix)
                 )
         if s.implicit:
-            blocks.append(Block("implicit", USER, log.n_items, rows=_implicit_rows(self.seen)))
+            blocks.append(Block("implicit", USER, train.n_items, rows=_implicit_rows(train.seen())))
         if items is not None and s.text_model:
-            fields = s.text_fields or [n for n, kind in items.kinds.items() if kind == "text"]
+            fields = s.text_fields or items.text_fields
+            fields = fields or [name for name, kind in items.kinds.items() if kind == "text"]
             if fields:
                 from seoga.recommend.text import encode_texts
 
@@ -252,10 +152,10 @@ class FMRecommender(Recommender):
             raise InputError("the FM has no input blocks; turn on ids, features or implicit.")
         return blocks
 
-    def _zero_untrained(self, log) -> None:
+    def _zero_untrained(self, train) -> None:
         """Ids with no training rows keep a zero vector: they are scored by features alone."""
-        untrained = torch.from_numpy(~self.trained_items)
-        inactive = torch.from_numpy(np.diff(self.seen.indptr) == 0)
+        untrained = torch.from_numpy(np.bincount(train.items, minlength=train.n_items) == 0)
+        inactive = torch.from_numpy(np.bincount(train.users, minlength=train.n_users) == 0)
         with torch.no_grad():
             for name, rows in (("item_ids", untrained), ("implicit", untrained)):
                 if name in self.network.factors:
@@ -298,7 +198,7 @@ class FMRecommender(Recommender):
 
     def _penalty(self, penalties: dict[str, torch.Tensor]) -> torch.Tensor:
         """L2 per block on the rows a batch touched, each weighted by its xⱼ² (SGD's form)."""
-        total = self.settings.bias_regularization * (self.network.bias**2).sum()
+        total = torch.zeros(())
         for name, values in penalties.items():
             total = total + self._lambda(name) * values.mean()
         return total
@@ -317,7 +217,7 @@ class FMRecommender(Recommender):
         users = torch.from_numpy(check.users)
         scores, _ = self._pair_scores(users, torch.from_numpy(check.items))
         if self.predicts_ratings:
-            clipped = scores.clamp(float(check.values.min()), float(check.values.max()))
+            clipped = scores.clamp(*self.rating_range)
             target = torch.from_numpy(check.values)
             return float(torch.sqrt(((clipped - target) ** 2).mean()))
         negative, _ = self._pair_scores(users, torch.from_numpy(negatives))
@@ -345,11 +245,18 @@ class FMRecommender(Recommender):
             self.implicit_weights = self.network.weights["implicit"].detach().numpy().copy()
         else:
             self.implicit_factors = self.implicit_weights = None
-        described = np.diff(self.seen.indptr) > 0
+        self.described_users = np.diff(self.seen.indptr) > 0
+        self.described_items = self.trained_items.copy()
         for block in self.network.blocks:
-            if block.side == USER and block.name != "user_ids":
+            described = self.described_users if block.side == USER else self.described_items
+            if block.rows is None:
+                described |= np.abs(block.dense).sum(1) > 0
+            elif not block.name.endswith("_ids"):
                 described |= np.diff(block.rows.indptr) > 0
-        self.described_users = described
+
+    def scorable_items(self) -> np.ndarray:
+        """Items with interactions, side features or a text: the FM reads cold items too."""
+        return self.described_items
 
     def can_score_user(self, user: int) -> bool:
         """A user with interactions, or with side features only (a cold user the FM reads)."""
@@ -393,6 +300,7 @@ class FMRecommender(Recommender):
             "user_vectors": self.user_vectors,
             "user_constants": self.user_constants,
             "described_users": self.described_users.astype(np.uint8),
+            "described_items": self.described_items.astype(np.uint8),
             "item_vectors": self.item_vectors_,
             "item_constants": self.item_constants,
         }
@@ -405,7 +313,6 @@ class FMRecommender(Recommender):
         return {
             "bias": self.bias,
             "blocks": self.block_names,
-            "vocabularies": self.vocabularies,
             "text_fields": getattr(self, "text_fields", []),
             "rating_range": list(self.rating_range),
         }
@@ -414,13 +321,13 @@ class FMRecommender(Recommender):
         self.user_vectors = arrays["user_vectors"]
         self.user_constants = arrays["user_constants"]
         self.described_users = arrays["described_users"].astype(bool)
+        self.described_items = arrays["described_items"].astype(bool)
         self.item_vectors_ = arrays["item_vectors"]
         self.item_constants = arrays["item_constants"]
         self.implicit_factors = arrays.get("implicit_factors")
         self.implicit_weights = arrays.get("implicit_weights")
         self.bias = state["bias"]
         self.block_names = state["blocks"]
-        self.vocabularies = state["vocabularies"]
         self.text_fields = state["text_fields"]
         self.rating_range = tuple(state["rating_range"])
 

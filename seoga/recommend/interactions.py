@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +32,6 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
 }
 # Header-less tables: user, item, then rating (or weight), then time.
 POSITIONAL = ("user", "item", "rating", "time")
-VALUE_COLUMN, TIME_COLUMN = 2, 3
 MOVIELENS_DAT_SEPARATOR = "::"
 # Files found inside a folder given as the log, in order of preference.
 FOLDER_LOGS = ("ratings.csv", "u.data", "ratings.dat", "interactions.csv", "clicks.jsonl")
@@ -96,37 +95,6 @@ class Interactions:
         if self.times is not None:
             self.times = np.asarray(self.times, dtype=np.float64)
 
-    @classmethod
-    def from_rows(
-        cls,
-        rows: Iterable[Sequence],
-        *,
-        kind: str = EXPLICIT,
-        source: str = "",
-        user_ids: IdMap | None = None,
-        item_ids: IdMap | None = None,
-    ) -> Interactions:
-        """Rows of (user, item[, value[, time]]) with raw ids; ids are added to the maps."""
-        user_ids = user_ids if user_ids is not None else IdMap()
-        item_ids = item_ids if item_ids is not None else IdMap()
-        users, items, values, times = [], [], [], []
-        for row in rows:
-            users.append(user_ids.add(str(row[0])))
-            items.append(item_ids.add(str(row[1])))
-            values.append(float(row[VALUE_COLUMN]) if len(row) > VALUE_COLUMN else 1.0)
-            times.append(float(row[TIME_COLUMN]) if len(row) > TIME_COLUMN else np.nan)
-        has_time = bool(times) and not np.isnan(np.asarray(times)).all()
-        return cls(
-            np.asarray(users),
-            np.asarray(items),
-            np.asarray(values),
-            user_ids,
-            item_ids,
-            kind,
-            np.asarray(times) if has_time else None,
-            source,
-        )
-
     def __len__(self) -> int:
         return len(self.users)
 
@@ -172,6 +140,7 @@ class Interactions:
             (data.astype(np.float32), (users, items)), shape=shape, dtype=np.float32
         )
         matrix.sum_duplicates()
+        matrix.eliminate_zeros()  # a weight-0 row (an impression without a click) is no event
         return matrix
 
     def _time_order(self) -> np.ndarray:
@@ -234,7 +203,7 @@ class Columns:
     time: str | None = None
 
 
-def _normalise(name: str) -> str:
+def normalise_name(name: str) -> str:
     return name.strip().lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
@@ -296,16 +265,11 @@ Record = dict[str, str] | list[str]
 
 def _records(path: Path, delimiter: str | None) -> tuple[list[str] | None, Iterator]:
     """(header or None, iterator of (line number, record)); JSONL records are dicts."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")  # ML-100k and other old files
-    except OSError as error:
-        raise InputError(f"{path} cannot be read: {error}") from error
+    text = read_text(path)
     if path.suffix.lower() == ".jsonl":
         return None, _json_lines(path, text)
-    lines = text.splitlines()
-    if not lines:
+    lines = text_lines(text)
+    if not any(line.strip() for line in lines):
         raise InputError(f"{path} is empty; give a log with one interaction a line.")
     if delimiter is None and MOVIELENS_DAT_SEPARATOR in lines[0]:
         return None, (
@@ -316,13 +280,17 @@ def _records(path: Path, delimiter: str | None) -> tuple[list[str] | None, Itera
     if delimiter is None:
         delimiter = "\t" if "\t" in lines[0] or path.suffix.lower() in (".tsv", ".data") else ","
     reader = csv.reader(lines, delimiter=delimiter)
-    first = next(reader)
-    header = first if _looks_like_header(first) else None
-    start = 2 if header else 1
-    body = ((number, row) for number, row in enumerate(reader, start=start) if row)
-    if header is None:
-        body = _chain([(1, first)], body)
-    return header, body
+    rows = ((reader.line_num, row) for row in reader if row)
+    first = next(rows)
+    second = next(rows, None)
+    header = first[1] if _looks_like_header(first[1], second[1] if second else None) else None
+    head = ([] if header else [first]) + ([second] if second else [])
+    return header, _chain(head, rows)
+
+
+def text_lines(text: str) -> list[str]:
+    """Lines split on line ends only (str.splitlines also splits on \\x85, \\u2028, ...)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:
@@ -330,8 +298,19 @@ def _chain(first: list, rest: Iterator) -> Iterator:
     yield from rest
 
 
-def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def read_text(path: Path) -> str:
+    """A table file's text: UTF-8 (with or without BOM), else Latin-1 (ML-100k, old exports)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return path.read_text(encoding="latin-1")
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error}") from error
+
+
+def json_objects(path: Path, text: str) -> Iterator[tuple[int, dict]]:
+    """(line number, object) per non-blank JSONL line; anything else is an InputError."""
+    for number, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -340,14 +319,21 @@ def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict]]:
             raise InputError(f"{path}:{number}: not a JSON object ({error.msg}).") from error
         if not isinstance(record, dict):
             raise InputError(f"{path}:{number}: each line must be a JSON object.")
+        yield number, record
+
+
+def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict]]:
+    for number, record in json_objects(path, text):
         yield number, {key: "" if value is None else str(value) for key, value in record.items()}
 
 
-def _looks_like_header(row: list[str]) -> bool:
-    known = {_normalise(name) for names in COLUMN_NAMES.values() for name in names}
-    return any(_normalise(cell) in known for cell in row) or not any(
-        _is_number(cell) for cell in row
-    )
+def _looks_like_header(row: list[str], second: list[str] | None) -> bool:
+    """A row naming a known column, or one without numbers above a row with some."""
+    known = {normalise_name(name) for names in COLUMN_NAMES.values() for name in names}
+    if any(normalise_name(cell) in known for cell in row):
+        return True
+    has_number = any(_is_number(cell) for cell in row)
+    return not has_number and second is not None and any(_is_number(cell) for cell in second)
 
 
 def _is_number(text: str) -> bool:
@@ -384,8 +370,11 @@ def _resolve_columns(
                 f"not {name!r}."
             )
         roles[role] = int(name)
-    if not given:
-        for position, role in enumerate(POSITIONAL[:width]):
+    taken = set(roles.values())
+    for position, role in enumerate(POSITIONAL[:width]):
+        if role in roles or position in taken:
+            continue
+        if role in ("user", "item") or not given:
             roles[role] = position
     if "user" not in roles or "item" not in roles:
         raise InputError(f"{path}: say which columns hold the user and the item (--user, --item).")
@@ -393,14 +382,14 @@ def _resolve_columns(
 
 
 def _roles_by_name(path: Path, names: list[str], given: dict[str, str]) -> dict[str, str]:
-    by_normal = {_normalise(name): name for name in names}
+    by_normal = {normalise_name(name): name for name in names}
     roles: dict[str, str] = {}
     for role, name in given.items():
-        if name not in names and _normalise(name) not in by_normal:
+        if name not in names and normalise_name(name) not in by_normal:
             raise InputError(
                 f"{path}: no column {name!r} for --{role}; the columns are {', '.join(names)}."
             )
-        roles[role] = name if name in names else by_normal[_normalise(name)]
+        roles[role] = name if name in names else by_normal[normalise_name(name)]
     for role, candidates in COLUMN_NAMES.items():
         if role in roles or (role == "weight" and "rating" in given):
             continue
@@ -456,10 +445,10 @@ def parse_history(text: str) -> tuple[list[str], list[float] | None]:
         if not part:
             continue
         item, _, rating = part.partition(":")
-        items.append(item.strip())
-        ratings.append(float(rating) if rating.strip() and _is_number(rating) else np.nan)
-        if rating.strip() and not _is_number(rating):
+        if rating.strip() and not (_is_number(rating) and np.isfinite(float(rating))):
             raise InputError(f"history item {part!r}: {rating!r} is not a rating.")
+        items.append(item.strip())
+        ratings.append(float(rating) if rating.strip() else np.nan)
     if not items:
         raise InputError("the history is empty; give item ids separated by commas.")
     given = [value for value in ratings if not np.isnan(value)]

@@ -71,7 +71,9 @@ class MFRecommender(Recommender):
         self.item_bias = np.zeros(log.n_items, dtype=np.float64)
         self.user_factors = rng.normal(0, s.init_std, (log.n_users, s.factors))
         self.item_factors = rng.normal(0, s.init_std, (log.n_items, s.factors))
-        self.item_factors[~self.trained_items] = 0.0
+        # Users and items with no training rows keep zero factors: their predictions are biases.
+        self.user_factors[np.bincount(train.users, minlength=log.n_users) == 0] = 0.0
+        self.item_factors[np.bincount(train.items, minlength=log.n_items) == 0] = 0.0
         self.rating_range = (float(log.values.min()), float(log.values.max()))
         best, best_error, waited = None, np.inf, 0
         for epoch in track(range(s.epochs), "mf: epochs", enabled=show_progress):

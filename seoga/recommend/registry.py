@@ -1,7 +1,8 @@
-"""Recommenders by name: `make_recommender("als", factors=128)`, `model_class("fm")`."""
+"""Recommenders by name: `make_recommender("als", factors=128)`, `load_recommender(FOLDER)`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError
@@ -10,11 +11,18 @@ from seoga.recommend.base import Recommender
 from seoga.recommend.fm import FMRecommender
 from seoga.recommend.mf import MFRecommender
 from seoga.recommend.popular import PopularRecommender
+from seoga.recommend.storage import read_model_folder
 
 MODELS: dict[str, type[Recommender]] = {
     model.name: model
     for model in (PopularRecommender, MFRecommender, ALSRecommender, FMRecommender)
 }
+
+
+def load_recommender(path: Path | str) -> Recommender:
+    """Load any recommender folder; its manifest says which model it holds."""
+    folder = read_model_folder(Path(path))
+    return model_class(folder[0]["model"]).from_folder(Path(path), folder)
 
 
 def model_class(name: str) -> type[Recommender]:
@@ -34,4 +42,13 @@ def make_recommender(name: str, **settings: Any) -> Recommender:
             f"the {name} model has no setting {', '.join(unknown)}; "
             f"it takes {', '.join(sorted(known))}."
         )
+    defaults = model_type.settings_class()
+    for setting, value in settings.items():
+        default = getattr(defaults, setting)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            settings[setting] = float(value)
+        elif value is not None and default is not None and not isinstance(value, type(default)):
+            raise InputError(
+                f"{setting} (a setting of {name}) must be {type(default).__name__}, not {value!r}."
+            )
     return model_type(**settings)

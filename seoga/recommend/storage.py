@@ -42,9 +42,11 @@ def write_model_folder(
         )
 
 
-def read_model_folder(
-    path: Path,
-) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, np.ndarray], dict[str, Any]]:
+# manifest, ids, arrays, state
+ModelFolder = tuple[dict[str, Any], dict[str, list[str]], dict[str, np.ndarray], dict[str, Any]]
+
+
+def read_model_folder(path: Path) -> ModelFolder:
     path = Path(path)
     if not (path / MANIFEST).is_file():
         raise ModelUnavailableError(
