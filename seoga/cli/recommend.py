@@ -181,7 +181,7 @@ def for_user_command(
         if not hasattr(recommender, "explain"):
             raise InputError(f"--explain needs an als model; {model} is {recommender.name}.")
         reasons = {hit.item: recommender.explain(user, hit.item) for hit in found}
-    show_list(found, f"for {user}", as_json, reasons)
+    show_list(found, f"for {user}", as_json, reasons, recommender.item_labels)
 
 
 @app.command("similar-items")
@@ -227,7 +227,11 @@ def predict_command(
         console.print(f"{escape(row['item'])}\t{row['score']:.4f}{note}", highlight=False)
 
 
-def show_list(found, title: str, as_json: bool, reasons: dict) -> None:
+def show_list(
+    found, title: str, as_json: bool, reasons: dict, labels: dict[str, str] | None = None
+) -> None:
+    """A list as a table (items' titles beside their ids) or as JSON (ids, labels, scores)."""
+    labels = labels or {}
     if as_json:
         print_json(
             [
@@ -248,7 +252,7 @@ def show_list(found, title: str, as_json: bool, reasons: dict) -> None:
         cells += [f"{hit.score:.4f}", hit.source]
         if reasons:
             shown = reasons[hit.item][:REASONS_SHOWN]
-            because = ", ".join(f"{item} ({part:+.3f})" for item, part in shown)
+            because = ", ".join(f"{labels.get(item, item)} ({part:+.3f})" for item, part in shown)
             cells.append(escape(because))
         table.add_row(*cells)
     console.print(table)

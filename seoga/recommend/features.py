@@ -31,7 +31,7 @@ CATEGORICAL, MULTI, NUMERIC, TEXT = "categorical", "multi", "numeric", "text"
 KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT)
 DEFAULT_SEPARATOR = "|"
 # A string column with more distinct values than this share of its rows is free text, not a
-# category; it is used only when named as a text field.
+# category; it is kept only when named as a text field or called a title / name / label.
 CATEGORY_SHARE = 0.5
 ML100K_ITEM_COLUMNS = 5  # id, title, release date, video date, URL; 19 genre flags follow
 ML100K_GENRES = (
@@ -167,11 +167,8 @@ def _read_one(
                 columns[name][raw_id].append(value)
     table = FeatureTable(sources=[str(path)])
     for name, per_id in columns.items():
-        kind = (
-            kinds.get(name)
-            or _guess_kind(per_id, separator)
-            or (TEXT if name in text_fields else None)
-        )
+        named_text = name in text_fields or name.lower() in LABEL_FIELDS
+        kind = kinds.get(name) or _guess_kind(per_id, separator) or (TEXT if named_text else None)
         if kind is None:
             continue
         if kind not in KINDS:
