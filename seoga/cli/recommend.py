@@ -16,8 +16,9 @@ from seoga.errors import InputError
 app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help=True)
 
 NEW_USER = "new"
+LOG_FORMATS = ("log", "baskets")
 REASONS_SHOWN = 3
-MODEL_NAMES = "popular, mf, als or fm"
+MODEL_NAMES = "popular, mf, als, fm or rules"
 
 UserColumn = Annotated[str | None, typer.Option("--user", help="User column (name or 0-based).")]
 ItemColumn = Annotated[str | None, typer.Option("--item", help="Item column (name or 0-based).")]
@@ -124,15 +125,28 @@ def fit_command(
     text_model: TextModel = None,
     implicit: Implicit = False,
     min_rating: MinRating = None,
+    log_format: Annotated[
+        str, typer.Option("--format", help="log (rows of user, item, ...) or baskets.")
+    ] = "log",
+    min_support: Annotated[
+        float | None, typer.Option(help="rules: the least share of baskets an itemset is in.")
+    ] = None,
     seed: Seed = 0,
     set_: Settings = None,
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
-    from seoga.recommend import make_recommender
+    from seoga.recommend import make_recommender, read_baskets
 
-    interactions = read_log(log, user, item, rating, weight, time, implicit, min_rating)
+    if log_format not in LOG_FORMATS:
+        raise InputError(f"unknown --format {log_format!r}; use {' or '.join(LOG_FORMATS)}.")
+    if log_format == "baskets":
+        interactions = read_baskets(log)
+    else:
+        interactions = read_log(log, user, item, rating, weight, time, implicit, min_rating)
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
+    if min_support is not None:
+        settings["min_support"] = min_support
     recommender = make_recommender(model, **settings)
     recommender.fit(interactions, items=item_table, users=user_table, show_progress=True)
     recommender.save(out)
@@ -225,6 +239,63 @@ def predict_command(
     for row in rows:
         note = "" if row["known_user"] and row["known_item"] else "  (fallback: not in training)"
         console.print(f"{escape(row['item'])}\t{row['score']:.4f}{note}", highlight=False)
+
+
+@app.command("together")
+def together_command(
+    basket: Annotated[str, typer.Argument(help="Items of a partial basket: 'a,b,c'.")],
+    model: ModelFolder,
+    k: TopK = 5,
+    as_json: AsJson = False,
+) -> None:
+    """Items often bought with BASKET, by lift (ties by confidence), from a rules model."""
+    from seoga.recommend import load_recommender
+
+    recommender = load_recommender(model)
+    if not hasattr(recommender, "together"):
+        raise InputError(f"together needs a rules model; {model} is {recommender.name}.")
+    items = [part.strip() for part in basket.split(",") if part.strip()]
+    found = recommender.together(items, k)
+    if as_json:
+        print_json([vars(hit) for hit in found])
+        return
+    table = Table(title=escape(f"with {', '.join(items)}"))
+    for column in ("rank", "item", "lift", "confidence", "support", "because"):
+        table.add_column(column)
+    for rank, hit in enumerate(found, start=1):
+        table.add_row(
+            str(rank), escape(hit.item), f"{hit.lift:.2f}", f"{hit.confidence:.3f}",
+            f"{hit.support:.4f}", escape(", ".join(hit.because)),
+        )  # fmt: skip
+    console.print(table if found else "no rule applies to this basket.")
+
+
+@app.command("rules")
+def rules_command(
+    model: ModelFolder,
+    sort: Annotated[str, typer.Option(help="lift, confidence or support.")] = "lift",
+    top: Annotated[int, typer.Option(help="How many rules.")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """The association rules of a rules model, best first."""
+    from seoga.recommend import load_recommender
+
+    recommender = load_recommender(model)
+    if not hasattr(recommender, "rules"):
+        raise InputError(f"rules needs a rules model; {model} is {recommender.name}.")
+    found = recommender.rules(sort, top)
+    if as_json:
+        print_json([vars(rule) for rule in found])
+        return
+    table = Table(title=f"{len(found)} rules by {sort}")
+    for column in ("if", "then", "support", "confidence", "lift"):
+        table.add_column(column)
+    for rule in found:
+        table.add_row(
+            escape(", ".join(rule.antecedent)), escape(", ".join(rule.consequent)),
+            f"{rule.support:.4f}", f"{rule.confidence:.3f}", f"{rule.lift:.2f}",
+        )  # fmt: skip
+    console.print(table)
 
 
 def show_list(

@@ -8,7 +8,13 @@ model.recommend("42", k=10)
 
 from seoga.recommend.base import Recommendation, Recommender
 from seoga.recommend.features import FeatureTable, read_features
-from seoga.recommend.interactions import Columns, IdMap, Interactions, read_interactions
+from seoga.recommend.interactions import (
+    Columns,
+    IdMap,
+    Interactions,
+    read_baskets,
+    read_interactions,
+)
 from seoga.recommend.registry import MODELS, load_recommender, make_recommender, model_class
 from seoga.recommend.splits import Split, split_interactions
 
@@ -24,6 +30,7 @@ __all__ = [
     "load_recommender",
     "make_recommender",
     "model_class",
+    "read_baskets",
     "read_features",
     "read_interactions",
     "split_interactions",

@@ -467,3 +467,36 @@ def align(log: Interactions, onto: Interactions) -> tuple[Interactions, Interact
         onto.users, onto.items, onto.values, user_ids, item_ids, onto.kind, onto.times, onto.source
     )
     return moved, base
+
+
+def read_baskets(path: Path | str) -> Interactions:
+    """A CSV of baskets, one a line (items comma-separated, no header: Groceries as it comes).
+
+    Each line is a basket: a user of the log named `basket-LINE`, with an event per item.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a CSV with one basket a line.")
+    user_ids, item_ids = IdMap(), IdMap()
+    users, items = [], []
+    reader = csv.reader(text_lines(read_text(path)))
+    for row in reader:
+        basket = [cell.strip() for cell in row if cell.strip()]
+        if not basket:
+            continue
+        user = user_ids.add(f"basket-{reader.line_num}")
+        for item in dict.fromkeys(basket):
+            users.append(user)
+            items.append(item_ids.add(item))
+    log = Interactions(
+        np.asarray(users, dtype=np.int64),
+        np.asarray(items, dtype=np.int64),
+        np.ones(len(users), dtype=np.float32),
+        user_ids,
+        item_ids,
+        IMPLICIT,
+        None,
+        str(path),
+    )
+    log.require_usable()
+    return log

@@ -11,11 +11,18 @@ from seoga.recommend.base import Recommender
 from seoga.recommend.fm import FMRecommender
 from seoga.recommend.mf import MFRecommender
 from seoga.recommend.popular import PopularRecommender
+from seoga.recommend.rules import RulesRecommender
 from seoga.recommend.storage import read_model_folder
 
 MODELS: dict[str, type[Recommender]] = {
     model.name: model
-    for model in (PopularRecommender, MFRecommender, ALSRecommender, FMRecommender)
+    for model in (
+        PopularRecommender,
+        MFRecommender,
+        ALSRecommender,
+        FMRecommender,
+        RulesRecommender,
+    )
 }
 
 
