@@ -31,7 +31,15 @@ from seoga.cli.recommend import (
 )
 from seoga.errors import InputError
 
-SHOWN = ("rmse", "mae", "hr@{k}", "recall@{k}", "ndcg@{k}", "mrr@{k}", "coverage", "fit_seconds")
+SHOWN = (
+    "rmse", "mae", "hr@{k}", "recall@{k}", "ndcg@{k}", "mrr@{k}", "hr@10", "ndcg@10", "coverage",
+    "events", "fit_seconds",
+)  # fmt: skip
+PROTOCOLS = ("top-n", "next-item")
+NEXT_ITEM = "next-item"
+TOPN_K = 10
+# A folder shipped already split by time (the rsc15 sample): *_train_full.* and *_test.*
+SHIPPED_TRAIN, SHIPPED_TEST = "_train_full", "_test"
 # Side tables found beside a MovieLens log, and the fields whose text the FM reads.
 MOVIELENS_ITEMS = (("movies.csv", "tags.csv"), ("u.item",))
 MOVIELENS_USERS = ("u.user",)
@@ -48,7 +56,24 @@ def recommend_command(
     ] = "random:0.2",
     train: Annotated[Path | None, typer.Option(help="A given training log (with --test).")] = None,
     test: Annotated[Path | None, typer.Option(help="A given test log (with --train).")] = None,
-    k: Annotated[int, typer.Option("-k", help="List length for the top-N metrics.")] = 10,
+    k: Annotated[
+        int | None, typer.Option("-k", help="List length (default 10; next-item: 20).")
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option(help="top-n (lists per user) or next-item (each next click).")
+    ] = "top-n",
+    session: Annotated[
+        str | None, typer.Option(help="Session column (the 'user' of a session log).")
+    ] = None,
+    drop_repeats: Annotated[
+        bool, typer.Option("--drop-repeats", help="next-item: drop consecutive repeats.")
+    ] = False,
+    min_session_length: Annotated[
+        int, typer.Option(help="next-item: shorter sessions are dropped.")
+    ] = 1,
+    min_item_support: Annotated[
+        int, typer.Option(help="next-item: items seen fewer times are dropped.")
+    ] = 1,
     user: UserColumn = None,
     item: ItemColumn = None,
     rating: RatingColumn = None,
@@ -70,9 +95,14 @@ def recommend_command(
     from seoga.recommend.interactions import align
     from seoga.recommend.splits import Split
 
-    columns = (user, item, rating, weight, time, implicit, min_rating)
+    if protocol not in PROTOCOLS:
+        raise InputError(f"unknown --protocol {protocol!r}; use {' or '.join(PROTOCOLS)}.")
+    columns = (session or user, item, rating, weight, time, implicit, min_rating)
     if data is not None and (train or test):
         raise InputError("give DATA (split by --split) or --train and --test, not both.")
+    if data is not None and data.is_dir() and _shipped_split(data):
+        train, test = _shipped_split(data)
+        data = None
     if data is None:
         if train is None or test is None:
             raise InputError("give DATA, or both --train and --test.")
@@ -87,6 +117,21 @@ def recommend_command(
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
     recommender = make_recommender(model, **settings)
+    if protocol == NEXT_ITEM:
+        from seoga.evaluate.next_item import DEFAULT_K, evaluate_next_item
+        from seoga.recommend.sessions import SessionSettings, prepare
+
+        preparation = SessionSettings(drop_repeats, min_session_length, min_item_support)
+        # A test session needs two events: one to start from, one to predict.
+        checked = SessionSettings(drop_repeats, max(2, min_session_length), min_item_support)
+        parts = Split(prepare(parts.train, preparation), prepare(parts.test, checked), parts.name)
+        metrics = evaluate_next_item(recommender, parts, k=k or DEFAULT_K, show_progress=True)
+        metrics.update(seed=seed, preparation=vars(preparation))
+        _print(metrics, k or DEFAULT_K)
+        if output is not None:
+            output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+        return
+    k = k or TOPN_K
     metrics = evaluate_recommender(
         recommender,
         parts,
@@ -100,6 +145,14 @@ def recommend_command(
     _print(metrics, k)
     if output is not None:
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _shipped_split(folder: Path) -> tuple[Path, Path] | None:
+    trains = sorted(folder.glob(f"*{SHIPPED_TRAIN}.*"))
+    if len(trains) != 1:
+        return None
+    test = trains[0].with_name(trains[0].name.replace(SHIPPED_TRAIN, SHIPPED_TEST))
+    return (trains[0], test) if test.is_file() else None
 
 
 def _movielens_sides(folder: Path, text_fields: list[str] | None):
@@ -124,7 +177,7 @@ def _has_field(paths: list[Path], field: str) -> bool:
 def _print(metrics: dict, k: int) -> None:
     from rich.table import Table
 
-    names = [name.format(k=k) for name in SHOWN if name.format(k=k) in metrics]
+    names = list(dict.fromkeys(name.format(k=k) for name in SHOWN if name.format(k=k) in metrics))
     table = Table(title=f"{metrics['model']} · {metrics['split']}")
     for name in names:
         table.add_column(name, justify="right")

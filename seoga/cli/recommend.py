@@ -18,9 +18,12 @@ app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help
 NEW_USER = "new"
 LOG_FORMATS = ("log", "baskets")
 REASONS_SHOWN = 3
-MODEL_NAMES = "popular, mf, als, fm or rules"
+MODEL_NAMES = "popular, mf, als, fm, rules or sr"
 
 UserColumn = Annotated[str | None, typer.Option("--user", help="User column (name or 0-based).")]
+SessionColumn = Annotated[
+    str | None, typer.Option("--session", help="Session column: a session log's 'user'.")
+]
 ItemColumn = Annotated[str | None, typer.Option("--item", help="Item column (name or 0-based).")]
 RatingColumn = Annotated[str | None, typer.Option("--rating", help="Rating column (explicit).")]
 WeightColumn = Annotated[
@@ -115,6 +118,7 @@ def fit_command(
     out: Annotated[Path, typer.Option(help="Write the model folder here.")],
     model: Annotated[str, typer.Option(help=MODEL_NAMES)] = "als",
     user: UserColumn = None,
+    session: SessionColumn = None,
     item: ItemColumn = None,
     rating: RatingColumn = None,
     weight: WeightColumn = None,
@@ -142,7 +146,9 @@ def fit_command(
     if log_format == "baskets":
         interactions = read_baskets(log)
     else:
-        interactions = read_log(log, user, item, rating, weight, time, implicit, min_rating)
+        interactions = read_log(
+            log, session or user, item, rating, weight, time, implicit, min_rating
+        )
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
     if min_support is not None:
@@ -239,6 +245,26 @@ def predict_command(
     for row in rows:
         note = "" if row["known_user"] and row["known_item"] else "  (fallback: not in training)"
         console.print(f"{escape(row['item'])}\t{row['score']:.4f}{note}", highlight=False)
+
+
+@app.command("next")
+def next_command(
+    model: ModelFolder,
+    session_items: Annotated[
+        str, typer.Option(help="The session's items so far, oldest first: 'a,b,c'.")
+    ],
+    k: TopK = 20,
+    as_json: AsJson = False,
+) -> None:
+    """The items most likely clicked next in a session (sr, or any model by its history)."""
+    from seoga.recommend import load_recommender
+
+    recommender = load_recommender(model)
+    clicked = [part.strip() for part in session_items.split(",") if part.strip()]
+    if not clicked:
+        raise InputError("--session-items is empty; give the session's items, oldest first.")
+    found = recommender.recommend_for_history(clicked, k, filter_seen=False)
+    show_list(found, f"after {clicked[-1]}", as_json, {}, recommender.item_labels)
 
 
 @app.command("together")

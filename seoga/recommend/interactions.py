@@ -180,11 +180,15 @@ class Interactions:
             "fingerprint": self.fingerprint(),
         }
 
+    def require_rows(self) -> None:
+        if len(self) == 0:
+            where = self.source or "the interaction log"
+            raise InputError(f"{where} holds no interactions; give a file with rows.")
+
     def require_usable(self) -> None:
         """Refuse a log no model can learn from, saying why."""
         where = self.source or "the interaction log"
-        if len(self) == 0:
-            raise InputError(f"{where} holds no interactions; give a file with rows.")
+        self.require_rows()
         if len(np.unique(self.users)) < MIN_USERS:
             raise InputError(
                 f"{where} holds only one user; recommenders learn from many users' histories "
@@ -249,7 +253,7 @@ def read_interactions(
         np.asarray(times) if "time" in roles else None,
         str(path),
     )
-    log.require_usable()
+    log.require_rows()
     return log
 
 
@@ -498,5 +502,5 @@ def read_baskets(path: Path | str) -> Interactions:
         None,
         str(path),
     )
-    log.require_usable()
+    log.require_rows()
     return log

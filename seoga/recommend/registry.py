@@ -12,6 +12,7 @@ from seoga.recommend.fm import FMRecommender
 from seoga.recommend.mf import MFRecommender
 from seoga.recommend.popular import PopularRecommender
 from seoga.recommend.rules import RulesRecommender
+from seoga.recommend.sequential import SRRecommender
 from seoga.recommend.storage import read_model_folder
 
 MODELS: dict[str, type[Recommender]] = {
@@ -22,6 +23,7 @@ MODELS: dict[str, type[Recommender]] = {
         ALSRecommender,
         FMRecommender,
         RulesRecommender,
+        SRRecommender,
     )
 }
 

@@ -1,0 +1,77 @@
+"""Next-item recommendation on the rsc15 sample: session models side by side, one run.
+
+The shipped time split (train_full / test), the next-item protocol of `seoga eval recommend
+--protocol next-item` (every next click ranked among all items, ties against the model), as
+shipped and with consecutive repeats removed; recall@20 and MRR@20 beside the research notes'
+anchors (popularity .089 / .026 and sequential rules .622 / .349; .070 / .017 and .523 / .253
+without repeats).
+
+    flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/sessions.py
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from benchmarks.report import DATA, machine_line, write_section
+from seoga.evaluate.next_item import evaluate_next_item
+from seoga.recommend import Columns, make_recommender, read_interactions
+from seoga.recommend.interactions import align
+from seoga.recommend.sessions import SessionSettings, prepare
+from seoga.recommend.splits import Split
+
+FOLDER = DATA / "rsc15_sample"
+HEADING = "## Sessions: next item (rsc15 sample)"
+COLUMNS = Columns(user="SessionId", item="ItemId", time="Time")
+MODELS = ("popular", "sr")
+K = 20
+ANCHORS = {
+    (False, "popular"): (0.0894, 0.0264),
+    (False, "sr"): (0.6222, 0.3485),
+    (True, "popular"): (0.0696, 0.0168),
+    (True, "sr"): (0.5233, 0.2526),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-report", action="store_true")
+    args = parser.parse_args()
+    train = read_interactions(FOLDER / "yoochoose-clicks-100k_train_full.txt", COLUMNS)
+    test = read_interactions(FOLDER / "yoochoose-clicks-100k_test.txt", COLUMNS)
+    test, train = align(test, train)
+    lines = [
+        "Command: `flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/sessions.py`",
+        f"Machine: {machine_line()}",
+        "",
+        f"| variant | model | recall@{K} | MRR@{K} | anchor (research notes) | events | fit s "
+        "| ms / event |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for drop in (False, True):
+        parts = Split(
+            prepare(train, SessionSettings(drop_repeats=drop)),
+            prepare(test, SessionSettings(drop_repeats=drop, min_length=2)),
+            "shipped",
+        )
+        for name in MODELS:
+            scores = evaluate_next_item(make_recommender(name), parts, k=K)
+            recall, mrr = ANCHORS[(drop, name)]
+            lines.append(
+                f"| {'repeats removed' if drop else 'as shipped'} | {name} "
+                f"| {scores[f'recall@{K}']:.4f} | {scores[f'mrr@{K}']:.4f} "
+                f"| {recall:.4f} / {mrr:.4f} | {scores['events']} | {scores['fit_seconds']:.2f} "
+                f"| {scores['ms_per_event']:.3f} |"
+            )
+            print(lines[-1], flush=True)
+    lines += [
+        "",
+        "Popularity here counts the sessions an item is in (the anchors count clicks), and ties "
+        "go against the model; GRU4Rec and session-kNN are the next step (issue 15).",
+    ]
+    if not args.no_report:
+        write_section(HEADING, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
