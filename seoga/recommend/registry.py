@@ -9,6 +9,7 @@ from seoga.errors import InputError
 from seoga.recommend.als import ALSRecommender
 from seoga.recommend.base import Recommender
 from seoga.recommend.fm import FMRecommender
+from seoga.recommend.gru4rec import GRU4RecRecommender
 from seoga.recommend.mf import MFRecommender
 from seoga.recommend.popular import PopularRecommender
 from seoga.recommend.rules import RulesRecommender
@@ -24,6 +25,7 @@ MODELS: dict[str, type[Recommender]] = {
         FMRecommender,
         RulesRecommender,
         SRRecommender,
+        GRU4RecRecommender,
     )
 }
 
