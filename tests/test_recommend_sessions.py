@@ -83,6 +83,25 @@ def test_sequential_rules_by_hand(tmp_path):
     assert loaded.recommend_for_history(["a"], k=3) == model.recommend_for_history(["a"], k=3)
 
 
+def test_session_knn_by_hand(tmp_path):
+    log = read_interactions_from(TRAIN)
+    model = make_recommender("sknn", neighbors=2).fit(log)
+    index = log.item_ids.get
+    scores = model.score_history(np.asarray([index("d"), index("a")]), None)
+    # Weights d 1/2, a 1. Sessions with d or a: 1 {a,b,c}, 2 {a,b}, 4 {d,a};
+    # cosine: 1 → 1/√(3·2), 2 → 1/√(2·2), 4 → 1.5/√(2·2); the two nearest are 4 and 2.
+    near_4, near_2 = 1.5 / 2, 1 / 2
+    popularity = model.popularity / (model.popularity.max() + 1)
+    assert scores[index("b")] == pytest.approx(popularity[index("b")] + 1 + near_2)
+    assert scores[index("a")] == pytest.approx(popularity[index("a")] + 1 + near_4 + near_2)
+    assert scores[index("c")] == pytest.approx(popularity[index("c")])  # only session 1 had c
+    loaded = load_recommender(model.save(tmp_path / "sknn"))
+    assert np.allclose(
+        loaded.score_history(np.asarray([index("a")]), None),
+        model.score_history(np.asarray([index("a")]), None),
+    )
+
+
 def test_next_item_counts_ties_against_the_model(tmp_path):
     train = read_interactions(session_log(tmp_path, TRAIN, "train.tsv"), COLUMNS)
     test_rows = [(9, "a", 20), (9, "b", 21), (9, "d", 22)]

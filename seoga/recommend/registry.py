@@ -14,6 +14,7 @@ from seoga.recommend.mf import MFRecommender
 from seoga.recommend.popular import PopularRecommender
 from seoga.recommend.rules import RulesRecommender
 from seoga.recommend.sequential import SRRecommender
+from seoga.recommend.sknn import SKNNRecommender
 from seoga.recommend.storage import read_model_folder
 
 MODELS: dict[str, type[Recommender]] = {
@@ -25,6 +26,7 @@ MODELS: dict[str, type[Recommender]] = {
         FMRecommender,
         RulesRecommender,
         SRRecommender,
+        SKNNRecommender,
         GRU4RecRecommender,
     )
 }
