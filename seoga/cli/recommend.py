@@ -198,8 +198,7 @@ def for_user_command(
         found = recommender.recommend(user, k, filter_seen=not include_seen)
     reasons = {}
     if explain and history is None and recommender.knows_user(user):
-        if not hasattr(recommender, "explain"):
-            raise InputError(f"--explain needs an als model; {model} is {recommender.name}.")
+        require_able(recommender, model, "explain", "an als")
         reasons = {hit.item: recommender.explain(user, hit.item) for hit in found}
     show_list(found, f"for {user}", as_json, reasons, recommender.item_labels)
 
@@ -275,11 +274,7 @@ def together_command(
     as_json: AsJson = False,
 ) -> None:
     """Items often bought with BASKET, by lift (ties by confidence), from a rules model."""
-    from seoga.recommend import load_recommender
-
-    recommender = load_recommender(model)
-    if not hasattr(recommender, "together"):
-        raise InputError(f"together needs a rules model; {model} is {recommender.name}.")
+    recommender = load_able(model, "together", "a rules")
     items = [part.strip() for part in basket.split(",") if part.strip()]
     found = recommender.together(items, k)
     if as_json:
@@ -304,11 +299,7 @@ def rules_command(
     as_json: AsJson = False,
 ) -> None:
     """The association rules of a rules model, best first."""
-    from seoga.recommend import load_recommender
-
-    recommender = load_recommender(model)
-    if not hasattr(recommender, "rules"):
-        raise InputError(f"rules needs a rules model; {model} is {recommender.name}.")
+    recommender = load_able(model, "rules", "a rules")
     found = recommender.rules(sort, top)
     if as_json:
         print_json([vars(rule) for rule in found])
@@ -322,6 +313,20 @@ def rules_command(
             f"{rule.support:.4f}", f"{rule.confidence:.3f}", f"{rule.lift:.2f}",
         )  # fmt: skip
     console.print(table)
+
+
+def load_able(model: Path, ability: str, kind: str):
+    """The model in folder `model`, which must offer `ability` (a method of some models only)."""
+    from seoga.recommend import load_recommender
+
+    recommender = load_recommender(model)
+    require_able(recommender, model, ability, kind)
+    return recommender
+
+
+def require_able(recommender, model: Path, ability: str, kind: str) -> None:
+    if not hasattr(recommender, ability):
+        raise InputError(f"{ability} needs {kind} model; {model} is {recommender.name}.")
 
 
 def show_list(
