@@ -24,7 +24,6 @@ import sys
 import time
 
 import numpy as np
-from scipy import sparse
 
 from benchmarks import recommend_peers as peers
 from benchmarks.report import DATA, ROOT, machine_line, write_section
@@ -67,14 +66,6 @@ def rating_data(log) -> peers.RatingData:
 def rmse(model, part) -> float:
     predicted = model.predict_indices(part.users, part.items).astype(np.float64)
     return float(np.sqrt(np.mean((predicted - part.values) ** 2)))
-
-
-def genre_matrix(items, log) -> sparse.csr_matrix:
-    """Genre multi-hot rows over seoga's item indices, for the peers that take item features."""
-    from seoga.recommend.features import FeatureVocabulary
-
-    only = type(items)({"genres": "multi"}, {"genres": items.values["genres"]}, items.sources)
-    return FeatureVocabulary.fit(only).encode(only, log.item_ids).matrix
 
 
 def ratings_stage(log, items, seeds, record) -> None:
@@ -327,13 +318,9 @@ def report(record: dict, command: str) -> str:
             f"p50 {speed['als_recommend_ms_p50']:.3f} ms, p95 {speed['als_recommend_ms_p95']:.3f} "
             f"ms (target ≤ 2 ms p50: "
             + ("**met**" if speed["als_recommend_ms_p50"] <= SPEED_TARGET_MS else "**missed**")
-            + f"); fit on all {log_rows(record)} ratings {speed['als_fit_seconds']:.2f} s.",
+            + f"); fit on all {record['rows']} ratings {speed['als_fit_seconds']:.2f} s.",
         ]
     return "\n".join(lines)
-
-
-def log_rows(record: dict) -> int:
-    return record.get("rows", 0)
 
 
 def _grouped(rows: list[dict]):

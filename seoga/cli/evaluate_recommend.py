@@ -17,6 +17,7 @@ from seoga.cli.recommend import (
     MinRating,
     RatingColumn,
     Seed,
+    SessionColumn,
     Settings,
     TextFields,
     TextModel,
@@ -62,9 +63,7 @@ def recommend_command(
     protocol: Annotated[
         str, typer.Option(help="top-n (lists per user) or next-item (each next click).")
     ] = "top-n",
-    session: Annotated[
-        str | None, typer.Option(help="Session column (the 'user' of a session log).")
-    ] = None,
+    session: SessionColumn = None,
     drop_repeats: Annotated[
         bool, typer.Option("--drop-repeats", help="next-item: drop consecutive repeats.")
     ] = False,
@@ -100,9 +99,9 @@ def recommend_command(
     columns = (session or user, item, rating, weight, time, implicit, min_rating)
     if data is not None and (train or test):
         raise InputError("give DATA (split by --split) or --train and --test, not both.")
-    if data is not None and data.is_dir() and _shipped_split(data):
-        train, test = _shipped_split(data)
-        data = None
+    shipped = _shipped_split(data) if data is not None and data.is_dir() else None
+    if shipped is not None:
+        (train, test), data = shipped, None
     if data is None:
         if train is None or test is None:
             raise InputError("give DATA, or both --train and --test.")
@@ -125,22 +124,20 @@ def recommend_command(
         # A test session needs two events: one to start from, one to predict.
         checked = SessionSettings(drop_repeats, max(2, min_session_length), min_item_support)
         parts = Split(prepare(parts.train, preparation), prepare(parts.test, checked), parts.name)
-        metrics = evaluate_next_item(recommender, parts, k=k or DEFAULT_K, show_progress=True)
-        metrics.update(seed=seed, preparation=vars(preparation))
-        _print(metrics, k or DEFAULT_K)
-        if output is not None:
-            output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
-        return
-    k = k or TOPN_K
-    metrics = evaluate_recommender(
-        recommender,
-        parts,
-        items=item_table,
-        users=user_table,
-        k=k,
-        min_rating=min_rating,
-        show_progress=True,
-    )
+        k = k or DEFAULT_K
+        metrics = evaluate_next_item(recommender, parts, k=k, show_progress=True)
+        metrics["preparation"] = vars(preparation)
+    else:
+        k = k or TOPN_K
+        metrics = evaluate_recommender(
+            recommender,
+            parts,
+            items=item_table,
+            users=user_table,
+            k=k,
+            min_rating=min_rating,
+            show_progress=True,
+        )
     metrics["seed"] = seed
     _print(metrics, k)
     if output is not None:

@@ -259,7 +259,7 @@ def next_command(
     from seoga.recommend import load_recommender
 
     recommender = load_recommender(model)
-    clicked = [part.strip() for part in session_items.split(",") if part.strip()]
+    clicked = split_items(session_items)
     if not clicked:
         raise InputError("--session-items is empty; give the session's items, oldest first.")
     found = recommender.recommend_for_history(clicked, k, filter_seen=False)
@@ -275,7 +275,7 @@ def together_command(
 ) -> None:
     """Items often bought with BASKET, by lift (ties by confidence), from a rules model."""
     recommender = load_able(model, "together", "a rules")
-    items = [part.strip() for part in basket.split(",") if part.strip()]
+    items = split_items(basket)
     found = recommender.together(items, k)
     if as_json:
         print_json([vars(hit) for hit in found])
@@ -313,6 +313,11 @@ def rules_command(
             f"{rule.support:.4f}", f"{rule.confidence:.3f}", f"{rule.lift:.2f}",
         )  # fmt: skip
     console.print(table)
+
+
+def split_items(text: str) -> list[str]:
+    """'a, b,c' → ['a', 'b', 'c'] (empty parts dropped)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def load_able(model: Path, ability: str, kind: str):

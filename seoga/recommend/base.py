@@ -121,9 +121,13 @@ class Recommender(ABC):
         """Learn the model's parameters; id maps, seen items and popularity are set already."""
 
     # -- scoring (dense indices) -----------------------------------------------------------
-    @abstractmethod
     def score_users(self, users: np.ndarray) -> np.ndarray:
-        """(len(users), n_items) scores of known users for every item (higher = better)."""
+        """(len(users), n_items) scores of known users for every item (higher = better).
+
+        By default each user is scored from their training items, as a new user would be;
+        models with per-user parameters score them directly.
+        """
+        return np.vstack([self.score_history(self.seen[user].indices, None) for user in users])
 
     def score_history(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         """(n_items,) scores for a user the model never saw, from the items they chose.
@@ -140,6 +144,10 @@ class Recommender(ABC):
             rows = known & (users == user)
             out[rows] = self.score_users(np.asarray([user]))[0, items[rows]]
         return out
+
+    def popularity_below_one(self) -> np.ndarray:
+        """Popularity scaled into [0, 1): a fill that ranks under any model score of 1 or more."""
+        return self.popularity / (self.popularity.max() + 1.0)
 
     def item_vectors(self) -> np.ndarray | None:
         """(n_items, d) vectors whose cosine says how alike items are (None: it has none)."""
@@ -337,7 +345,7 @@ class Recommender(ABC):
                 [i for raw in _listed(items) if (i := self._index(self.item_ids, raw)) >= 0]
             ] = True
             scores[~allowed] = -np.inf
-        best = top_k(scores[None, :], min(k, len(scores)))[0]
+        best = top_k(scores[None, :], k)[0]
         return [
             Recommendation(
                 self.item_ids.ids[i],

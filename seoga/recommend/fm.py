@@ -93,6 +93,7 @@ class FMRecommender(Recommender):
             self.network.bias.data.fill_(float(train.values.mean()))
         optimizer = torch.optim.Adam(self.network.parameters(), lr=s.learning_rate)
         rng = np.random.default_rng(s.seed)
+        self.negative_pool = np.flatnonzero(self.trained_items)  # BPR samples negatives here
         check_negatives = None if self.predicts_ratings else self._negatives(rng, len(check))
         best, best_loss, waited, epochs_run = None, np.inf, 0, 0
         for _ in track(range(s.epochs), "fm: epochs", enabled=show_progress):
@@ -208,8 +209,7 @@ class FMRecommender(Recommender):
         return chosen.get(block, self.settings.regularization)
 
     def _negatives(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        trained = np.flatnonzero(self.trained_items)
-        return trained[rng.integers(0, len(trained), count)]
+        return self.negative_pool[rng.integers(0, len(self.negative_pool), count)]
 
     @torch.no_grad()
     def _validation_loss(self, check, negatives: np.ndarray) -> float:

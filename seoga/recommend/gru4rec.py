@@ -25,7 +25,7 @@ from torch import nn
 from seoga.errors import InputError
 from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.sessions import in_time_order, sequences
+from seoga.recommend.sessions import sequences, session_times
 
 LOSSES = ("cross-entropy", "bpr-max")
 # Tiny constants that keep logs and divisions finite.
@@ -175,9 +175,10 @@ class GRU4RecRecommender(Recommender):
     def _sessions(log) -> tuple[np.ndarray, np.ndarray]:
         """Clicks of the sessions of 2+ clicks, session after session in the order they start
         (each in time order), and each session's start in that array."""
+        starts, _ = session_times(log)
         pieces = [
-            (items, start)
-            for items, start in _session_clicks(log)
+            (items, starts[session])
+            for session, items in sequences(log)
             if len(items) >= 2  # noqa: PLR2004 (a click and the one after it)
         ]
         pieces.sort(key=lambda piece: piece[1])
@@ -235,13 +236,3 @@ def _uniform(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor
     fan = shape[0] + (shape[1] if len(shape) > 1 else shape[0])
     bound = float(np.sqrt(6.0 / fan))
     return (torch.rand(shape, generator=generator) * 2 - 1) * bound
-
-
-def _session_clicks(log):
-    """(clicks in time order, start time) per session; without times, file order stands in."""
-    order = in_time_order(log)
-    sessions, clicks = log.users[order], log.items[order]
-    times = log.times[order] if log.times is not None else order.astype(np.float64)
-    starts = np.flatnonzero(np.r_[True, sessions[1:] != sessions[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    return [(clicks[a:b], times[a]) for a, b in zip(starts, ends, strict=True)]

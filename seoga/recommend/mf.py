@@ -75,13 +75,14 @@ class MFRecommender(Recommender):
         self.user_factors[np.bincount(train.users, minlength=log.n_users) == 0] = 0.0
         self.item_factors[np.bincount(train.items, minlength=log.n_items) == 0] = 0.0
         self.rating_range = (float(log.values.min()), float(log.values.max()))
+        ratings = train.values.astype(np.float64)  # the compiled loop's dtype, converted once
         best, best_error, waited = None, np.inf, 0
         for epoch in track(range(s.epochs), "mf: epochs", enabled=show_progress):
             order = rng.permutation(len(train))
             _sgd_epoch(
                 train.users,
                 train.items,
-                train.values.astype(np.float64),
+                ratings,
                 order,
                 self.global_mean,
                 self.user_bias,

@@ -151,12 +151,6 @@ class RulesRecommender(Recommender):
         np.maximum.at(scores, targets[single], self.confidence[rules[single]])
         return scores
 
-    def score_users(self, users: np.ndarray) -> np.ndarray:
-        return np.vstack([self.score_history(self.seen[user].indices, None) for user in users])
-
-    def item_vectors(self) -> None:
-        return None
-
     def _applicable(self, held: set[int]) -> np.ndarray:
         """Rules whose whole antecedent is in the basket."""
         if not held:

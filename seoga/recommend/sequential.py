@@ -46,7 +46,7 @@ class SRRecommender(Recommender):
 
     def score_history(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray:
         """Rule weights from the last item (oldest first); popularity, scaled below 1, after."""
-        scores = self.popularity / (self.popularity.max() + 1.0)
+        scores = self.popularity_below_one()
         row = self.successors[items[-1]]
         scores[row.indices] += row.data + 1.0
         return scores

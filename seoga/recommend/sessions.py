@@ -79,3 +79,13 @@ def sequences(log: Interactions) -> list[tuple[int, np.ndarray]]:
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     ends = np.r_[starts[1:], len(order)]
     return [(int(users[s]), items[s:e]) for s, e in zip(starts, ends, strict=True)]
+
+
+def session_times(log: Interactions) -> tuple[np.ndarray, np.ndarray]:
+    """Each session's first and last time (file positions stand in for a log without times)."""
+    times = log.times if log.times is not None else np.arange(len(log), dtype=np.float64)
+    first = np.full(log.n_users, np.inf)
+    last = np.full(log.n_users, -np.inf)
+    np.minimum.at(first, log.users, times)
+    np.maximum.at(last, log.users, times)
+    return first, last

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.sessions import in_time_order
+from seoga.recommend.sessions import session_times
 
 
 @dataclass
@@ -30,17 +30,18 @@ class SKNNRecommender(Recommender):
     settings_class = SKNNSettings
 
     def _fit(self, log, items, users, show_progress) -> None:
+        _, self.recency = session_times(log)  # a session is as recent as its last click
+        self._index_sessions()
+
+    def _index_sessions(self) -> None:
+        """The training sessions as 0/1 rows, by item, and their lengths (from `seen`)."""
         self.sessions = self.seen.sign().tocsr()
         self.by_item = self.sessions.T.tocsr()  # item → the sessions holding it
-        order = in_time_order(log)
-        times = log.times[order] if log.times is not None else order.astype(np.float64)
-        self.recency = np.full(log.n_users, -np.inf)
-        np.maximum.at(self.recency, log.users[order], times)
         self.lengths = np.diff(self.sessions.indptr).astype(np.float64)
 
     def score_history(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray:
         s = self.settings
-        scores = self.popularity / (self.popularity.max() + 1.0)
+        scores = self.popularity_below_one()
         weights = np.zeros(self.sessions.shape[1])
         np.maximum.at(weights, items, (np.arange(len(items)) + 1.0) / len(items))
         candidates = np.unique(self.by_item[np.unique(items)].indices)
@@ -57,14 +58,9 @@ class SKNNRecommender(Recommender):
         scores[votes.indices] += votes.data + 1.0
         return scores
 
-    def score_users(self, users: np.ndarray) -> np.ndarray:
-        return np.vstack([self.score_history(self.seen[user].indices, None) for user in users])
-
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"recency": self.recency}
 
     def _restore(self, arrays, state) -> None:
-        self.sessions = self.seen.sign().tocsr()
-        self.by_item = self.sessions.T.tocsr()
-        self.lengths = np.diff(self.sessions.indptr).astype(np.float64)
         self.recency = arrays["recency"]
+        self._index_sessions()
