@@ -17,7 +17,7 @@ from benchmarks.report import DATA, machine_line, write_section
 from seoga.evaluate.next_item import evaluate_next_item
 from seoga.recommend import Columns, make_recommender, read_interactions
 from seoga.recommend.interactions import align
-from seoga.recommend.sessions import SessionSettings, prepare
+from seoga.recommend.sessions import SessionSettings, prepare_split
 from seoga.recommend.splits import Split
 
 FOLDER = DATA / "rsc15_sample"
@@ -51,11 +51,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for drop in (False, True):
-        parts = Split(
-            prepare(train, SessionSettings(drop_repeats=drop)),
-            prepare(test, SessionSettings(drop_repeats=drop, min_length=2)),
-            "shipped",
-        )
+        parts = prepare_split(Split(train, test, "shipped"), SessionSettings(drop_repeats=drop))
         for name in MODELS:
             scores = evaluate_next_item(make_recommender(name), parts, k=K)
             anchor = ANCHORS.get((drop, name))

@@ -91,7 +91,11 @@ def test_models_rank_held_out_clicks_above_popular():
     log = clicks_log(n_users=120)
     split = split_interactions(log, "leave-last-out")
     popular = evaluate_recommender(make_recommender("popular"), split, k=5)
-    for name, settings in (("als", {"factors": 8}), ("fm", {**FAST_FM, "objective": "bpr"})):
+    for name, settings in (
+        ("als", {"factors": 8}),
+        ("itemknn", {}),
+        ("fm", {**FAST_FM, "objective": "bpr"}),
+    ):
         scored = evaluate_recommender(make_recommender(name, seed=0, **settings), split, k=5)
         assert scored["hr@5"] > popular["hr@5"] + 0.2, (name, scored, popular)
         assert scored["coverage"] > 3 * popular["coverage"] and scored["topn_users"] == 120
@@ -154,6 +158,7 @@ def test_save_load_round_trip(tmp_path):
         ("popular", {}),
         ("mf", {"factors": 4, "epochs": 5}),
         ("als", {"factors": 4}),
+        ("itemknn", {"neighbours": 5}),
         ("fm", {**FAST_FM, "epochs": 3, "text_model": None}),
     ):
         model = make_recommender(name, seed=1, **settings).fit(log, items=items)

@@ -95,11 +95,16 @@ def test_session_knn_by_hand(tmp_path):
     assert scores[index("b")] == pytest.approx(popularity[index("b")] + 1 + near_2)
     assert scores[index("a")] == pytest.approx(popularity[index("a")] + 1 + near_4 + near_2)
     assert scores[index("c")] == pytest.approx(popularity[index("c")])  # only session 1 had c
+    # A training session goes on in its own click order (d, then a), not in item order.
+    own = model.score_users(np.asarray([log.user_ids.get("4")]))[0]
+    assert np.allclose(own, scores)
+    assert not np.allclose(own, model.score_history(np.asarray([index("a"), index("d")]), None))
     loaded = load_recommender(model.save(tmp_path / "sknn"))
     assert np.allclose(
         loaded.score_history(np.asarray([index("a")]), None),
         model.score_history(np.asarray([index("a")]), None),
     )
+    assert np.allclose(loaded.score_users(np.asarray([3])), model.score_users(np.asarray([3])))
 
 
 def test_next_item_counts_ties_against_the_model(tmp_path):
@@ -142,6 +147,34 @@ def test_next_item_from_the_command_line(tmp_path):
         run("recommend", "next", "--session-items", "d,a", "--model", str(out), "--json").stdout
     )
     assert listed[0]["item"] == "b"
+
+
+def test_session_gap_cuts_a_user_log_from_the_command_line(tmp_path):
+    """One user's day: a→b, then two idle hours, then c→d; cut at 1 h, sr never links b→c."""
+    clicks = tmp_path / "user_clicks.csv"
+    clicks.write_text(
+        "user,item,time\n"
+        + "".join(
+            f"u{user},{item},{start + 10 * step}\n"
+            for user in range(4)
+            for start, pair in ((0, "ab"), (3 * HOUR, "cd"))
+            for step, item in enumerate(pair)
+        ),
+        encoding="utf-8",
+    )
+    common = ("--model", "sr", "--user", "user", "--item", "item", "--time", "time")
+    for gap, out in ((HOUR, "cut"), (None, "whole")):
+        extra = ("--session-gap", str(gap)) if gap else ()
+        fitted = run("recommend", "fit", str(clicks), *common, *extra, "--out", str(tmp_path / out))
+        assert fitted.returncode == 0, fitted.stderr
+    manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    assert manifest["data"]["users"] == 8  # two sessions per user
+    for out, links in (("cut", 0), ("whole", 1)):
+        model = load_recommender(tmp_path / out)
+        b, c = model.item_ids.get("b"), model.item_ids.get("c")
+        assert (model.successors[b, c] > 0) == links, out
+    with pytest.raises(InputError, match="positive"):
+        run("recommend", "fit", str(clicks), *common, "--session-gap", "0", "--out", "x")
 
 
 @pytest.mark.shared_data

@@ -1,5 +1,6 @@
 """`seoga tune`: retrieval grids reuse one encoded collection and match `evaluate_retrieval`;
-training grids train and score each trial; an interrupted grid resumes where it stopped."""
+training grids train and score each trial; recommend grids score as `seoga eval recommend`
+does; an interrupted grid resumes where it stopped."""
 
 import json
 
@@ -9,8 +10,9 @@ import yaml
 from seoga.errors import InputError
 from seoga.evaluate.retrieval import evaluate_retrieval
 from seoga.settings import CollectionSettings, FusionSettings
-from seoga.train import tune as tune_module
 from seoga.train.tune import load_grid, tune
+from seoga.train.tune import retrieval as retrieval_trials
+from seoga.train.tune import workers as tune_workers
 from tests.test_train_data import make_beir
 
 
@@ -70,7 +72,7 @@ def test_retrieval_grid_matches_evaluate_and_encodes_once(beir, tiny_model, tmp_
 def test_interrupted_grid_resumes(beir, tiny_model, tmp_path, monkeypatch):
     spec = retrieval_spec(beir, tiny_model, tmp_path / "cache")
     grid_file = write_grid(tmp_path / "grid.yaml", spec)
-    real = tune_module.sparse_rankings
+    real = retrieval_trials.sparse_rankings
     calls = []
 
     def interrupted(task):
@@ -79,12 +81,12 @@ def test_interrupted_grid_resumes(beir, tiny_model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(task)
 
-    monkeypatch.setattr(tune_module, "sparse_rankings", interrupted)
+    monkeypatch.setattr(retrieval_trials, "sparse_rankings", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tune(load_grid(grid_file), show_progress=False)
     recorded = (tmp_path / "grid-results" / "trials.jsonl").read_text().splitlines()
     assert len(recorded) == 4  # the first BM25 setting's four fusions
-    monkeypatch.setattr(tune_module, "sparse_rankings", real)
+    monkeypatch.setattr(retrieval_trials, "sparse_rankings", real)
     report = tune(load_grid(grid_file), show_progress=False)
     assert report.skipped == 4 and report.ran == 4 and len(report.rows) == 8
     again = tune(load_grid(grid_file), show_progress=False)
@@ -114,6 +116,59 @@ def test_training_grid(tiny_model, tmp_path):
     )
 
 
+def test_recommend_grids_score_as_the_evaluators_do(tmp_path):
+    from seoga.evaluate.next_item import evaluate_next_item
+    from seoga.evaluate.recommend import evaluate_recommender
+    from seoga.recommend import Columns, make_recommender, read_interactions, split_interactions
+    from seoga.recommend.interactions import align
+    from seoga.recommend.sessions import SessionSettings, prepare_split
+    from seoga.recommend.splits import Split
+    from tests.recommend_data import clicks_log, write_csv
+    from tests.test_recommend_sessions import TRAIN, session_log
+
+    copies = [(s + 10 * copy, i, t) for copy in range(3) for s, i, t in TRAIN]
+    train = session_log(tmp_path, copies, "tr.tsv")
+    valid = session_log(tmp_path, [(9, "a", 20), (9, "b", 21), (9, "c", 22)], "valid.tsv")
+    spec = {
+        "kind": "recommend",
+        "data": "tr.tsv",
+        "eval": "valid.tsv",
+        "metric": "mrr@20",
+        "recommend": {
+            "model": "sr",
+            "protocol": "next-item",
+            "columns": {"user": "SessionId", "item": "ItemId", "time": "Time"},
+        },
+        "grid": {"steps": [1, 3]},
+    }
+    report = tune(load_grid(write_grid(tmp_path / "sr.yaml", spec)), show_progress=False)
+    columns = Columns(user="SessionId", item="ItemId", time="Time")
+    held, log = align(read_interactions(valid, columns), read_interactions(train, columns))
+    parts = prepare_split(Split(log, held, "given"), SessionSettings())
+    for row in report.rows:
+        direct = evaluate_next_item(make_recommender("sr", **row["trial"]), parts)
+        assert row["score"] == pytest.approx(direct["mrr@20"]), row
+
+    clicks = write_csv(tmp_path / "clicks.csv", clicks_log(), value_name="clicks")
+    spec = {
+        "kind": "recommend",
+        "data": "clicks.csv",
+        "split": "leave-last-out",
+        "metric": "hr@10",
+        "recommend": {"model": "als"},
+        "grid": {"factors": [4, 8]},
+    }
+    report = tune(load_grid(write_grid(tmp_path / "als.yaml", spec), seed=2), show_progress=False)
+    split = split_interactions(read_interactions(clicks), "leave-last-out")
+    for row in report.rows:
+        model = make_recommender("als", seed=2, **row["trial"])
+        assert row["score"] == pytest.approx(evaluate_recommender(model, split)["hr@10"])
+    with pytest.raises(
+        InputError, match="cannot be tuned in a recommend grid; use one of: .*steps"
+    ):
+        load_grid(write_grid(tmp_path / "bad.yaml", {**spec, "recommend": {"model": "sr"}}))
+
+
 def test_bad_grids(tmp_path):
     with pytest.raises(InputError, match="cannot be tuned in a retrieval grid"):
         load_grid(write_grid(tmp_path / "a.yaml", {"data": ".", "grid": {"lr": [1]}}))
@@ -134,7 +189,7 @@ def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
         "grid": {"bm25.k1": [0.5, 1.2], "bm25.b": [0.3, 0.75]},
     }
     serial = tune(load_grid(write_grid(tmp_path / "serial.yaml", spec)), show_progress=False)
-    monkeypatch.setattr(tune_module, "available_memory", lambda: 64 << 30)
+    monkeypatch.setattr(tune_workers, "available_memory", lambda: 64 << 30)
     monkeypatch.setattr("seoga.models.embedders.available_cpus", lambda: 2)
     parallel = tune(
         load_grid(write_grid(tmp_path / "parallel.yaml", {**spec, "workers": 2})),
@@ -142,4 +197,4 @@ def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
     )
     scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
     assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in parallel.rows} == scores
-    assert tune_module.allowed_workers(8, 1 << 40) == 1, "no more workers than memory holds"
+    assert tune_workers.allowed_workers(8, 1 << 40) == 1, "no more workers than memory holds"

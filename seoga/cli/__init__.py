@@ -14,6 +14,7 @@ from seoga.cli import (
     evaluate_recommend,
     index,
     recommend,
+    related,
     search,
     train,
     train_answer,
@@ -46,6 +47,7 @@ calibrate.register(app)
 evaluate_qa.register(evaluate.app)
 evaluate_recommend.register(evaluate.app)
 recommend.register(app)
+related.register(recommend.app, evaluate.app)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from seoga.cli.recommend import (
     RatingColumn,
     Seed,
     SessionColumn,
+    SessionGap,
     Settings,
     TextFields,
     TextModel,
@@ -64,6 +65,7 @@ def recommend_command(
         str, typer.Option(help="top-n (lists per user) or next-item (each next click).")
     ] = "top-n",
     session: SessionColumn = None,
+    session_gap: SessionGap = None,
     drop_repeats: Annotated[
         bool, typer.Option("--drop-repeats", help="next-item: drop consecutive repeats.")
     ] = False,
@@ -96,7 +98,7 @@ def recommend_command(
 
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown --protocol {protocol!r}; use {' or '.join(PROTOCOLS)}.")
-    columns = (session or user, item, rating, weight, time, implicit, min_rating)
+    columns = (session or user, item, rating, weight, time, implicit, min_rating, session_gap)
     if data is not None and (train or test):
         raise InputError("give DATA (split by --split) or --train and --test, not both.")
     shipped = _shipped_split(data) if data is not None and data.is_dir() else None
@@ -118,12 +120,10 @@ def recommend_command(
     recommender = make_recommender(model, **settings)
     if protocol == NEXT_ITEM:
         from seoga.evaluate.next_item import DEFAULT_K, evaluate_next_item
-        from seoga.recommend.sessions import SessionSettings, prepare
+        from seoga.recommend.sessions import SessionSettings, prepare_split
 
         preparation = SessionSettings(drop_repeats, min_session_length, min_item_support)
-        # A test session needs two events: one to start from, one to predict.
-        checked = SessionSettings(drop_repeats, max(2, min_session_length), min_item_support)
-        parts = Split(prepare(parts.train, preparation), prepare(parts.test, checked), parts.name)
+        parts = prepare_split(parts, preparation)
         k = k or DEFAULT_K
         metrics = evaluate_next_item(recommender, parts, k=k, show_progress=True)
         metrics["preparation"] = vars(preparation)

@@ -19,7 +19,9 @@ def print_json(payload: Any) -> None:
     console.print_json(json.dumps(payload, ensure_ascii=False))
 
 
-def print_results(results: list[SearchResult]) -> None:
+def print_results(results: list[SearchResult], related: dict[str, list] | None = None) -> None:
+    """Each result with its highlighted snippet, and its related documents when given."""
+    related = related or {}
     if not results:
         console.print("no results.")
         return
@@ -34,6 +36,9 @@ def print_results(results: list[SearchResult]) -> None:
             "   " + escape(marked).replace("\0", "[bold yellow]").replace("\1", "[/bold yellow]"),
             highlight=False,
         )
+        if related.get(result.doc_id):
+            shown = " · ".join(escape(hit.title or hit.doc_id) for hit in related[result.doc_id])
+            console.print(f"   [dim]related: {shown}[/]", highlight=False)
 
 
 def print_report(report: IndexReport, collection: str) -> None:

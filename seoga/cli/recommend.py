@@ -18,11 +18,18 @@ app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help
 NEW_USER = "new"
 LOG_FORMATS = ("log", "baskets")
 REASONS_SHOWN = 3
-MODEL_NAMES = "popular, mf, als, fm, rules or sr"
+MODEL_NAMES = "popular, mf, als, itemknn, fm, rules, sr, sknn or gru4rec"
 
 UserColumn = Annotated[str | None, typer.Option("--user", help="User column (name or 0-based).")]
 SessionColumn = Annotated[
     str | None, typer.Option("--session", help="Session column: a session log's 'user'.")
+]
+SessionGap = Annotated[
+    float | None,
+    typer.Option(
+        help="Cut each --user's events into sessions at idle gaps longer than this many "
+        "seconds (needs --time; 3600 is usual)."
+    ),
 ]
 ItemColumn = Annotated[str | None, typer.Option("--item", help="Item column (name or 0-based).")]
 RatingColumn = Annotated[str | None, typer.Option("--rating", help="Rating column (explicit).")]
@@ -68,10 +75,19 @@ def read_log(
     time: str | None,
     implicit: bool,
     min_rating: float | None,
+    session_gap: float | None = None,
 ):
     from seoga.recommend import Columns, read_interactions
 
     log = read_interactions(path, Columns(user, item, rating, weight, time))
+    if session_gap is not None:
+        from seoga.recommend.sessions import sessions_from_gaps
+
+        if session_gap <= 0:
+            raise InputError(
+                f"--session-gap must be a positive number of seconds, not {session_gap}."
+            )
+        log = sessions_from_gaps(log, session_gap)
     return log.positives(min_rating) if implicit else log
 
 
@@ -119,6 +135,7 @@ def fit_command(
     model: Annotated[str, typer.Option(help=MODEL_NAMES)] = "als",
     user: UserColumn = None,
     session: SessionColumn = None,
+    session_gap: SessionGap = None,
     item: ItemColumn = None,
     rating: RatingColumn = None,
     weight: WeightColumn = None,
@@ -147,7 +164,7 @@ def fit_command(
         interactions = read_baskets(log)
     else:
         interactions = read_log(
-            log, session or user, item, rating, weight, time, implicit, min_rating
+            log, session or user, item, rating, weight, time, implicit, min_rating, session_gap
         )
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))

@@ -14,6 +14,7 @@ from seoga.cli.index import (
     given_options,
 )
 from seoga.cli.output import print_json, print_results
+from seoga.cli.related import Blend, Readers, open_readers, related_documents
 from seoga.collection import Collection
 
 DEFAULT_RESULTS = 10
@@ -27,6 +28,11 @@ def search_command(
     fusion: FusionOption = None,
     dense_weight: DenseWeightOption = None,
     extra_weight: ExtraWeightOption = None,
+    related: Annotated[
+        int, typer.Option("--related", help="Show this many related documents per result.")
+    ] = 0,
+    interactions: Readers = None,
+    blend: Blend = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search a collection: hybrid BM25 + dense by default, fused as the collection stores it
@@ -35,10 +41,20 @@ def search_command(
     given = given_options(method=fusion, dense_weight=dense_weight, extra_weight=extra_weight)
     opened.settings.fusion = replace(opened.settings.fusion, **given)
     results = opened.search(query, k=k, mode=mode)
+    lists = {}
+    if related > 0:
+        finder = related_documents(opened, open_readers(interactions), blend)
+        lists = {result.doc_id: finder.related(result.doc_id, related) for result in results}
     if as_json:
-        print_json([result.to_dict() for result in results])
+        print_json(
+            [
+                result.to_dict()
+                | ({"related": [hit.to_dict() for hit in lists[result.doc_id]]} if lists else {})
+                for result in results
+            ]
+        )
     else:
-        print_results(results)
+        print_results(results, lists)
 
 
 def register(app: typer.Typer) -> None:

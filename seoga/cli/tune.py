@@ -1,4 +1,4 @@
-"""`seoga tune grid.yaml`: grid search over retrieval or training settings."""
+"""`seoga tune grid.yaml`: grid search over retrieval, training or recommender settings."""
 
 from pathlib import Path
 from typing import Annotated

@@ -159,19 +159,29 @@ class Store:
             yield chunk_id, tokens.split(TOKEN_SEPARATOR) if tokens else []
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
-        found: dict[int, StoredChunk] = {}
-        ids = list(chunk_ids)
-        # Batched: SQLite caps the number of bound parameters in one statement.
-        for start in range(0, len(ids), SQL_VARIABLES_PER_QUERY):
-            batch = ids[start : start + SQL_VARIABLES_PER_QUERY]
-            marks = ",".join("?" * len(batch))
-            rows = self.connection.execute(
-                "SELECT chunk_id, doc_id, position, chunks.text, title, source"
-                f" FROM chunks JOIN documents USING (doc_id) WHERE chunk_id IN ({marks})",
-                batch,
+        rows = self._rows_with(
+            "SELECT chunk_id, doc_id, position, chunks.text, title, source"
+            " FROM chunks JOIN documents USING (doc_id) WHERE chunk_id IN ({marks})",
+            chunk_ids,
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def titles(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Each document's (title, source)."""
+        rows = self._rows_with(
+            "SELECT doc_id, title, source FROM documents WHERE doc_id IN ({marks})", doc_ids
+        )
+        return {doc_id: (title, source) for doc_id, title, source in rows}
+
+    def _rows_with(self, query: str, keys: Sequence[Any]) -> Iterator[tuple]:
+        """`query`'s rows for `keys` bound at `{marks}`, in batches: SQLite caps the number
+        of bound parameters in one statement."""
+        keys = list(keys)
+        for start in range(0, len(keys), SQL_VARIABLES_PER_QUERY):
+            batch = keys[start : start + SQL_VARIABLES_PER_QUERY]
+            yield from self.connection.execute(
+                query.format(marks=",".join("?" * len(batch))), batch
             )
-            found.update((row[0], StoredChunk(*row)) for row in rows)
-        return found
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
         """Every chunk with its document's title and source, in chunk-id order."""

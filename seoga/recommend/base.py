@@ -205,20 +205,27 @@ class Recommender(ABC):
         return self._rank(self._mask_cold(scores[None, :])[0], k, seen, items, MODEL)
 
     def similar_items(self, item, k: int = 10) -> list[Recommendation]:
-        """The `k` items most like `item` (cosine of the model's item vectors)."""
+        """The `k` items most like `item`, by the model's `item_similarities`."""
         self._require_fitted()
-        vectors = self.item_vectors()
-        if vectors is None:
-            raise InputError(f"the {self.name} model has no item vectors to compare items with.")
         index = self._index(self.item_ids, item)
         if index < 0:
             raise InputError(f"item {item!r} is not in this model; it knows {len(self.item_ids)}.")
+        return self._rank(self.item_similarities(index), k, np.asarray([index]), None, MODEL)
+
+    def item_similarities(self, index: int) -> np.ndarray:
+        """How like item `index` every item is (cosine of the model's item vectors; -inf for
+        an item the model has no vector for)."""
+        vectors = self.item_vectors()
+        if vectors is None:
+            raise InputError(f"the {self.name} model has no item vectors to compare items with.")
         norms = np.linalg.norm(vectors, axis=1)
         if norms[index] == 0:
-            raise InputError(f"the {self.name} model has no vector for item {item!r}.")
+            raise InputError(
+                f"the {self.name} model has no vector for item {self.item_ids.ids[index]!r}."
+            )
         scores = vectors @ vectors[index] / np.maximum(norms * norms[index], np.finfo(float).tiny)
         scores[norms == 0] = -np.inf
-        return self._rank(scores, k, np.asarray([index]), None, MODEL)
+        return scores
 
     def rank_users(self, users: np.ndarray, k: int, *, filter_seen: bool = True) -> np.ndarray:
         """(len(users), k) item indices, best first, for known user indices (evaluation).

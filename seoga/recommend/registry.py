@@ -10,6 +10,7 @@ from seoga.recommend.als import ALSRecommender
 from seoga.recommend.base import Recommender
 from seoga.recommend.fm import FMRecommender
 from seoga.recommend.gru4rec import GRU4RecRecommender
+from seoga.recommend.itemknn import ItemKNNRecommender
 from seoga.recommend.mf import MFRecommender
 from seoga.recommend.popular import PopularRecommender
 from seoga.recommend.rules import RulesRecommender
@@ -23,6 +24,7 @@ MODELS: dict[str, type[Recommender]] = {
         PopularRecommender,
         MFRecommender,
         ALSRecommender,
+        ItemKNNRecommender,
         FMRecommender,
         RulesRecommender,
         SRRecommender,

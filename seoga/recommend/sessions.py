@@ -13,8 +13,11 @@ import numpy as np
 
 from seoga.errors import InputError
 from seoga.recommend.interactions import IdMap, Interactions
+from seoga.recommend.splits import Split
 
 DEFAULT_GAP_SECONDS = 3600.0  # one hour, the usual session cut when no session id is logged
+# A test session needs two events: one to start from, one to predict.
+MIN_TEST_SESSION = 2
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,14 @@ def sessions_from_gaps(log: Interactions, gap_seconds: float = DEFAULT_GAP_SECON
     return Interactions(
         sessions, log.items, log.values, names, log.item_ids, log.kind, log.times, log.source
     )
+
+
+def prepare_split(split: Split, settings: SessionSettings) -> Split:
+    """Both parts prepared alike, the test part also without one-event sessions."""
+    checked = SessionSettings(
+        settings.drop_repeats, max(MIN_TEST_SESSION, settings.min_length), settings.min_item_support
+    )
+    return Split(prepare(split.train, settings), prepare(split.test, checked), split.name)
 
 
 def prepare(log: Interactions, settings: SessionSettings) -> Interactions:

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.sessions import session_times
+from seoga.recommend.sessions import in_time_order, session_times
 
 
 @dataclass
@@ -31,6 +31,7 @@ class SKNNRecommender(Recommender):
 
     def _fit(self, log, items, users, show_progress) -> None:
         _, self.recency = session_times(log)  # a session is as recent as its last click
+        self.positions = position_weights(log)
         self._index_sessions()
 
     def _index_sessions(self) -> None:
@@ -40,11 +41,24 @@ class SKNNRecommender(Recommender):
         self.lengths = np.diff(self.sessions.indptr).astype(np.float64)
 
     def score_history(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray:
-        s = self.settings
-        scores = self.popularity_below_one()
         weights = np.zeros(self.sessions.shape[1])
         np.maximum.at(weights, items, (np.arange(len(items)) + 1.0) / len(items))
-        candidates = np.unique(self.by_item[np.unique(items)].indices)
+        return self._neighbour_votes(weights, np.unique(items))
+
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        """A training session continued: its own clicks weighed by their time order."""
+        rows = []
+        for user in users:
+            row = self.positions[user]
+            weights = np.zeros(self.sessions.shape[1])
+            weights[row.indices] = row.data
+            rows.append(self._neighbour_votes(weights, row.indices))
+        return np.vstack(rows)
+
+    def _neighbour_votes(self, weights: np.ndarray, items: np.ndarray) -> np.ndarray:
+        s = self.settings
+        scores = self.popularity_below_one()
+        candidates = np.unique(self.by_item[items].indices)
         if not len(candidates):
             return scores
         if len(candidates) > s.sample:
@@ -52,15 +66,41 @@ class SKNNRecommender(Recommender):
                 np.argsort(-self.recency[candidates], kind="stable")[: s.sample]
             ]
         overlap = self.sessions[candidates] @ weights
-        similarity = overlap / np.sqrt(self.lengths[candidates] * len(np.unique(items)))
+        similarity = overlap / np.sqrt(self.lengths[candidates] * len(items))
         best = np.argsort(-similarity, kind="stable")[: s.neighbors]
         votes = sparse.csr_matrix(similarity[best][None, :]) @ self.sessions[candidates[best]]
         scores[votes.indices] += votes.data + 1.0
         return scores
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {"recency": self.recency}
+        return {
+            "recency": self.recency,
+            "positions.indptr": self.positions.indptr.astype(np.int64),
+            "positions.indices": self.positions.indices.astype(np.int64),
+            "positions.data": self.positions.data,
+        }
 
     def _restore(self, arrays, state) -> None:
         self.recency = arrays["recency"]
+        self.positions = sparse.csr_matrix(
+            (arrays["positions.data"], arrays["positions.indices"], arrays["positions.indptr"]),
+            shape=self.seen.shape,
+        )
         self._index_sessions()
+
+
+def position_weights(log) -> sparse.csr_matrix:
+    """sessions × items: (p + 1) / L for an item's last click p of a session of L clicks."""
+    order = in_time_order(log)
+    users, items = log.users[order], log.items[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    lengths = np.diff(np.r_[starts, len(order)])
+    position = np.arange(len(order)) - np.repeat(starts, lengths)
+    weight = (position + 1.0) / np.repeat(lengths, lengths)
+    # A later click weighs more, so an item's last click in the session is its weight.
+    keys = users.astype(np.int64) * log.n_items + items
+    _, from_end = np.unique(keys[::-1], return_index=True)
+    kept = len(keys) - 1 - from_end
+    return sparse.csr_matrix(
+        (weight[kept], (users[kept], items[kept])), shape=(log.n_users, log.n_items)
+    )

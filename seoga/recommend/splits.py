@@ -3,6 +3,8 @@
 - `random:F` — a seeded random share F of the rows is the test set.
 - `leave-last-out` — each user's last row by time (users with at least 2 rows) is the test set.
 - `time:Q` — a global cut: rows after the Q-quantile of time (or after a date, `time:2016-01-01`).
+- `users:F` — a seeded random share F of the users, all their rows, is the test set (for
+  item-to-item lists, scored on readers the model never saw).
 Given folds (ML-100k `u1.base` / `u1.test`) are read as two files with the same id maps.
 """
 
@@ -16,7 +18,7 @@ import numpy as np
 from seoga.errors import InputError
 from seoga.recommend.interactions import Interactions
 
-SPLITS = ("random", "leave-last-out", "time")
+SPLITS = ("random", "leave-last-out", "time", "users")
 DEFAULT_TEST_SHARE = 0.2
 DEFAULT_TIME_QUANTILE = 0.8
 MIN_ROWS_TO_HOLD_OUT = 2
@@ -39,6 +41,9 @@ def split_interactions(log: Interactions, spec: str, seed: int = 0) -> Split:
         test = _last_per_user(log, _times(log, spec))
     elif method == "time":
         test = _after_cut(log, spec, argument)
+    elif method == "users":
+        share = _share(spec, argument, DEFAULT_TEST_SHARE)
+        test = (np.random.default_rng(seed).random(log.n_users) < share)[log.users]
     else:
         raise InputError(
             f"unknown split {spec!r}; use one of {', '.join(SPLITS)} (e.g. random:0.2)."
