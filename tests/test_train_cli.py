@@ -104,6 +104,10 @@ def test_train_index_eval_tune(tmp_path, tiny_model):
     tuned = run("tune", str(grid))
     assert tuned.returncode == 0, tuned.stderr
     assert "best: ndcg@10=" in tuned.stdout and (tmp_path / "grid-results" / "best.json").is_file()
+    # The screen keeps what was varied and the chosen metric whole; the rest is in results.md.
+    header = next(line for line in tuned.stdout.splitlines() if "rank" in line)
+    assert "bm25.k1" in header and "ndcg@10" in header and "recall" not in header
+    assert "recall" in (tmp_path / "grid-results" / "results.md").read_text(encoding="utf-8")
 
 
 def test_train_errors_are_messages(tmp_path, tiny_model, main_run):

@@ -38,11 +38,14 @@ def tune_command(
         ),
     )
     header, body = result_table(grid, report.rows)
+    # The screen shows what was varied and the chosen metric; every metric is in results.md.
+    wanted = {"rank", *grid.grid, grid.metric, "seconds", "id"}
+    shown = [index for index, name in enumerate(header) if name in wanted]
     table = Table(title=f"{grid.metric}, best first ({report.ran} run, {report.skipped} reused)")
-    for name in header:
-        table.add_column(escape(name))
+    for index in shown:
+        table.add_column(escape(header[index]))
     for cells in body[:ROWS_SHOWN]:
-        table.add_row(*(escape(cell) for cell in cells))
+        table.add_row(*(escape(cells[index]) for index in shown))
     console.print(table)
     if report.best is not None:
         console.print(
