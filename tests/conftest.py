@@ -4,9 +4,6 @@ import os
 import string
 from pathlib import Path
 
-# Before torch loads: spinning OpenMP threads make tiny models crawl on a busy 2-core machine.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import pytest
 
 # Before torch loads: on a busy machine OpenMP spin-waiting makes small torch jobs many times
@@ -27,8 +24,10 @@ HANGUL_SAMPLE = "전세계약갱신조건검색하이브리드문서모델학습
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
-def build_tiny_model(directory: Path, prompts: dict[str, str] | None = None) -> Path:
-    """A random 2-layer BERT sentence-transformers model, built offline.
+def build_tiny_model(
+    directory: Path, prompts: dict[str, str] | None = None, layers: int = TINY_LAYERS
+) -> Path:
+    """A random BERT sentence-transformers model (2 layers unless told), built offline.
 
     Its WordPiece vocabulary has a few whole words plus every Latin letter, digit and some
     Hangul syllables (with ## forms), so any text tokenises to real pieces, not [UNK].
@@ -49,7 +48,7 @@ def build_tiny_model(directory: Path, prompts: dict[str, str] | None = None) -> 
     config = BertConfig(
         vocab_size=len(vocabulary),
         hidden_size=TINY_HIDDEN,
-        num_hidden_layers=TINY_LAYERS,
+        num_hidden_layers=layers,
         num_attention_heads=TINY_HEADS,
         intermediate_size=TINY_FFN,
         max_position_embeddings=TINY_POSITIONS,

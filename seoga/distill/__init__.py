@@ -1,0 +1,1 @@
+"""Distillation lab: students, losses and schedules for smaller, faster copies of seoga's models."""
