@@ -11,20 +11,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from seoga.errors import InputError
-
 if TYPE_CHECKING:
     from seoga.train.tune.grid import Grid
 
-PROTOCOLS = ("top-n", "next-item")
 DEFAULT_SPLIT = "leave-last-out"
 TOPN_K, NEXT_ITEM_K = 10, 20
-RECOMMEND_FIELDS = frozenset(
-    {
-        "model", "protocol", "k", "columns", "settings", "implicit", "min_rating",
-        "drop_repeats", "min_session_length", "min_item_support",
-    }
-)  # fmt: skip
 
 
 def recommend_parts(grid: Grid):
@@ -86,33 +77,3 @@ def run_recommend(grid: Grid, pending, finish, show_progress) -> None:
         started = time.perf_counter()
         metrics = run_recommend_trial(grid, parts, trial)
         finish(trial_id, trial, metrics, time.perf_counter() - started)
-
-
-def check_recommend(spec: dict[str, Any], where: str) -> dict[str, Any]:
-    """The `recommend:` section of a grid file, checked; the model's setting names."""
-    from seoga.recommend.registry import model_class
-
-    if not isinstance(spec, dict) or "model" not in spec:
-        raise InputError(f"{where}: a recommend grid needs `recommend:` with `model:`.")
-    spec = dict(spec)
-    spec.setdefault("protocol", "top-n")
-    if spec["protocol"] not in PROTOCOLS:
-        raise InputError(
-            f"{where}: recommend protocol must be one of {', '.join(PROTOCOLS)}, "
-            f"not {spec['protocol']!r}."
-        )
-    unknown = sorted(set(spec) - RECOMMEND_FIELDS)
-    if unknown:
-        raise InputError(
-            f"{where}: unknown recommend options {unknown}; "
-            f"use: {', '.join(sorted(RECOMMEND_FIELDS))}."
-        )
-    model_class(spec["model"])  # a clear error for an unknown model name
-    return spec
-
-
-def recommend_keys(model: str) -> tuple[str, ...]:
-    """The settings a recommend grid may vary: the model's own."""
-    from seoga.recommend.registry import model_class
-
-    return tuple(model_class(model).settings_class.__dataclass_fields__)
