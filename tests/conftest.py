@@ -1,9 +1,11 @@
 """Shared fixtures: a tiny random bi-encoder built in code, and paths to real data."""
 
+import json
 import os
 import string
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Before torch loads: on a busy machine OpenMP spin-waiting makes small torch jobs many times
@@ -114,3 +116,32 @@ def main_run(capsys, monkeypatch):
         return Result(stop.value.code, captured.out, captured.err)
 
     return invoke
+
+
+RERANKER_QUERIES = 12
+
+
+@pytest.fixture(scope="session")
+def tiny_reranker(tmp_path_factory):
+    """A cross-encoder: the tiny 4-layer encoder mean-pooled into a new one-logit head."""
+    from seoga.search.rerank_training import new_cross_encoder
+
+    folder = tmp_path_factory.mktemp("reranker")
+    model = new_cross_encoder(str(build_tiny_model(folder / "base", layers=4)), 32)
+    model.save(str(folder / "teacher"))
+    return folder / "teacher"
+
+
+@pytest.fixture(scope="session")
+def reranker_pairs(tmp_path_factory):
+    """Labelled pairs: each query with one relevant and two irrelevant passages."""
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("pairs") / "pairs.jsonl"
+    lines = []
+    for number in range(RERANKER_QUERIES):
+        query = " ".join(rng.choice(TINY_WORDS, size=2))
+        for label in (1, 0, 0):
+            passage = " ".join(rng.choice(TINY_WORDS, size=5))
+            lines.append({"query": f"{query} {number}", "passage": passage, "label": label})
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    return path

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from seoga.distill.config import DistillationConfig, Match, Term, embedder_preset
+from seoga.distill.config import DistillationConfig, Match, Term, preset
 from seoga.distill.schedules import schedule
 from seoga.errors import InputError
 
 
 def test_preset_maps_kept_layers():
-    config = embedder_preset("mse,wr-dist,ltr", keep=[3, 6, 9, 12])
+    config = preset("mse,wr-dist,ltr", keep=[3, 6, 9, 12])
     assert [term.loss for term in config.terms] == ["mse"]
     word = [match for match in config.matches if match.loss == "wr-dist"]
     assert [(m.student_layer, m.teacher_layer) for m in word] == [

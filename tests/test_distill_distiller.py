@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from seoga.distill.config import DistillationConfig, Match, Term, embedder_preset
+from seoga.distill.config import DistillationConfig, Match, Term, preset
 from seoga.distill.distiller import CARD_NAME, EmbedderDistiller, TrainingConfig
 from seoga.distill.schedules import schedule
-from seoga.distill.students import depth, embedder_student
+from seoga.distill.students import depth, layer_dropped
 from seoga.errors import InputError
 from tests.conftest import TINY_WORDS, build_tiny_model
 
@@ -41,13 +41,13 @@ def test_student_learns_the_teacher_and_saves_a_card(teacher, tmp_path):
     from sentence_transformers import SentenceTransformer
 
     data = texts()
-    student = embedder_student(teacher, KEEP)
+    student = layer_dropped(teacher, KEEP)
     # The tiny random teacher's layers are nearly the identity: move the student away first.
     torch.manual_seed(1)
     for parameter in student[0].auto_model.encoder.parameters():
         parameter.data += 0.05 * torch.randn_like(parameter)
     before = distance(student, teacher, data)["mse"]
-    config = embedder_preset("mse,wr,ltr", KEEP)
+    config = preset("mse,wr,ltr", KEEP)
     distiller = EmbedderDistiller(
         teacher,
         student,
@@ -89,7 +89,7 @@ def test_projection_matches_and_seeds_repeat(teacher, tmp_path):
     )
 
     def run(folder):
-        student = embedder_student(teacher, KEEP)
+        student = layer_dropped(teacher, KEEP)
         EmbedderDistiller(
             teacher,
             student,
@@ -104,9 +104,9 @@ def test_projection_matches_and_seeds_repeat(teacher, tmp_path):
 
 
 def test_distiller_refuses_what_it_cannot_do(teacher, tmp_path):
-    student = embedder_student(teacher, KEEP)
+    student = layer_dropped(teacher, KEEP)
     settings = {"teacher_name": "tiny", "cache_dir": tmp_path / "cache"}
-    with pytest.raises(InputError, match="for rerankers"):
+    with pytest.raises(InputError, match="soft-kd compares logits; use mse, cosine"):
         EmbedderDistiller(
             teacher,
             student,

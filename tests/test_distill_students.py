@@ -5,8 +5,8 @@ import torch
 
 from seoga.distill.students import (
     depth,
-    embedder_student,
     hidden_map,
+    layer_dropped,
     parse_layers,
     spaced_layers,
 )
@@ -33,7 +33,7 @@ def test_student_keeps_the_teachers_layers(tmp_path):
     from sentence_transformers import SentenceTransformer
 
     teacher = SentenceTransformer(str(build_tiny_model(tmp_path / "t", layers=4)))
-    student = embedder_student(teacher, [2, 4])
+    student = layer_dropped(teacher, [2, 4])
     backbone, source = student[0].auto_model, teacher[0].auto_model
     assert depth(backbone) == 2 and depth(source) == 4 and backbone.config.num_hidden_layers == 2
     for position, kept in enumerate([2, 4]):
@@ -42,7 +42,7 @@ def test_student_keeps_the_teachers_layers(tmp_path):
         assert all(torch.equal(mine[key], theirs[key]) for key in theirs)
     # Keeping every layer gives the teacher's vectors; a saved student loads as a normal folder.
     texts = ["hello world", "검색 엔진"]
-    whole = embedder_student(teacher, [1, 2, 3, 4])
+    whole = layer_dropped(teacher, [1, 2, 3, 4])
     assert torch.allclose(
         whole.encode(texts, convert_to_tensor=True), teacher.encode(texts, convert_to_tensor=True)
     )

@@ -9,6 +9,7 @@ from seoga.cli import (
     ask,
     calibrate,
     demo,
+    distill,
     evaluate,
     evaluate_qa,
     evaluate_recommend,
@@ -48,6 +49,7 @@ evaluate_qa.register(evaluate.app)
 evaluate_recommend.register(evaluate.app)
 recommend.register(app)
 related.register(recommend.app, evaluate.app)
+distill.register(app)
 
 
 def main() -> None:

@@ -9,7 +9,9 @@ into the student's card as JSON and comes back from it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from seoga.distill.losses import LOSSES, loss_units
@@ -100,6 +102,19 @@ class DistillationConfig:
         }
 
     @classmethod
+    def from_file(cls, path: Path) -> DistillationConfig:
+        """A config from a JSON file (the shape `to_dict` writes, as in a student's card)."""
+        try:
+            payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path} does not exist.") from None
+        except json.JSONDecodeError as error:
+            raise InputError(f"{path}:{error.lineno}: not valid JSON ({error.msg}).") from None
+        if not isinstance(payload, dict):
+            raise InputError(f"{path} must hold a JSON object with terms and matches.")
+        return cls.from_dict(payload)
+
+    @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> DistillationConfig:
         unknown = sorted(set(payload) - {"terms", "matches", "temperature", "window"})
         if unknown:
@@ -138,12 +153,15 @@ class DistillationConfig:
         )
 
 
-def embedder_preset(names: str, keep: list[int], weight: float = 1.0) -> DistillationConfig:
-    """A config for an embedder student from loss names ("mse,wr-dist,wr-angle,ltr").
+def preset(
+    names: str, keep: list[int], weight: float = 1.0, temperature: float = 1.0
+) -> DistillationConfig:
+    """A config from loss names ("mse,wr-dist,wr-angle,ltr" or "soft-kd,hard-label,attention").
 
-    Output losses become terms. Word relations match every kept layer with its teacher layer
-    (CKD's emb+skip alignment: the embeddings, then each kept layer); layer-transforming
-    relations take all of those layers at once.
+    Output losses become terms. Layer matches pair every kept layer with its teacher layer
+    (CKD's emb+skip alignment: the embeddings, then each kept layer; attention has no
+    embeddings entry, so it starts at the first layer); layer-transforming relations take all
+    of those layers at once.
     """
     terms: list[Term] = []
     matches: list[Match] = []
@@ -157,8 +175,12 @@ def embedder_preset(names: str, keep: list[int], weight: float = 1.0) -> Distill
             matches.append(Match(unit.name, teacher_side, student_side, schedule(weight)))
         else:
             matches += [
-                Match(unit.name, teacher, student, schedule(weight)) for student, teacher in pairs
+                Match(unit.name, teacher, student, schedule(weight))
+                for student, teacher in pairs
+                if student > 0 or unit.feature != "attention"
             ]
     if not terms and not matches:
         raise InputError(f"no distillation loss in {names!r}; known: {', '.join(LOSSES)}.")
-    return DistillationConfig(terms=tuple(terms), matches=tuple(matches))
+    return DistillationConfig(
+        terms=tuple(terms), matches=tuple(matches), temperature=schedule(temperature)
+    )

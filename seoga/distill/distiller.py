@@ -1,19 +1,24 @@
-"""The distillation loop for an embedder student: teacher vectors cached, matches as data.
+"""The distillation loop, one for every student: teacher outputs cached, matches as data.
 
-Per batch the loss is Σ terms w(t)·loss(student vector, teacher vector) + Σ matches
-w(t)·loss(student layer, teacher layer, mask), with t the training progress in [0, 1]. Teacher
-sentence vectors come from the cache (computed once, for every epoch and later runs); teacher
-layers are computed under no_grad when a match needs them. Both models read the same texts
-without prompts, so the student learns the teacher's map from text to vector, whatever prompt
-the text later gets. After each epoch an optional evaluation scores the student; the best
-epoch's student is what is saved (atomically) with its card.
+Per batch the loss is Σ terms w(t)·loss(student output, teacher output or gold label) + Σ
+matches w(t)·loss(student layer, teacher layer, mask), with t the training progress in [0, 1].
+The teacher's outputs come from the cache (computed once, for every epoch and later runs);
+teacher layers are computed under no_grad when a match needs them. After each epoch an optional
+evaluation scores the student; the best epoch's student is what is saved (atomically) with its
+card, and a checkpoint lets an interrupted run resume at the epoch it reached.
+
+A student kind says how a model reads a batch (`_forward`), what the teacher's cached output
+is (`_targets`) and what the gold labels are (`_labels`): `EmbedderDistiller` here, and
+`RerankerDistiller` in reranker.py.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from seoga.distill import checkpoint
 from seoga.distill.cache import TeacherCache
 from seoga.distill.config import DistillationConfig, Match
 from seoga.distill.losses import LOSSES
@@ -30,6 +36,9 @@ from seoga.errors import InputError
 
 CARD_NAME = "distill.json"
 EMBEDDING_FEATURE = "embedding"
+LOGITS_FEATURE = "logits"
+LABELS_FEATURE = "labels"
+ATTENTION_FEATURE = "attention"
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class TrainingConfig:
     warmup: float = 0.1
     seed: int = 0
     max_seq_length: int = 128
+    # The token embeddings (most of a multilingual model's weights) stay the teacher's: each
+    # step then updates a fifth of mE5-small's parameters, and unseen tokens keep their meaning.
+    freeze_embeddings: bool = True
 
 
 @dataclass
@@ -50,6 +62,19 @@ class DistillResult:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     best: dict[str, Any] | None = None
     seconds: float = 0.0
+    card: dict[str, Any] = field(default_factory=dict)
+    resumed_from_epoch: int = 0
+
+
+@dataclass
+class Forward:
+    """What a model gives for a batch: its output, the token mask and, when asked, its layers
+    (hidden states, 0 = the embeddings) and attention probabilities (0 = the first layer)."""
+
+    output: torch.Tensor
+    mask: torch.Tensor
+    hidden: Sequence[torch.Tensor] = ()
+    attentions: Sequence[torch.Tensor] = ()
 
 
 def _seed(seed: int) -> None:
@@ -58,8 +83,18 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class EmbedderDistiller:
-    """Distils a sentence-transformers teacher into a sentence-transformers student."""
+def backbone(model: Any) -> nn.Module:
+    """The Hugging Face encoder inside a sentence-transformers model or cross-encoder."""
+    return model[0].auto_model
+
+
+class Distiller:
+    """The loop shared by every student kind; subclasses say how a batch is read."""
+
+    #: The output feature the student is compared on, and every feature its terms may use.
+    output_feature = EMBEDDING_FEATURE
+    term_features: tuple[str, ...] = (EMBEDDING_FEATURE,)
+    kind = "embedder"
 
     def __init__(
         self,
@@ -71,110 +106,162 @@ class EmbedderDistiller:
         teacher_name: str,
         cache_dir: Path,
     ) -> None:
+        allowed = set(self.term_features)
         for term in config.terms:
-            if LOSSES[term.loss].feature != EMBEDDING_FEATURE:
+            if LOSSES[term.loss].feature not in allowed:
+                usable = ", ".join(name for name, unit in LOSSES.items() if unit.feature in allowed)
                 raise InputError(
-                    f"an embedder student learns from sentence vectors: {term.loss} is for "
-                    "rerankers; use mse or cosine."
+                    f"the {self.kind} student learns from its {self.output_feature}: "
+                    f"{term.loss} compares {LOSSES[term.loss].feature}; use {usable}."
                 )
-        if any(LOSSES[match.loss].feature == "attention" for match in config.matches):
-            raise InputError(
-                "attention matches are for reranker students (sentence-transformers runs "
-                "fused attention, which returns no probabilities); use hidden or relation matches."
-            )
         if config.matches and teacher.tokenizer.get_vocab() != student.tokenizer.get_vocab():
             raise InputError(
                 "layer matches compare tokens, so teacher and student need the same tokenizer; "
-                "use mse or cosine only for this student."
+                "use output losses only for this student."
             )
         self.teacher, self.student = teacher, student
         self.config, self.training = config, training
         self.teacher_name = teacher_name
-        self.cache = TeacherCache(cache_dir, f"{teacher_name}|embedding|{training.max_seq_length}")
+        cache_key = f"{teacher_name}|{self.output_feature}|{training.max_seq_length}"
+        self.cache = TeacherCache(cache_dir, cache_key)
+        self.data_sources: list[str] = []
+        self.student_kind = "layers"
 
+    # What a student kind supplies.
+    def _targets(self, examples: list[Any]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _labels(self, examples: list[Any]) -> torch.Tensor | None:
+        return None
+
+    def _forward(
+        self, model: Any, examples: list[Any], *, layers: bool, attentions: bool
+    ) -> Forward:
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        """Set both models up for training (sequence length, which layers they return)."""
+
+    def _save(self, folder: Path) -> None:
+        self.student.save(str(folder))
+
+    def _example_key(self, example: Any) -> str:
+        return str(example)
+
+    # The loop.
     def _projection(self, match: Match) -> nn.Module:
         if match.projection is None:
             return nn.Identity()
         return projection(
             match.projection,
-            self.student[0].auto_model.config.hidden_size,
-            self.teacher[0].auto_model.config.hidden_size,
+            backbone(self.student).config.hidden_size,
+            backbone(self.teacher).config.hidden_size,
         )
 
-    def _teacher_vectors(self, texts: list[str]) -> np.ndarray:
-        def encode(missing: list[str]) -> np.ndarray:
-            return self.teacher.encode(
-                missing, batch_size=self.training.batch_size, convert_to_numpy=True
-            )
-
-        return self.cache.vectors(texts, encode)
-
     def _loss(
-        self, texts: list[str], targets: torch.Tensor, progress: float
+        self,
+        examples: list[Any],
+        targets: torch.Tensor,
+        labels: torch.Tensor | None,
+        progress: float,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        features = self.student.tokenize(texts)
-        output = self.student(dict(features))
+        matches = self.config.matches
+        attentions = any(LOSSES[m.loss].feature == ATTENTION_FEATURE for m in matches)
+        mine = self._forward(self.student, examples, layers=bool(matches), attentions=attentions)
         parts: dict[str, torch.Tensor] = {}
         for term in self.config.terms:
-            value = LOSSES[term.loss].function(output["sentence_embedding"], targets)
+            unit = LOSSES[term.loss]
+            if unit.feature == LABELS_FEATURE:
+                if labels is None:
+                    raise InputError(f"{term.loss} needs gold labels, and this data has none.")
+                value = unit.function(mine.output, labels)
+            elif unit.feature == LOGITS_FEATURE:
+                value = unit.function(mine.output, targets, self.config.temperature.at(progress))
+            else:
+                value = unit.function(mine.output, targets)
             parts[term.loss] = parts.get(term.loss, 0) + term.weight.at(progress) * value
-        if self.config.matches:
+        if matches:
             with torch.no_grad():
-                teacher_layers = self.teacher[0](dict(features))["all_layer_embeddings"]
-            student_layers = output["all_layer_embeddings"]
-            mask = features["attention_mask"]
-            for match, project in zip(self.config.matches, self.projections, strict=True):
-                unit = LOSSES[match.loss]
-                if unit.feature == "layers":
-                    value = unit.function(
-                        [student_layers[i] for i in match.student_layer],
-                        [teacher_layers[i] for i in match.teacher_layer],
-                        mask,
-                    )
-                else:
-                    student_side = project(student_layers[match.student_layer])
-                    teacher_side = teacher_layers[match.teacher_layer]
-                    extra = {"window": self.config.window} if match.loss == "wr-angle" else {}
-                    value = unit.function(student_side, teacher_side, mask, **extra)
+                theirs = self._forward(self.teacher, examples, layers=True, attentions=attentions)
+            for match, project in zip(matches, self.projections, strict=True):
+                value = self._match_loss(match, project, mine, theirs)
                 parts[match.loss] = parts.get(match.loss, 0) + match.weight.at(progress) * value
         total = sum(parts.values())
         return total, {name: float(value.detach()) for name, value in parts.items()}
 
+    def _match_loss(self, match: Match, project: nn.Module, mine: Forward, theirs: Forward):
+        unit = LOSSES[match.loss]
+        if unit.feature == "layers":
+            return unit.function(
+                [mine.hidden[i] for i in match.student_layer],
+                [theirs.hidden[i] for i in match.teacher_layer],
+                mine.mask,
+            )
+        if unit.feature == ATTENTION_FEATURE:
+            # Attention has no entry for the embeddings: layer n is index n − 1.
+            return unit.function(
+                mine.attentions[match.student_layer - 1],
+                theirs.attentions[match.teacher_layer - 1],
+                mine.mask,
+            )
+        student_side = project(mine.hidden[match.student_layer])
+        teacher_side = theirs.hidden[match.teacher_layer]
+        extra = {"window": self.config.window} if match.loss == "wr-angle" else {}
+        return unit.function(student_side, teacher_side, mine.mask, **extra)
+
+    def _run_key(self, examples: list[Any]) -> str:
+        digest = hashlib.sha256()
+        for example in examples:
+            digest.update(self._example_key(example).encode("utf-8"))
+        digest.update(
+            json.dumps(
+                [self.teacher_name, self.config.to_dict(), asdict(self.training)], sort_keys=True
+            ).encode()
+        )
+        return digest.hexdigest()[:16]
+
     def fit(
         self,
-        texts: list[str],
+        examples: list[Any],
         out: Path,
         *,
         evaluate: Callable[[Any], dict[str, float]] | None = None,
         metric: str | None = None,
         show_progress: bool = True,
+        data_sources: list[str] | None = None,
+        student_kind: str = "layers",
+        resume: bool = True,
     ) -> DistillResult:
-        """Train the student on `texts`; save the best epoch's student and its card at `out`."""
+        """Train the student on `examples`; save the best epoch's student and its card at `out`.
+
+        With `resume`, a checkpoint left by an interrupted run of the same settings on the
+        same data is picked up at the epoch it reached.
+        """
         from transformers import get_linear_schedule_with_warmup
 
         from seoga.index.generations import building, write_json_atomic
         from seoga.progress import track
 
-        texts = list(dict.fromkeys(text for text in texts if text.strip()))
-        if not texts:
-            raise InputError("no text to distil on: give passages or sentences.")
-        if evaluate is not None and metric is None:
-            raise InputError("an evaluation needs the metric that picks the best epoch.")
+        if not examples:
+            raise InputError("nothing to distil on: give passages, sentences or pairs.")
         started = time.perf_counter()
+        self.data_sources = data_sources or []
+        self.student_kind = student_kind
         _seed(self.training.seed)
         # Made after seeding, so a run repeats; dropped after training (TextBrewer's design).
         self.projections = nn.ModuleList(self._projection(match) for match in self.config.matches)
-        for model in (self.teacher, self.student):
-            model.max_seq_length = self.training.max_seq_length
-            model[0].auto_model.config.output_hidden_states = bool(self.config.matches)
-        targets = torch.from_numpy(self._teacher_vectors(texts))
+        self._prepare()
+        targets = self._targets(examples)
+        labels = self._labels(examples)
         self.teacher.eval()
         self.student.train()
-        batches_per_epoch = -(-len(texts) // self.training.batch_size)
+        batches_per_epoch = -(-len(examples) // self.training.batch_size)
         total_steps = batches_per_epoch * self.training.epochs
+        if self.training.freeze_embeddings:
+            backbone(self.student).get_input_embeddings().weight.requires_grad_(False)
         optimizer = torch.optim.AdamW(
             [
-                {"params": list(self.student.parameters())},
+                {"params": [p for p in self.student.parameters() if p.requires_grad]},
                 {"params": list(self.projections.parameters())},
             ],
             lr=self.training.learning_rate,
@@ -182,20 +269,33 @@ class EmbedderDistiller:
         scheduler = get_linear_schedule_with_warmup(
             optimizer, round(self.training.warmup * total_steps), total_steps
         )
+        trained = nn.ModuleDict({"student": self.student, "projections": self.projections})
+        run_key = self._run_key(examples)
         order = np.random.default_rng(self.training.seed)
         result = DistillResult(out=Path(out))
         best_score = -np.inf
         step = 0
-        for epoch in range(1, self.training.epochs + 1):
-            permutation = order.permutation(len(texts))
+        saved = checkpoint.load(out, trained, optimizer, scheduler, run_key) if resume else None
+        if saved is not None:
+            result.resumed_from_epoch = saved["epoch"]
+            result.epochs, result.best = saved["epochs"], saved["best"]
+            best_score, step = saved["best_score"], saved["step"]
+            metric = saved["metric"]
+            for _ in range(saved["epoch"]):
+                order.permutation(len(examples))
+        for epoch in range(result.resumed_from_epoch + 1, self.training.epochs + 1):
+            permutation = order.permutation(len(examples))
             sums: dict[str, float] = {}
-            starts = range(0, len(texts), self.training.batch_size)
+            starts = range(0, len(examples), self.training.batch_size)
             for start in track(
                 starts, f"distilling, epoch {epoch}/{self.training.epochs}", enabled=show_progress
             ):
                 rows = permutation[start : start + self.training.batch_size]
                 loss, parts = self._loss(
-                    [texts[row] for row in rows], targets[rows], step / max(total_steps, 1)
+                    [examples[row] for row in rows],
+                    targets[rows],
+                    None if labels is None else labels[rows],
+                    step / max(total_steps, 1),
                 )
                 optimizer.zero_grad()
                 loss.backward()
@@ -212,6 +312,8 @@ class EmbedderDistiller:
                 self.student.eval()
                 record["metrics"] = evaluate(self.student)
                 self.student.train()
+                # Without a named metric, the evaluation's first one picks the best epoch.
+                metric = metric or next(iter(record["metrics"]), None)
                 if metric not in record["metrics"]:
                     known = ", ".join(record["metrics"])
                     raise InputError(f"the evaluation gives {known}; it has no {metric!r}.")
@@ -221,27 +323,98 @@ class EmbedderDistiller:
                 best_score, result.best = score, record
                 self.student.eval()
                 with building(result.out) as folder:
-                    self.student.save(str(folder))
-                    write_json_atomic(folder / CARD_NAME, self._card(texts, result))
+                    self._save(folder)
+                    write_json_atomic(folder / CARD_NAME, self._card(examples, result))
                 self.student.train()
+            progress = {
+                "run_key": run_key,
+                "epoch": epoch,
+                "step": step,
+                "best_score": float(best_score),
+                "metric": metric,
+                "epochs": result.epochs,
+                "best": result.best,
+            }
+            checkpoint.save(out, trained, optimizer, scheduler, progress)
         self.student.eval()
         result.seconds = time.perf_counter() - started
-        write_json_atomic(result.out / CARD_NAME, self._card(texts, result))
+        result.card = self._card(examples, result)
+        write_json_atomic(result.out / CARD_NAME, result.card)
+        checkpoint.remove(out)
         return result
 
-    def _card(self, texts: list[str], result: DistillResult) -> dict[str, Any]:
-        backbone = self.student[0].auto_model.config
+    def _card(self, examples: list[Any], result: DistillResult) -> dict[str, Any]:
+        config = backbone(self.student).config
         return {
+            "kind": self.kind,
             "teacher": self.teacher_name,
             "student": {
-                "layers": backbone.num_hidden_layers,
-                "hidden": backbone.hidden_size,
+                "kind": self.student_kind,
+                "model_type": config.model_type,
+                "layers": config.num_hidden_layers,
+                "hidden": config.hidden_size,
                 "parameters": sum(p.numel() for p in self.student.parameters()),
             },
             "distillation": self.config.to_dict(),
             "training": asdict(self.training),
-            "data": {"texts": len(texts)},
+            "data": {"examples": len(examples), "sources": self.data_sources},
             "epochs": result.epochs,
             "best": result.best,
+            "resumed_from_epoch": result.resumed_from_epoch,
             "seconds": round(result.seconds, 2),
         }
+
+
+class EmbedderDistiller(Distiller):
+    """Distils a sentence-transformers teacher into a sentence-transformers student.
+
+    Both models read the texts as given (the caller adds the prompts seoga encodes with), so
+    the student learns the teacher's map from text to vector.
+    """
+
+    output_feature = EMBEDDING_FEATURE
+    kind = "embedder"
+
+    def __init__(self, teacher: Any, student: Any, config: DistillationConfig, *args, **kwargs):
+        if any(LOSSES[match.loss].feature == ATTENTION_FEATURE for match in config.matches):
+            raise InputError(
+                "attention matches are for reranker students (sentence-transformers runs "
+                "fused attention, which returns no probabilities); use hidden or relation matches."
+            )
+        super().__init__(teacher, student, config, *args, **kwargs)
+
+    def _prepare(self) -> None:
+        for model in (self.teacher, self.student):
+            model.max_seq_length = self.training.max_seq_length
+            backbone(model).config.output_hidden_states = bool(self.config.matches)
+
+    def _targets(self, examples: list[str]) -> torch.Tensor:
+        def encode(missing: list[str]) -> np.ndarray:
+            return self.teacher.encode(
+                missing, batch_size=self.training.batch_size, convert_to_numpy=True
+            )
+
+        return torch.from_numpy(self.cache.vectors(examples, encode))
+
+    def _forward(
+        self, model: Any, examples: list[str], *, layers: bool, attentions: bool
+    ) -> Forward:
+        features = self.student.preprocess(examples)
+        if model is self.teacher:
+            # Only the teacher's layers are needed: the transformer alone runs.
+            output = model[0](dict(features))
+            return Forward(
+                output["token_embeddings"],
+                features["attention_mask"],
+                output["all_layer_embeddings"],
+            )
+        output = model(dict(features))
+        hidden = output.get("all_layer_embeddings", ()) if layers else ()
+        return Forward(output["sentence_embedding"], features["attention_mask"], hidden)
+
+    def fit(self, texts: list[str], out: Path, **kwargs) -> DistillResult:
+        """Train on `texts` (deduplicated, blank ones dropped); see `Distiller.fit`."""
+        texts = list(dict.fromkeys(text for text in texts if text.strip()))
+        if not texts:
+            raise InputError("no text to distil on: give passages or sentences.")
+        return super().fit(texts, out, **kwargs)

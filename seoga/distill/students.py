@@ -43,7 +43,9 @@ def parse_layers(text: str, teacher_depth: int) -> list[int]:
 
 
 def _layer_list(backbone: nn.Module) -> tuple[Any, str]:
-    """The module holding the layer list and its attribute name (BERT family, DistilBERT)."""
+    """The module holding the layer list and its attribute name (BERT family, DistilBERT);
+    a model with a task head (a sequence classifier) is searched in its base model."""
+    backbone = getattr(backbone, "base_model", backbone)
     for owner_name, list_name in (("encoder", "layer"), ("transformer", "layer")):
         owner = getattr(backbone, owner_name, None)
         if isinstance(getattr(owner, list_name, None), nn.ModuleList):
@@ -67,10 +69,11 @@ def drop_layers(backbone: nn.Module, keep: list[int]) -> nn.Module:
     return student
 
 
-def embedder_student(teacher: Any, keep: list[int]) -> Any:
-    """A sentence-transformers copy of the teacher whose encoder keeps the layers `keep`.
+def layer_dropped(teacher: Any, keep: list[int]) -> Any:
+    """A copy of a sentence-transformers model or cross-encoder keeping the layers `keep`.
 
-    Pooling, normalisation and prompts are the teacher's, so the student is a normal folder.
+    Pooling, heads, normalisation and prompts are the teacher's, so the student is a normal
+    folder of the same kind.
     """
     student = copy.deepcopy(teacher)
     _keep_only(student[0].auto_model, keep)

@@ -99,14 +99,22 @@ class TransformerEmbedder(Embedder):
     """
 
     def __init__(
-        self, model, model_spec: ModelSpec, *, batch_tokens: int, onnx_queries: bool = True
+        self,
+        model,
+        model_spec: ModelSpec,
+        *,
+        batch_tokens: int,
+        onnx_queries: bool = True,
+        stored_graph: OnnxTransformer | None = None,
     ) -> None:
         if batch_tokens < 1:
             raise InputError(f"batch_tokens must be at least 1, got {batch_tokens}.")
         self.model = model.eval()
-        # Built at the first query: indexing alone never pays for the export.
-        self.onnx_queries = onnx_queries
-        self._query_transformer: OnnxTransformer | None = None
+        # A graph the model folder carries runs passages too; any other is exported at the
+        # first query, so indexing alone never pays for the export.
+        self.stored_graph = stored_graph is not None
+        self.onnx_queries = onnx_queries or self.stored_graph
+        self._query_transformer: OnnxTransformer | None = stored_graph
         self.model_spec = model_spec
         self.name = model_spec.name
         self.batch_tokens = batch_tokens
@@ -130,7 +138,7 @@ class TransformerEmbedder(Embedder):
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         texts = _check_texts(texts)
-        forward = self._torch_forward("document")
+        forward = self._onnx_forward if self.stored_graph else self._torch_forward("document")
         return self._encode(texts, self.prefixes["passage"], "document", forward, show_progress)
 
     def _torch_forward(self, task: str) -> Forward:
@@ -283,6 +291,17 @@ def load_embedder(
     # seoga shows its own progress; transformers' per-load weight bars are noise to users.
     transformers_logging.disable_progress_bar()
     model = SentenceTransformer(model_spec.location)
+    try:
+        stored = OnnxTransformer.stored(model, model_spec.location, threads=torch.get_num_threads())
+    except OnnxUnavailableError as reason:
+        raise InputError(
+            f"{model_spec.location} carries an ONNX graph that cannot run here ({reason}); "
+            "install onnxruntime, or run `seoga optimize` on the model again."
+        ) from None
     return TransformerEmbedder(
-        model, model_spec, batch_tokens=batch_tokens, onnx_queries=onnx_queries
+        model,
+        model_spec,
+        batch_tokens=batch_tokens,
+        onnx_queries=onnx_queries,
+        stored_graph=stored,
     )

@@ -1,11 +1,13 @@
-"""Query encoding through ONNX Runtime.
+"""Encoding through ONNX Runtime: queries always, passages too for an optimised model.
 
 One short query at a time, PyTorch spends most of its time in Python (hundreds of small module
 calls per forward pass); the same graph exported to ONNX Runtime answers about three times
 faster with the same vectors (within float rounding), and ONNX Runtime's transformer optimizer
 then fuses each layer's attention, layer norms and GELU into a few kernels (about 1.4× faster
-again on one short query). Passages are encoded in large batches,
-where the matrix products dominate and the two run at the same speed, so they stay on PyTorch.
+again on one short query). Passages are encoded in large batches, where the matrix products
+dominate and the two run at the same speed in float32, so they stay on PyTorch, unless the
+model folder carries a graph of its own (`seoga optimize`: int8 weights, which only ONNX
+Runtime runs), named by its `seoga-onnx.json`; then queries and passages both use it.
 
 sentence-transformers has its own ONNX backend, but it needs optimum-onnx, which pins
 transformers below the version seoga runs on; the export here uses torch.onnx and onnxruntime
@@ -16,6 +18,7 @@ modules.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import warnings
@@ -47,6 +50,8 @@ FUSION_MODEL_TYPE = "bert"
 EAGER_ATTENTION = "eager"
 # Part of the cache key: a change to how graphs are made gives every model a fresh export.
 GRAPH_RECIPE = "fused-1"
+# In a model folder: the graph it runs on ONNX Runtime, written by `seoga optimize`.
+STORED_MANIFEST = "seoga-onnx.json"
 # torch.onnx keeps its export state in globals: two models exporting at once (a hybrid search
 # encodes the query with each model in its own thread) break each other's export.
 _EXPORT_LOCK = threading.Lock()
@@ -67,17 +72,38 @@ class OnnxTransformer:
     @classmethod
     def load(cls, model, location: str, *, threads: int) -> OnnxTransformer:
         """Export `model`'s transformer once (cached under seoga's home), then open it."""
-        try:
-            import onnxruntime
-        except ImportError as error:
-            raise OnnxUnavailableError("onnxruntime is not installed") from error
+        _require_onnxruntime()
         transformer = check_supported(model)
-        features = model.preprocess([SAMPLE_QUERY])
-        input_names = [name for name in MODEL_INPUTS if name in features]
+        input_names = model_inputs(model)
         path = export_path(location)
         with _EXPORT_LOCK:
             if not path.exists():
-                export(transformer.auto_model, features, input_names, path)
+                export(transformer.auto_model, model.preprocess([SAMPLE_QUERY]), input_names, path)
+        try:
+            return cls.open(path, input_names, transformer.module_output_name, threads=threads)
+        # A damaged export: drop it so that the next process exports afresh.
+        except OnnxUnavailableError:
+            path.unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def stored(cls, model, folder: str | Path, *, threads: int) -> OnnxTransformer | None:
+        """The graph a model folder carries (`seoga optimize`), or None when it has none."""
+        manifest = stored_manifest(folder)
+        if manifest is None:
+            return None
+        _require_onnxruntime()
+        transformer = check_supported(model)
+        path = Path(folder) / manifest["graph"]
+        return cls.open(path, manifest["inputs"], transformer.module_output_name, threads=threads)
+
+    @classmethod
+    def open(
+        cls, path: Path, input_names: list[str], output_key: str, *, threads: int
+    ) -> OnnxTransformer:
+        """An ONNX Runtime session on the graph at `path`."""
+        import onnxruntime
+
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = ORT_ERRORS_ONLY
@@ -88,17 +114,36 @@ class OnnxTransformer:
             session = onnxruntime.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
             )
-        # A damaged export: drop it so that the next process exports afresh.
         except Exception as error:
-            path.unlink(missing_ok=True)
             raise OnnxUnavailableError(f"{path} could not be opened ({error})") from error
-        return cls(session, input_names, transformer.module_output_name)
+        return cls(session, input_names, output_key)
 
     def __call__(self, features: dict[str, Any]) -> dict[str, Any]:
         """`features` with the token embeddings added, as the transformer module would."""
         feed = {name: features[name].numpy() for name in self.input_names}
         (token_embeddings,) = self.session.run([OUTPUT_NAME], feed)
         return {**features, self.output_key: torch.from_numpy(token_embeddings)}
+
+
+def _require_onnxruntime() -> None:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as error:
+        raise OnnxUnavailableError("onnxruntime is not installed") from error
+
+
+def model_inputs(model) -> list[str]:
+    """The encoder inputs the model's tokenizer gives, in the graph's order."""
+    features = model.preprocess([SAMPLE_QUERY])
+    return [name for name in MODEL_INPUTS if name in features]
+
+
+def stored_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """The `seoga-onnx.json` of a model folder, or None when the folder has none."""
+    path = Path(folder) / STORED_MANIFEST
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def check_supported(model):

@@ -1,0 +1,281 @@
+"""`seoga distill ...` and `seoga optimize`: smaller, faster students of seoga's models."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seoga.cli.output import console, print_json
+from seoga.cli.train_answer import FreezeEmbeddingsOption
+
+app = typer.Typer(
+    help="Distil a teacher model into a smaller, faster student.", no_args_is_help=True
+)
+
+DataOption = Annotated[
+    list[Path],
+    typer.Option(
+        "--data",
+        help="Unlabeled text (repeatable): a collection, a folder, a BEIR set, a TSV/CSV/JSONL.",
+    ),
+]
+SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same student.")]
+OverwriteOption = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+MEGA = 1_000_000
+METRIC_DIGITS = 4
+
+
+@app.command("embedder")
+def embedder_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the student to.")],
+    data: DataOption,
+    teacher: Annotated[
+        str, typer.Option(help="Teacher: a registry name, a folder or a hub id.")
+    ] = "multilingual-e5-small",
+    student: Annotated[
+        str,
+        typer.Option(help="layers (the teacher with fewer layers), albert, or a HF config.json."),
+    ] = "layers",
+    student_layers: Annotated[
+        int, typer.Option(help="Student depth; the kept layers are evenly spaced.")
+    ] = 4,
+    keep: Annotated[
+        str | None, typer.Option(help="Teacher layers to keep, 1-based: e.g. 3,6,9,12.")
+    ] = None,
+    losses: Annotated[
+        str,
+        typer.Option(
+            help="Loss names, comma-separated: mse, cosine, hidden-mse, wr-dist, wr-angle, "
+            "ltr-dist, ltr-angle (wr, ltr: both of a kind)."
+        ),
+    ] = "mse",
+    config: Annotated[
+        Path | None,
+        typer.Option(help="A distillation config JSON (terms, matches); replaces --losses."),
+    ] = None,
+    embedding_size: Annotated[
+        int, typer.Option(help="ALBERT student: the factorised embedding size E.")
+    ] = 128,
+    share_layers: Annotated[
+        str, typer.Option(help="ALBERT student: all, none, or a number of layer groups.")
+    ] = "all",
+    eval_data: Annotated[
+        list[Path] | None,
+        typer.Option("--eval", help="Dev sets scored each epoch (STS pairs, BEIR folder)."),
+    ] = None,
+    eval_split: Annotated[str | None, typer.Option(help="BEIR split of --eval.")] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the data.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Texts per step.")] = 32,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-4,
+    max_seq_length: Annotated[int, typer.Option(help="Tokens per text (longer are cut).")] = 256,
+    max_texts: Annotated[
+        int | None, typer.Option(help="Distil on at most this many texts (drawn by --seed).")
+    ] = None,
+    freeze_embeddings: FreezeEmbeddingsOption = True,
+    seed: SeedOption = 0,
+    overwrite: OverwriteOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Distil a bi-encoder into a smaller student (a sentence-transformers folder + card)."""
+    from seoga.distill.distiller import TrainingConfig
+    from seoga.distill.embedder import EmbedderRequest, distill_embedder
+
+    request = EmbedderRequest(
+        data=data,
+        out=out,
+        teacher=teacher,
+        student=student,
+        student_layers=student_layers,
+        keep=keep,
+        losses=losses,
+        config=config,
+        embedding_size=embedding_size,
+        share_layers=share_layers,
+        evaluate=eval_data or [],
+        eval_split=eval_split,
+        training=TrainingConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=lr,
+            seed=seed,
+            max_seq_length=max_seq_length,
+            freeze_embeddings=freeze_embeddings,
+        ),
+        max_texts=max_texts,
+        overwrite=overwrite,
+        show_progress=not as_json,
+    )
+    result = distill_embedder(request)
+    if as_json:
+        print_json(result.card)
+        return
+    show_card(result)
+
+
+@app.command("reranker")
+def reranker_command(
+    teacher: Annotated[
+        Path, typer.Option(help="The reranker to distil (a seoga reranker folder).")
+    ],
+    data: Annotated[
+        Path,
+        typer.Option(help="A BEIR folder (qrels + BM25-mined negatives) or a JSONL of pairs."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the student to.")],
+    split: Annotated[str, typer.Option(help="BEIR qrels split to learn from.")] = "train",
+    student_layers: Annotated[
+        int, typer.Option(help="Student depth; the kept layers are evenly spaced.")
+    ] = 4,
+    keep: Annotated[
+        str | None, typer.Option(help="Teacher layers to keep, 1-based: e.g. 3,6,9,12.")
+    ] = None,
+    losses: Annotated[
+        str,
+        typer.Option(
+            help="Loss names, comma-separated: soft-kd, hard-label, hidden-mse, attention, "
+            "wr-dist, wr-angle, ltr-dist, ltr-angle."
+        ),
+    ] = "soft-kd,hard-label",
+    config: Annotated[
+        Path | None,
+        typer.Option(help="A distillation config JSON (terms, matches); replaces --losses."),
+    ] = None,
+    temperature: Annotated[float, typer.Option(help="Soft-label temperature T.")] = 1.0,
+    negatives: Annotated[int, typer.Option(help="Mined negatives per positive (BEIR).")] = 4,
+    max_queries: Annotated[
+        int | None, typer.Option(help="Use at most this many queries (drawn by --seed).")
+    ] = None,
+    held_out: Annotated[
+        float,
+        typer.Option(help="Share of queries held out to pick the epoch and fit the temperature."),
+    ] = 0.1,
+    epochs: Annotated[int, typer.Option(help="Passes over the pairs.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-4,
+    max_seq_length: Annotated[int, typer.Option(help="Tokens per pair (longer are cut).")] = 256,
+    freeze_embeddings: FreezeEmbeddingsOption = True,
+    seed: SeedOption = 0,
+    overwrite: OverwriteOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Distil a cross-encoder reranker into a smaller, calibrated student."""
+    from seoga.distill.distiller import TrainingConfig
+    from seoga.distill.reranker import RerankerRequest, distill_reranker
+
+    request = RerankerRequest(
+        teacher=teacher,
+        data=data,
+        out=out,
+        split=split,
+        student_layers=student_layers,
+        keep=keep,
+        losses=losses,
+        config=config,
+        temperature=temperature,
+        negatives=negatives,
+        max_queries=max_queries,
+        held_out=held_out,
+        training=TrainingConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=lr,
+            seed=seed,
+            max_seq_length=max_seq_length,
+            freeze_embeddings=freeze_embeddings,
+        ),
+        overwrite=overwrite,
+        show_progress=not as_json,
+    )
+    result = distill_reranker(request)
+    if as_json:
+        print_json(result.card)
+        return
+    show_card(result)
+    calibration = result.card.get("calibration", {})
+    if "held_out_ece_after" in calibration:
+        console.print(
+            f"held-out ECE {calibration['held_out_ece_before']:.4f} before, "
+            f"{calibration['held_out_ece_after']:.4f} after temperature scaling",
+            highlight=False,
+        )
+
+
+def show_card(result) -> None:
+    """What a distillation did, epoch by epoch, and where the student went."""
+    card = result.card
+    shape = card["student"]
+    resumed = card.get("resumed_from_epoch")
+    console.print(
+        f"distilled a {shape['layers']}-layer {shape['model_type']} {card['kind']} student "
+        f"({shape['parameters'] / MEGA:.1f}M parameters) on {card['data']['examples']} examples "
+        f"in {card['seconds']} s" + (f", resumed after epoch {resumed}" if resumed else ""),
+        highlight=False,
+    )
+    for record in card["epochs"]:
+        metrics = record.get("metrics", {})
+        shown = {name: round(value, METRIC_DIGITS) for name, value in metrics.items()}
+        loss = {name: round(value, METRIC_DIGITS) for name, value in record["loss"].items()}
+        console.print(f"epoch {record['epoch']}: loss {loss} {shown}", highlight=False)
+    console.print(f"student written to {result.out}", highlight=False)
+
+
+def optimize_command(
+    model: Annotated[str, typer.Argument(help="A model folder, registry name or hub id.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the result to.")],
+    int8: Annotated[
+        bool, typer.Option(help="Quantise weights to int8 (else an ONNX float32 graph).")
+    ] = True,
+    trim_vocab: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Keep only the vocabulary this text uses (repeatable; like --data of distill) "
+            "plus a base Korean/English list."
+        ),
+    ] = None,
+    base_vocab: Annotated[
+        bool, typer.Option(help="With --trim-vocab: also keep Hangul, ASCII and single chars.")
+    ] = True,
+    overwrite: OverwriteOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Make a model smaller and faster on CPU: ONNX Runtime, int8, a trimmed vocabulary."""
+    from seoga.distill.data import distillation_texts
+    from seoga.distill.optimize import optimize
+
+    texts = distillation_texts(trim_vocab, {}) if trim_vocab else None
+    report = optimize(
+        model,
+        out,
+        int8=int8,
+        trim_texts=texts,
+        base_vocabulary=base_vocab,
+        overwrite=overwrite,
+    )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    if report.vocabulary is not None:
+        vocabulary = report.vocabulary
+        console.print(
+            f"vocabulary: {vocabulary.after} of {vocabulary.before} pieces kept "
+            f"({vocabulary.from_corpus} used by the text)",
+            highlight=False,
+        )
+    drift = report.drift
+    console.print(
+        f"{'int8' if report.int8 else 'float32'} graph: {report.sizes['graph'] / MEGA:.1f} MB; "
+        f"cosine to the float32 model on samples: mean {drift['mean_cosine']}, "
+        f"min {drift['min_cosine']}",
+        highlight=False,
+    )
+    console.print(
+        f"model written to {report.out} ({report.sizes['model_folder'] / MEGA:.0f} MB; "
+        f"the source was {report.sizes['source_folder'] / MEGA:.0f} MB)",
+        highlight=False,
+    )
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="distill")
+    parent.command("optimize")(optimize_command)

@@ -1,0 +1,73 @@
+"""Unlabeled text to distil on, from whatever a user has: collections, folders, BEIR sets, tables.
+
+Passages (a collection's chunks, files chunked as `seoga index` would, a BEIR corpus) get the
+teacher's passage prompt and short texts (BEIR queries, the sentences of pair/NLI/STS tables)
+its query prompt: the student then learns the teacher's vectors for texts as seoga will encode
+them. Labels and scores are ignored; duplicates are dropped, order is kept.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from pathlib import Path
+
+from seoga.errors import InputError
+from seoga.evaluate.beir import CORPUS_NAME, QUERIES_NAME, read_queries
+from seoga.train.data import (
+    MANIFEST_NAME,
+    collection_passages,
+    detect_format,
+    file_passages,
+    read_examples,
+)
+
+DEFAULT_CHUNK_TOKENS = 256
+
+
+def texts_of(
+    path: Path, prompts: dict[str, str], *, chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+) -> list[str]:
+    """The prompted texts of one data source."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            f"{path} does not exist; give a collection, a folder, a BEIR set or a table."
+        )
+    passage, query = prompts.get("passage", ""), prompts.get("query", "")
+    if path.is_dir() and (path / MANIFEST_NAME).is_file():
+        return [passage + chunk.text for chunk in collection_passages(path)]
+    if path.is_dir() and (path / QUERIES_NAME).is_file():
+        chunks = file_passages(path / CORPUS_NAME, max_tokens=chunk_tokens)
+        questions = read_queries(path / QUERIES_NAME).values()
+        return [passage + chunk.text for chunk in chunks] + [query + text for text in questions]
+    if path.is_dir() or detect_format(path) == "corpus":
+        return [passage + chunk.text for chunk in file_passages(path, max_tokens=chunk_tokens)]
+    examples = read_examples(path)
+    return [
+        query + text
+        for name in examples.text_columns()
+        for text in examples.columns[name]
+        if isinstance(text, str)
+    ]
+
+
+def distillation_texts(
+    paths: Iterable[Path],
+    prompts: dict[str, str],
+    *,
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+    max_texts: int | None = None,
+    seed: int = 0,
+) -> list[str]:
+    """Every source's texts, deduplicated; at most `max_texts`, drawn by `seed`."""
+    texts: list[str] = []
+    for path in paths:
+        texts += texts_of(path, prompts, chunk_tokens=chunk_tokens)
+    texts = list(dict.fromkeys(text for text in texts if text.strip()))
+    if not texts:
+        raise InputError("the distillation data holds no text.")
+    if max_texts is not None and len(texts) > max_texts:
+        keep = sorted(random.Random(seed).sample(range(len(texts)), max_texts))
+        texts = [texts[index] for index in keep]
+    return texts
