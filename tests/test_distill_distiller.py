@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from seoga.distill.config import DistillationConfig, Match, Term, preset
-from seoga.distill.distiller import CARD_NAME, EmbedderDistiller, TrainingConfig
+from seoga.distill.distiller import CARD_NAME, TrainingConfig
+from seoga.distill.embedder import EmbedderDistiller
 from seoga.distill.schedules import schedule
 from seoga.distill.students import depth, layer_dropped
 from seoga.errors import InputError

@@ -8,7 +8,7 @@ evaluation scores the student; the best epoch's student is what is saved (atomic
 card, and a checkpoint lets an interrupted run resume at the epoch it reached.
 
 A student kind says how a model reads a batch (`_forward`), what the teacher's cached output
-is (`_targets`) and what the gold labels are (`_labels`): `EmbedderDistiller` here, and
+is (`_targets`) and what the gold labels are (`_labels`): `EmbedderDistiller` in embedder.py,
 `RerankerDistiller` in reranker.py.
 """
 
@@ -33,6 +33,7 @@ from seoga.distill.config import DistillationConfig, Match
 from seoga.distill.losses import LOSSES
 from seoga.distill.projections import projection
 from seoga.errors import InputError
+from seoga.train.sampling import MEGABATCH_BATCHES
 
 CARD_NAME = "distill.json"
 EMBEDDING_FEATURE = "embedding"
@@ -81,6 +82,24 @@ def _seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def grouped_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Batches of rows of like length, in random order (seoga.train.sampling's grouping).
+
+    A model pads each batch to its longest text: with passages among short sentences, random
+    batches would compute mostly padding.
+    """
+    order = rng.permutation(len(lengths))
+    megabatch = batch_size * MEGABATCH_BATCHES
+    batches: list[np.ndarray] = []
+    for start in range(0, len(order), megabatch):
+        group = order[start : start + megabatch]
+        group = group[np.argsort(-lengths[group], kind="stable")]
+        batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+    return [batches[position] for position in rng.permutation(len(batches))]
 
 
 def backbone(model: Any) -> nn.Module:
@@ -271,6 +290,7 @@ class Distiller:
         )
         trained = nn.ModuleDict({"student": self.student, "projections": self.projections})
         run_key = self._run_key(examples)
+        lengths = np.array([len(self._example_key(example)) for example in examples])
         order = np.random.default_rng(self.training.seed)
         result = DistillResult(out=Path(out))
         best_score = -np.inf
@@ -282,15 +302,13 @@ class Distiller:
             best_score, step = saved["best_score"], saved["step"]
             metric = saved["metric"]
             for _ in range(saved["epoch"]):
-                order.permutation(len(examples))
+                grouped_batches(lengths, self.training.batch_size, order)
         for epoch in range(result.resumed_from_epoch + 1, self.training.epochs + 1):
-            permutation = order.permutation(len(examples))
+            batches = grouped_batches(lengths, self.training.batch_size, order)
             sums: dict[str, float] = {}
-            starts = range(0, len(examples), self.training.batch_size)
-            for start in track(
-                starts, f"distilling, epoch {epoch}/{self.training.epochs}", enabled=show_progress
+            for rows in track(
+                batches, f"distilling, epoch {epoch}/{self.training.epochs}", enabled=show_progress
             ):
-                rows = permutation[start : start + self.training.batch_size]
                 loss, parts = self._loss(
                     [examples[row] for row in rows],
                     targets[rows],
@@ -363,58 +381,3 @@ class Distiller:
             "resumed_from_epoch": result.resumed_from_epoch,
             "seconds": round(result.seconds, 2),
         }
-
-
-class EmbedderDistiller(Distiller):
-    """Distils a sentence-transformers teacher into a sentence-transformers student.
-
-    Both models read the texts as given (the caller adds the prompts seoga encodes with), so
-    the student learns the teacher's map from text to vector.
-    """
-
-    output_feature = EMBEDDING_FEATURE
-    kind = "embedder"
-
-    def __init__(self, teacher: Any, student: Any, config: DistillationConfig, *args, **kwargs):
-        if any(LOSSES[match.loss].feature == ATTENTION_FEATURE for match in config.matches):
-            raise InputError(
-                "attention matches are for reranker students (sentence-transformers runs "
-                "fused attention, which returns no probabilities); use hidden or relation matches."
-            )
-        super().__init__(teacher, student, config, *args, **kwargs)
-
-    def _prepare(self) -> None:
-        for model in (self.teacher, self.student):
-            model.max_seq_length = self.training.max_seq_length
-            backbone(model).config.output_hidden_states = bool(self.config.matches)
-
-    def _targets(self, examples: list[str]) -> torch.Tensor:
-        def encode(missing: list[str]) -> np.ndarray:
-            return self.teacher.encode(
-                missing, batch_size=self.training.batch_size, convert_to_numpy=True
-            )
-
-        return torch.from_numpy(self.cache.vectors(examples, encode))
-
-    def _forward(
-        self, model: Any, examples: list[str], *, layers: bool, attentions: bool
-    ) -> Forward:
-        features = self.student.preprocess(examples)
-        if model is self.teacher:
-            # Only the teacher's layers are needed: the transformer alone runs.
-            output = model[0](dict(features))
-            return Forward(
-                output["token_embeddings"],
-                features["attention_mask"],
-                output["all_layer_embeddings"],
-            )
-        output = model(dict(features))
-        hidden = output.get("all_layer_embeddings", ()) if layers else ()
-        return Forward(output["sentence_embedding"], features["attention_mask"], hidden)
-
-    def fit(self, texts: list[str], out: Path, **kwargs) -> DistillResult:
-        """Train on `texts` (deduplicated, blank ones dropped); see `Distiller.fit`."""
-        texts = list(dict.fromkeys(text for text in texts if text.strip()))
-        if not texts:
-            raise InputError("no text to distil on: give passages or sentences.")
-        return super().fit(texts, out, **kwargs)

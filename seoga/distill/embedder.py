@@ -1,4 +1,5 @@
-"""`seoga distill embedder` as one call: teacher, student, data, evaluation, distiller.
+"""Embedder students: their distiller, and `seoga distill embedder` as one call (teacher,
+student, data, evaluation, distiller).
 
 The student is a layer-dropped copy of the teacher (the default), an ALBERT-style model
 (factorised embeddings, shared layers) or a fresh model from any Hugging Face config. Dev sets
@@ -11,10 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
 from seoga.distill.data import distillation_texts
-from seoga.distill.distiller import DistillResult, EmbedderDistiller, TrainingConfig
+from seoga.distill.distiller import (
+    ATTENTION_FEATURE,
+    EMBEDDING_FEATURE,
+    Distiller,
+    DistillResult,
+    Forward,
+    TrainingConfig,
+    backbone,
+)
+from seoga.distill.losses import LOSSES
 from seoga.distill.students import depth, layer_dropped, parse_layers, spaced_layers
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER
@@ -22,6 +35,61 @@ from seoga.paths import seoga_home
 
 STUDENT_KINDS = ("layers", "albert")
 CACHE_FOLDER = "distill-cache"
+
+
+class EmbedderDistiller(Distiller):
+    """Distils a sentence-transformers teacher into a sentence-transformers student.
+
+    Both models read the texts as given (the caller adds the prompts seoga encodes with), so
+    the student learns the teacher's map from text to vector.
+    """
+
+    output_feature = EMBEDDING_FEATURE
+    kind = "embedder"
+
+    def __init__(self, teacher: Any, student: Any, config: DistillationConfig, *args, **kwargs):
+        if any(LOSSES[match.loss].feature == ATTENTION_FEATURE for match in config.matches):
+            raise InputError(
+                "attention matches are for reranker students (sentence-transformers runs "
+                "fused attention, which returns no probabilities); use hidden or relation matches."
+            )
+        super().__init__(teacher, student, config, *args, **kwargs)
+
+    def _prepare(self) -> None:
+        for model in (self.teacher, self.student):
+            model.max_seq_length = self.training.max_seq_length
+            backbone(model).config.output_hidden_states = bool(self.config.matches)
+
+    def _targets(self, examples: list[str]) -> torch.Tensor:
+        def encode(missing: list[str]) -> np.ndarray:
+            return self.teacher.encode(
+                missing, batch_size=self.training.batch_size, convert_to_numpy=True
+            )
+
+        return torch.from_numpy(self.cache.vectors(examples, encode))
+
+    def _forward(
+        self, model: Any, examples: list[str], *, layers: bool, attentions: bool
+    ) -> Forward:
+        features = self.student.preprocess(examples)
+        if model is self.teacher:
+            # Only the teacher's layers are needed: the transformer alone runs.
+            output = model[0](dict(features))
+            return Forward(
+                output["token_embeddings"],
+                features["attention_mask"],
+                output["all_layer_embeddings"],
+            )
+        output = model(dict(features))
+        hidden = output.get("all_layer_embeddings", ()) if layers else ()
+        return Forward(output["sentence_embedding"], features["attention_mask"], hidden)
+
+    def fit(self, texts: list[str], out: Path, **kwargs) -> DistillResult:
+        """Train on `texts` (deduplicated, blank ones dropped); see `Distiller.fit`."""
+        texts = list(dict.fromkeys(text for text in texts if text.strip()))
+        if not texts:
+            raise InputError("no text to distil on: give passages or sentences.")
+        return super().fit(texts, out, **kwargs)
 
 
 @dataclass
