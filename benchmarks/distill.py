@@ -17,17 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.report import DATA, machine_line, write_section
-from benchmarks.scale import make_passages, make_queries
+from benchmarks.scale import index_in_child, make_passages, make_queries
 from seoga.paths import seoga_home
 
 COMMAND = "PYTHONPATH=. python benchmarks/distill.py"
-STAGES = ("student", "optimize", "quality", "speed")
+STAGES = ("student", "optimize", "quality", "speed", "relations", "albert", "index")
+INDEX_PASSAGES = 10_000
+RELATION_LOSSES = "mse,wr,ltr"
+ALBERT_LABEL = "ALBERT-style student (E=128, 4 layers sharing one)"
 TEACHER = "multilingual-e5-small"
 KEEP = "3,6,9,12"
 RETRIEVAL_SET = "autorag_ko"
@@ -49,7 +53,7 @@ STUDENT_SPEEDUP = 2.7
 INT8_SPEEDUP = 5.0
 INT8_DENSE_LOSS = 0.03
 INT8_HYBRID_GAP = 0.01
-DIGITS = 4
+INDEX_SPEEDUP = 3.0
 
 
 def run_folder(arguments: argparse.Namespace) -> Path:
@@ -71,29 +75,74 @@ def distillation_data() -> list[Path]:
     return [path for path in DISTILL_DATA if path.exists()]
 
 
-def stage_student(folder: Path, arguments: argparse.Namespace) -> dict:
+def distil(out: Path, arguments: argparse.Namespace, **changes) -> dict:
+    """One embedder student on the benchmark's data; `changes` override the request."""
     from seoga.distill.distiller import TrainingConfig
     from seoga.distill.embedder import EmbedderRequest, distill_embedder
 
+    seed = changes.pop("seed", arguments.seed)
+    epochs = changes.pop("epochs", arguments.epochs)
     request = EmbedderRequest(
         data=distillation_data(),
-        out=folder / "e5-l4",
+        out=out,
         teacher=TEACHER,
         keep=KEEP,
-        losses=arguments.losses,
+        losses=changes.pop("losses", arguments.losses),
         evaluate=[STS_DEV],
         training=TrainingConfig(
-            epochs=arguments.epochs,
+            epochs=epochs,
             batch_size=arguments.batch_size,
             learning_rate=arguments.lr,
-            seed=arguments.seed,
+            seed=seed,
             max_seq_length=arguments.max_seq_length,
+            freeze_embeddings=changes.pop("freeze_embeddings", True),
         ),
         max_texts=arguments.max_texts,
         overwrite=True,
+        **changes,
     )
     result = distill_embedder(request)
     return {"card": result.card, "path": str(request.out)}
+
+
+def stage_student(folder: Path, arguments: argparse.Namespace) -> dict:
+    return distil(folder / "e5-l4", arguments)
+
+
+def stage_relations(folder: Path, arguments: argparse.Namespace) -> dict:
+    """MSE alone against MSE + word and layer-transforming relations, several seeds each."""
+    out = {}
+    for losses in ("mse", RELATION_LOSSES):
+        for seed in map(int, arguments.relation_seeds.split(",")):
+            student = folder / f"relations-{losses.replace(',', '-')}-s{seed}"
+            made = distil(
+                student,
+                arguments,
+                seed=seed,
+                epochs=arguments.relation_epochs,
+                losses=losses,
+                match_weight=arguments.match_weight,
+            )
+            row = quality_of(str(student), retrievers=("dense",))
+            row["seconds"] = made["card"]["seconds"]
+            out[f"{losses}|{seed}"] = row
+            print(losses, seed, row, flush=True)
+    return out
+
+
+def stage_albert(folder: Path, arguments: argparse.Namespace) -> dict:
+    """An ALBERT-style student (E=128, all layers shared) beside the layer-dropped one."""
+    made = distil(
+        folder / "e5-albert",
+        arguments,
+        student="albert",
+        embedding_size=arguments.embedding_size,
+        share_layers="all",
+        freeze_embeddings=False,
+    )
+    row = quality_of(str(folder / "e5-albert"))
+    row["parameters"] = made["card"]["student"]["parameters"]
+    return row
 
 
 def stage_optimize(folder: Path) -> dict:
@@ -115,24 +164,32 @@ def models(folder: Path) -> dict[str, str]:
     }
 
 
-def stage_quality(folder: Path) -> dict:
+def timed_models(folder: Path) -> dict[str, str]:
+    """The models whose speed is measured: the three above, and the ALBERT student if made."""
+    albert = folder / "e5-albert"
+    return models(folder) | ({ALBERT_LABEL: str(albert)} if albert.is_dir() else {})
+
+
+def quality_of(name: str, retrievers: tuple[str, ...] = ("dense", "hybrid")) -> dict:
+    """nDCG@10 on the retrieval set (each retriever) and KorSTS test Spearman of one model."""
     from seoga.evaluate.retrieval import evaluate_retrieval
     from seoga.evaluate.sts import evaluate_sts
     from seoga.settings import DEFAULT_EXTRA_EMBEDDERS, CollectionSettings
 
+    settings = CollectionSettings(embedder=name, extra_embedders=list(DEFAULT_EXTRA_EMBEDDERS))
+    row = {}
+    for retriever in retrievers:
+        metrics = evaluate_retrieval(DATA / RETRIEVAL_SET, retriever, settings=settings)
+        row[retriever] = metrics["ndcg@10"]
+    row["korsts"] = evaluate_sts(STS_TEST, name)["spearman"]
+    return row
+
+
+def stage_quality(folder: Path) -> dict:
     out = {}
     for label, name in models(folder).items():
-        settings = CollectionSettings(embedder=name, extra_embedders=list(DEFAULT_EXTRA_EMBEDDERS))
-        row = {}
-        for retriever in ("dense", "hybrid"):
-            metrics = evaluate_retrieval(
-                DATA / RETRIEVAL_SET, retriever, settings=settings, show_progress=True
-            )
-            row[retriever] = metrics["ndcg@10"]
-            row["index_seconds"] = metrics["index_seconds"]
-        row["korsts"] = evaluate_sts(STS_TEST, name)["spearman"]
-        out[label] = row
-        print(label, row, flush=True)
+        out[label] = quality_of(name)
+        print(label, out[label], flush=True)
     return out
 
 
@@ -143,7 +200,7 @@ def stage_speed(folder: Path, arguments: argparse.Namespace) -> dict:
     passages = [p["text"] for p in make_passages(arguments.passages, rng)]
     queries = make_queries([{"text": text} for text in passages], rng)
     out = {}
-    for label, name in models(folder).items():
+    for label, name in timed_models(folder).items():
         embedder = load_embedder(name)
         embedder.encode_passages(passages[:WARMUP])
         best = min(_timed(embedder, passages) for _ in range(arguments.repeats))
@@ -161,6 +218,26 @@ def stage_speed(folder: Path, arguments: argparse.Namespace) -> dict:
         print(label, out[label], flush=True)
     out["passages"] = len(passages)
     out["queries"] = len(queries)
+    return out
+
+
+def stage_index(folder: Path, arguments: argparse.Namespace) -> dict:
+    """`seoga index` of the Scale section's 10,000 passages with the teacher and the int8
+    student, each encoder alone (no extra English model), in child processes."""
+    rng = random.Random(arguments.seed)
+    corpus = folder / "scale-passages.jsonl"
+    with corpus.open("w", encoding="utf-8") as handle:
+        for passage in make_passages(arguments.index_passages, rng):
+            handle.write(json.dumps(passage, ensure_ascii=False) + "\n")
+    out = {"passages": arguments.index_passages}
+    labels = list(models(folder))
+    for label in (labels[0], labels[2]):
+        collection = folder / f"index-{labels.index(label)}"
+        shutil.rmtree(collection, ignore_errors=True)
+        options = ("--embedder", models(folder)[label], "--extra-embedder", "none")
+        seconds, peak = index_in_child(corpus, collection, options)
+        out[label] = {"seconds": round(seconds, 1), "peak_mib": round(peak)}
+        print(label, out[label], flush=True)
     return out
 
 
@@ -185,7 +262,7 @@ def render(results: dict, arguments: argparse.Namespace) -> str:
         f"({card.get('student', {}).get('parameters', 0) / 1e6:.1f}M parameters, token "
         f"embeddings kept frozen), distilled with "
         f"{', '.join(t['loss'] for t in card.get('distillation', {}).get('terms', []))} on "
-        f"{card.get('data', {}).get('texts', 0):,} unlabeled texts (autorag_ko passages, KorSTS "
+        f"{card.get('data', {}).get('examples', 0):,} unlabeled texts (autorag_ko passages, KorSTS "
         f"train and KorNLI dev sentences; no qrels), {card.get('training', {}).get('epochs')} "
         f"epochs, seed {card.get('training', {}).get('seed')}, {card.get('seconds', 0) / 60:.1f} "
         "min; the epoch kept is the best on KorSTS dev. The int8 model is `seoga optimize` of "
@@ -218,7 +295,118 @@ def render(results: dict, arguments: argparse.Namespace) -> str:
             f"{'' if ratio is None else f'{ratio:.2f}x'} | {timing.get('query_ms_p50', '')} |"
         )
     lines += ["", *targets(quality, speed)]
+    lines += index_table(results)
+    lines += relations_table(results, arguments)
+    lines += albert_table(results, Path(arguments.folder))
     return "\n".join(lines)
+
+
+def index_table(results: dict) -> list[str]:
+    timing = results.get("index")
+    if not timing:
+        return []
+    labels = [label for label in timing if label != "passages"]
+    teacher = timing[labels[0]]["seconds"]
+    lines = [
+        "",
+        "### Indexing with the student",
+        "",
+        f"`{COMMAND} --stages index` — `seoga index` of the Scale section's "
+        f"{timing['passages']:,} generated passages (~50 words, half Korean, half English) in a "
+        "child process, each model alone (`--extra-embedder none`: the default collection "
+        "also runs all-MiniLM-L6-v2 over the English half, the same cost for both).",
+        "",
+        "| embedder | index s | s per 1k passages | peak MiB | × faster |",
+        "|---|---|---|---|---|",
+    ]
+    for label in labels:
+        row = timing[label]
+        lines.append(
+            f"| {label} | {row['seconds']:.0f} | {row['seconds'] / timing['passages'] * 1000:.2f} "
+            f"| {row['peak_mib']:,} | {teacher / row['seconds']:.2f}x |"
+        )
+    ratio = teacher / timing[labels[-1]]["seconds"]
+    lines += ["", f"Index time ≥ 3× faster: {ratio:.2f}x, {verdict(ratio >= INDEX_SPEEDUP)}."]
+    return lines
+
+
+def _spread(values: list[float]) -> str:
+    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
+
+
+def relations_table(results: dict, arguments: argparse.Namespace) -> list[str]:
+    runs = results.get("relations")
+    teacher = results.get("quality", {}).get("teacher")
+    if not runs:
+        return []
+    by_losses: dict[str, list[dict]] = {}
+    for key, row in runs.items():
+        by_losses.setdefault(key.split("|")[0], []).append(row)
+    lines = [
+        "",
+        "### Relation losses (Park et al.) beside MSE",
+        "",
+        f"`{COMMAND} --stages relations` — the 4-layer student distilled for "
+        f"{arguments.relation_epochs} epoch(s) per seed (seeds {arguments.relation_seeds}), "
+        f"relation matches weighted {arguments.match_weight} beside MSE's 1 (at the start they "
+        "are then about the size of the MSE term; at weight 1 they are ~100× larger); mean ± "
+        "standard deviation over the seeds.",
+        "",
+        "| losses | autorag_ko dense nDCG@10 | KorSTS test Spearman | seeds | min per run |",
+        "|---|---|---|---|---|",
+    ]
+    for losses, rows in by_losses.items():
+        lines.append(
+            f"| {losses} | {_spread([r['dense'] for r in rows])} | "
+            f"{_spread([r['korsts'] for r in rows])} | {len(rows)} | "
+            f"{np.mean([r['seconds'] for r in rows]) / 60:.1f} |"
+        )
+    plain, related = by_losses.get("mse"), by_losses.get(RELATION_LOSSES)
+    if plain and related and teacher:
+        gain = np.mean([r["dense"] for r in related]) - np.mean([r["dense"] for r in plain])
+        gap = teacher["dense"] - np.mean([r["dense"] for r in plain])
+        share = gain / gap if gap > 0 else float("nan")
+        lines += [
+            "",
+            f"Teacher dense {teacher['dense']:.4f}. Relations minus MSE: {gain:+.4f} nDCG@10 "
+            f"({share:.0%} of the teacher–student gap; the pre-registered bar is ≥ 20 % or "
+            "≥ +0.005 with the spreads apart).",
+        ]
+    return lines
+
+
+def albert_table(results: dict, folder: Path) -> list[str]:
+    albert = results.get("albert")
+    student = results.get("quality", {}).get("student 4 layers")
+    card = results.get("student", {}).get("card", {})
+    if not (albert and student):
+        return []
+    speed = results.get("speed", {})
+
+    def size(name: str) -> str:
+        path = folder / name
+        total = sum(p.stat().st_size for p in path.rglob("*.safetensors")) if path.is_dir() else 0
+        return f"{total / 1e6:.0f}"
+
+    lines = [
+        "",
+        "### ALBERT-style student",
+        "",
+        f"`{COMMAND} --stages albert,speed` — the teacher's embedding matrix factorised to "
+        "E=128 (its top singular directions), 4 layers sharing one set of weights (started from "
+        "teacher layer 12), trained with its factorised embeddings unfrozen, the same data and "
+        "epochs as the layer-dropped student.",
+        "",
+        "| student | parameters | weights MB | passages/s | dense nDCG@10 | hybrid | KorSTS |",
+        "|---|---|---|---|---|---|---|",
+        f"| 4 layers, dropped | {card.get('student', {}).get('parameters', 0) / 1e6:.1f}M | "
+        f"{size('e5-l4')} | {speed.get('student 4 layers', {}).get('passages_per_second', '')} | "
+        f"{student['dense']:.4f} | {student['hybrid']:.4f} | {student['korsts']:.2f} |",
+        f"| ALBERT-style | {albert['parameters'] / 1e6:.1f}M | {size('e5-albert')} | "
+        f"{speed.get(ALBERT_LABEL, {}).get('passages_per_second', '')} | {albert['dense']:.4f} | "
+        f"{albert['hybrid']:.4f} | {albert['korsts']:.2f} |",
+    ]
+    return lines
 
 
 def targets(quality: dict, speed: dict) -> list[str]:
@@ -267,6 +455,11 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--relation-seeds", default="0,1,2")
+    parser.add_argument("--relation-epochs", type=int, default=1)
+    parser.add_argument("--match-weight", type=float, default=0.01)
+    parser.add_argument("--embedding-size", type=int, default=128)
+    parser.add_argument("--index-passages", type=int, default=INDEX_PASSAGES)
     parser.add_argument("--no-report", action="store_true")
     arguments = parser.parse_args()
     folder = run_folder(arguments)
@@ -282,6 +475,12 @@ def main() -> None:
             results["quality"] = stage_quality(folder)
         elif stage == "speed":
             results["speed"] = stage_speed(folder, arguments)
+        elif stage == "relations":
+            results["relations"] = stage_relations(folder, arguments)
+        elif stage == "albert":
+            results["albert"] = stage_albert(folder, arguments)
+        elif stage == "index":
+            results["index"] = stage_index(folder, arguments)
         else:
             raise SystemExit(f"unknown stage {stage}; stages: {', '.join(STAGES)}")
         results.setdefault("minutes", {})[stage] = round((time.perf_counter() - started) / 60, 1)

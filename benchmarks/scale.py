@@ -83,11 +83,14 @@ def make_queries(passages: list[dict[str, str]], rng: random.Random) -> list[str
     return queries
 
 
-def index_in_child(corpus: Path, collection: Path) -> tuple[float, float]:
-    """Run `seoga index`; return its wall seconds and peak resident memory in MiB."""
+def index_in_child(
+    corpus: Path, collection: Path, options: tuple[str, ...] = ()
+) -> tuple[float, float]:
+    """Run `seoga index` (with `options`); return its wall seconds and peak memory in MiB."""
     started = time.perf_counter()
+    command = [sys.executable, "-m", "seoga", "index", str(corpus), "-c", str(collection)]
     child = subprocess.Popen(
-        [sys.executable, "-m", "seoga", "index", str(corpus), "-c", str(collection), "--json"],
+        [*command, *options, "--json"],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
     )

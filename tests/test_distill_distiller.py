@@ -119,3 +119,16 @@ def test_distiller_refuses_what_it_cannot_do(teacher, tmp_path):
         EmbedderDistiller(teacher, student, DistillationConfig(), TrainingConfig(), **settings).fit(
             ["  "], tmp_path / "s", show_progress=False
         )
+
+
+def test_grouped_batches_cover_every_row_once_with_like_lengths():
+    from seoga.distill.distiller import grouped_batches
+
+    lengths = np.array([5, 500, 6, 480, 7, 510, 4, 490] * 10)
+    batches = grouped_batches(lengths, 4, np.random.default_rng(0))
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(len(lengths)))
+    # Within the one megabatch, long and short texts never share a batch.
+    assert all(len({length > 100 for length in lengths[batch]}) == 1 for batch in batches)
+    again = grouped_batches(lengths, 4, np.random.default_rng(0))
+    assert all((a == b).all() for a, b in zip(batches, again, strict=True))

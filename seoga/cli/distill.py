@@ -22,13 +22,34 @@ DataOption = Annotated[
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same student.")]
 OverwriteOption = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+MatchWeightOption = Annotated[
+    float,
+    typer.Option(
+        help="Weight of the layer matches (hidden, attention, relations) beside the output "
+        "losses' 1."
+    ),
+]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the student to.")]
+StudentLayersOption = Annotated[
+    int, typer.Option(help="Student depth; the kept layers are evenly spaced.")
+]
+KeepOption = Annotated[
+    str | None, typer.Option(help="Teacher layers to keep, 1-based: e.g. 3,6,9,12.")
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="A distillation config JSON (terms, matches); replaces --losses."),
+]
+EpochsOption = Annotated[int, typer.Option(help="Passes over the data.")]
+LearningRateOption = Annotated[float, typer.Option(help="Learning rate.")]
+MaxLengthOption = Annotated[int, typer.Option(help="Tokens per text or pair (longer are cut).")]
 MEGA = 1_000_000
 METRIC_DIGITS = 4
 
 
 @app.command("embedder")
 def embedder_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the student to.")],
+    out: OutOption,
     data: DataOption,
     teacher: Annotated[
         str, typer.Option(help="Teacher: a registry name, a folder or a hub id.")
@@ -37,12 +58,8 @@ def embedder_command(
         str,
         typer.Option(help="layers (the teacher with fewer layers), albert, or a HF config.json."),
     ] = "layers",
-    student_layers: Annotated[
-        int, typer.Option(help="Student depth; the kept layers are evenly spaced.")
-    ] = 4,
-    keep: Annotated[
-        str | None, typer.Option(help="Teacher layers to keep, 1-based: e.g. 3,6,9,12.")
-    ] = None,
+    student_layers: StudentLayersOption = 4,
+    keep: KeepOption = None,
     losses: Annotated[
         str,
         typer.Option(
@@ -50,10 +67,8 @@ def embedder_command(
             "ltr-dist, ltr-angle (wr, ltr: both of a kind)."
         ),
     ] = "mse",
-    config: Annotated[
-        Path | None,
-        typer.Option(help="A distillation config JSON (terms, matches); replaces --losses."),
-    ] = None,
+    config: ConfigOption = None,
+    match_weight: MatchWeightOption = 1.0,
     embedding_size: Annotated[
         int, typer.Option(help="ALBERT student: the factorised embedding size E.")
     ] = 128,
@@ -65,10 +80,10 @@ def embedder_command(
         typer.Option("--eval", help="Dev sets scored each epoch (STS pairs, BEIR folder)."),
     ] = None,
     eval_split: Annotated[str | None, typer.Option(help="BEIR split of --eval.")] = None,
-    epochs: Annotated[int, typer.Option(help="Passes over the data.")] = 1,
+    epochs: EpochsOption = 1,
     batch_size: Annotated[int, typer.Option(help="Texts per step.")] = 32,
-    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-4,
-    max_seq_length: Annotated[int, typer.Option(help="Tokens per text (longer are cut).")] = 256,
+    lr: LearningRateOption = 1e-4,
+    max_seq_length: MaxLengthOption = 256,
     max_texts: Annotated[
         int | None, typer.Option(help="Distil on at most this many texts (drawn by --seed).")
     ] = None,
@@ -90,6 +105,7 @@ def embedder_command(
         keep=keep,
         losses=losses,
         config=config,
+        match_weight=match_weight,
         embedding_size=embedding_size,
         share_layers=share_layers,
         evaluate=eval_data or [],
@@ -106,11 +122,7 @@ def embedder_command(
         overwrite=overwrite,
         show_progress=not as_json,
     )
-    result = distill_embedder(request)
-    if as_json:
-        print_json(result.card)
-        return
-    show_card(result)
+    report(distill_embedder(request), as_json)
 
 
 @app.command("reranker")
@@ -122,14 +134,10 @@ def reranker_command(
         Path,
         typer.Option(help="A BEIR folder (qrels + BM25-mined negatives) or a JSONL of pairs."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the student to.")],
+    out: OutOption,
     split: Annotated[str, typer.Option(help="BEIR qrels split to learn from.")] = "train",
-    student_layers: Annotated[
-        int, typer.Option(help="Student depth; the kept layers are evenly spaced.")
-    ] = 4,
-    keep: Annotated[
-        str | None, typer.Option(help="Teacher layers to keep, 1-based: e.g. 3,6,9,12.")
-    ] = None,
+    student_layers: StudentLayersOption = 4,
+    keep: KeepOption = None,
     losses: Annotated[
         str,
         typer.Option(
@@ -137,10 +145,8 @@ def reranker_command(
             "wr-dist, wr-angle, ltr-dist, ltr-angle."
         ),
     ] = "soft-kd,hard-label",
-    config: Annotated[
-        Path | None,
-        typer.Option(help="A distillation config JSON (terms, matches); replaces --losses."),
-    ] = None,
+    config: ConfigOption = None,
+    match_weight: MatchWeightOption = 1.0,
     temperature: Annotated[float, typer.Option(help="Soft-label temperature T.")] = 1.0,
     negatives: Annotated[int, typer.Option(help="Mined negatives per positive (BEIR).")] = 4,
     max_queries: Annotated[
@@ -150,10 +156,10 @@ def reranker_command(
         float,
         typer.Option(help="Share of queries held out to pick the epoch and fit the temperature."),
     ] = 0.1,
-    epochs: Annotated[int, typer.Option(help="Passes over the pairs.")] = 1,
+    epochs: EpochsOption = 1,
     batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
-    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-4,
-    max_seq_length: Annotated[int, typer.Option(help="Tokens per pair (longer are cut).")] = 256,
+    lr: LearningRateOption = 1e-4,
+    max_seq_length: MaxLengthOption = 256,
     freeze_embeddings: FreezeEmbeddingsOption = True,
     seed: SeedOption = 0,
     overwrite: OverwriteOption = False,
@@ -172,6 +178,7 @@ def reranker_command(
         keep=keep,
         losses=losses,
         config=config,
+        match_weight=match_weight,
         temperature=temperature,
         negatives=negatives,
         max_queries=max_queries,
@@ -187,23 +194,15 @@ def reranker_command(
         overwrite=overwrite,
         show_progress=not as_json,
     )
-    result = distill_reranker(request)
-    if as_json:
-        print_json(result.card)
-        return
-    show_card(result)
-    calibration = result.card.get("calibration", {})
-    if "held_out_ece_after" in calibration:
-        console.print(
-            f"held-out ECE {calibration['held_out_ece_before']:.4f} before, "
-            f"{calibration['held_out_ece_after']:.4f} after temperature scaling",
-            highlight=False,
-        )
+    report(distill_reranker(request), as_json)
 
 
-def show_card(result) -> None:
-    """What a distillation did, epoch by epoch, and where the student went."""
+def report(result, as_json: bool) -> None:
+    """What a distillation did, epoch by epoch, and where the student went (or its card)."""
     card = result.card
+    if as_json:
+        print_json(card)
+        return
     shape = card["student"]
     resumed = card.get("resumed_from_epoch")
     console.print(
@@ -217,6 +216,13 @@ def show_card(result) -> None:
         shown = {name: round(value, METRIC_DIGITS) for name, value in metrics.items()}
         loss = {name: round(value, METRIC_DIGITS) for name, value in record["loss"].items()}
         console.print(f"epoch {record['epoch']}: loss {loss} {shown}", highlight=False)
+    calibration = card.get("calibration", {})
+    if "held_out_ece_after" in calibration:
+        console.print(
+            f"held-out ECE {calibration['held_out_ece_before']:.4f} before, "
+            f"{calibration['held_out_ece_after']:.4f} after temperature scaling",
+            highlight=False,
+        )
     console.print(f"student written to {result.out}", highlight=False)
 
 

@@ -154,15 +154,20 @@ class DistillationConfig:
 
 
 def preset(
-    names: str, keep: list[int], weight: float = 1.0, temperature: float = 1.0
+    names: str,
+    keep: list[int],
+    weight: float = 1.0,
+    temperature: float = 1.0,
+    match_weight: float | None = None,
 ) -> DistillationConfig:
     """A config from loss names ("mse,wr-dist,wr-angle,ltr" or "soft-kd,hard-label,attention").
 
     Output losses become terms. Layer matches pair every kept layer with its teacher layer
     (CKD's emb+skip alignment: the embeddings, then each kept layer; attention has no
     embeddings entry, so it starts at the first layer); layer-transforming relations take all
-    of those layers at once.
+    of those layers at once. Terms weigh `weight`, matches `match_weight` (default the same).
     """
+    match_weight = weight if match_weight is None else match_weight
     terms: list[Term] = []
     matches: list[Match] = []
     pairs = sorted(hidden_map(keep).items())
@@ -172,10 +177,10 @@ def preset(
         elif unit.feature == "layers":
             student_side = tuple(student for student, _ in pairs)
             teacher_side = tuple(teacher for _, teacher in pairs)
-            matches.append(Match(unit.name, teacher_side, student_side, schedule(weight)))
+            matches.append(Match(unit.name, teacher_side, student_side, schedule(match_weight)))
         else:
             matches += [
-                Match(unit.name, teacher, student, schedule(weight))
+                Match(unit.name, teacher, student, schedule(match_weight))
                 for student, teacher in pairs
                 if student > 0 or unit.feature != "attention"
             ]

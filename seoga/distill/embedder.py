@@ -103,6 +103,7 @@ class EmbedderRequest:
     student_layers: int = 4
     keep: str | None = None
     losses: str = "mse"
+    match_weight: float = 1.0
     config: Path | None = None
     embedding_size: int = 128
     share_layers: str = "all"
@@ -192,7 +193,7 @@ def distill_embedder(request: EmbedderRequest) -> DistillResult:
     if request.config is not None:
         config = DistillationConfig.from_file(request.config)
     else:
-        config = preset(request.losses, keep)
+        config = preset(request.losses, keep, match_weight=request.match_weight)
     evaluate = evaluation(request.evaluate, request.eval_split, prompts)
     distiller = EmbedderDistiller(
         teacher,

@@ -121,6 +121,7 @@ class RerankerRequest:
     student_layers: int = 4
     keep: str | None = None
     losses: str = DEFAULT_LOSSES
+    match_weight: float = 1.0
     config: Path | None = None
     temperature: float = 1.0
     negatives: int = 4
@@ -195,7 +196,9 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
     if request.config is not None:
         config = DistillationConfig.from_file(request.config)
     else:
-        config = preset(request.losses, keep, temperature=request.temperature)
+        config = preset(
+            request.losses, keep, temperature=request.temperature, match_weight=request.match_weight
+        )
     pairs = read_training_pairs(request)
     train, held = split_by_query(pairs, request.held_out, request.training.seed)
     distiller = RerankerDistiller(
