@@ -147,7 +147,7 @@ def stage_albert(folder: Path, arguments: argparse.Namespace) -> dict:
 
 def stage_optimize(folder: Path) -> dict:
     from seoga.distill.data import distillation_texts
-    from seoga.distill.optimize import optimize
+    from seoga.models.optimize import optimize
 
     texts = distillation_texts(distillation_data(), {})
     report = optimize(

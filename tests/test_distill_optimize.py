@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from seoga.distill.optimize import INT8_GRAPH, optimize, read_manifest
-from seoga.distill.vocabulary import in_base_list, trim_vocabulary
 from seoga.errors import InputError
 from seoga.models.onnx_queries import STORED_MANIFEST
+from seoga.models.optimize import INT8_GRAPH, optimize, read_manifest
+from seoga.models.vocabulary import in_base_list, trim_vocabulary
 from tests.conftest import TINY_WORDS, build_tiny_model
 
 COVERED = ["hello world", "search the document", "전세 계약"]

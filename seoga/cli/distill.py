@@ -247,7 +247,7 @@ def optimize_command(
 ) -> None:
     """Make a model smaller and faster on CPU: ONNX Runtime, int8, a trimmed vocabulary."""
     from seoga.distill.data import distillation_texts
-    from seoga.distill.optimize import optimize
+    from seoga.models.optimize import optimize
 
     texts = distillation_texts(trim_vocab, {}) if trim_vocab else None
     report = optimize(

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from seoga.distill.vocabulary import TrimReport, trim_vocabulary
 from seoga.errors import InputError
 from seoga.models.onnx_queries import (
     STORED_MANIFEST,
@@ -29,6 +28,7 @@ from seoga.models.onnx_queries import (
     export,
     model_inputs,
 )
+from seoga.models.vocabulary import TrimReport, trim_vocabulary
 
 GRAPH_FOLDER = "onnx"
 FLOAT_GRAPH = "transformer.onnx"
