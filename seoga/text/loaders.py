@@ -237,8 +237,10 @@ def _load_jsonl(path: Path, text: str, metadata: dict[str, Any]) -> LoadResult:
 
 
 def _load_csv(path: Path, text: str, columns: CsvColumns, metadata: dict[str, Any]) -> LoadResult:
-    # Python's default (128 KiB) rejects whole articles in one cell; the limit is process-wide.
-    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
+    # Python's default (128 KiB) rejects whole articles in one cell; the limit is process-wide,
+    # so every reader of seoga sets this same one (an unbounded one would let a corrupt file's
+    # runaway quote swallow the rest of it as one cell).
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     if columns.text not in header:

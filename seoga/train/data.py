@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from seoga.evaluate.beir import (
     read_qrels,
     read_queries,
 )
+from seoga.text.loaders import CSV_FIELD_LIMIT
 
 FORMATS = ("auto", "corpus", "pairs", "triplets", "scored-pairs", "nli", "labeled", "beir")
 # Example kinds after reading: which columns the examples carry.
@@ -151,7 +151,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     if path.suffix.lower() == ".jsonl":
         yield from _jsonl_rows(path)
         return
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     delimiter = delimiter_of(path)
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     try:
