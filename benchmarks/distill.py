@@ -97,7 +97,7 @@ def distil(out: Path, arguments: argparse.Namespace, **changes) -> dict:
             max_seq_length=arguments.max_seq_length,
             freeze_embeddings=changes.pop("freeze_embeddings", True),
         ),
-        max_texts=arguments.max_texts,
+        max_texts=changes.pop("max_texts", arguments.max_texts),
         overwrite=True,
         **changes,
     )
@@ -120,6 +120,7 @@ def stage_relations(folder: Path, arguments: argparse.Namespace) -> dict:
                 arguments,
                 seed=seed,
                 epochs=arguments.relation_epochs,
+                max_texts=arguments.relation_texts,
                 losses=losses,
                 match_weight=arguments.match_weight,
             )
@@ -347,7 +348,8 @@ def relations_table(results: dict, arguments: argparse.Namespace) -> list[str]:
         "### Relation losses (Park et al.) beside MSE",
         "",
         f"`{COMMAND} --stages relations` — the 4-layer student distilled for "
-        f"{arguments.relation_epochs} epoch(s) per seed (seeds {arguments.relation_seeds}), "
+        f"{arguments.relation_epochs} epoch(s) on {arguments.relation_texts:,} of the texts (drawn "
+        f"by the seed) per seed (seeds {arguments.relation_seeds}), "
         f"relation matches weighted {arguments.match_weight} beside MSE's 1 (at the start they "
         "are then about the size of the MSE term; at weight 1 they are ~100× larger); mean ± "
         "standard deviation over the seeds.",
@@ -457,6 +459,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--relation-seeds", default="0,1,2")
     parser.add_argument("--relation-epochs", type=int, default=1)
+    parser.add_argument("--relation-texts", type=int, default=6000)
     parser.add_argument("--match-weight", type=float, default=0.01)
     parser.add_argument("--embedding-size", type=int, default=128)
     parser.add_argument("--index-passages", type=int, default=INDEX_PASSAGES)
