@@ -80,6 +80,11 @@ def test_distill_embedder_then_optimize_from_the_cli(tiny_e5, sts_file, docs, tm
     report = json.loads(optimized.stdout)
     assert report["int8"] and report["vocabulary"]["after"] < report["vocabulary"]["before"]
     assert (tmp_path / "int8" / "seoga-onnx.json").is_file()
+    kb = tmp_path / "kb"
+    indexed = run("index", str(docs), "-c", str(kb), "--embedder", str(tmp_path / "int8"))
+    assert indexed.returncode == 0, indexed.stdout
+    found = run("search", "offline engine", "-c", str(kb), "--mode", "dense", "--json")
+    assert json.loads(found.stdout)[0]["doc_id"].endswith("a.md")
 
 
 def test_albert_student_factorises_and_shares(tiny_e5, sts_file, tmp_path):
