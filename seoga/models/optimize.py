@@ -12,6 +12,7 @@ checked against the float32 model on sample texts, and a large drift is reported
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,15 +74,21 @@ def quantize_int8(float_graph: Path, int8_graph: Path) -> None:
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # Shape inference cannot see through the fused (com.microsoft) kernels; their outputs
-    # are float32, which is what this tells the quantiser.
-    quantize_dynamic(
-        float_graph,
-        int8_graph,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        extra_options={"DefaultTensorType": TensorProto.FLOAT},
-    )
+    # The quantiser logs advice for image models (pre-processing) on the root logger at
+    # warning level; it does not apply to a fused transformer, so users are not shown it.
+    logging.disable(logging.WARNING)
+    try:
+        # Shape inference cannot see through the fused (com.microsoft) kernels; their outputs
+        # are float32, which is what this tells the quantiser.
+        quantize_dynamic(
+            float_graph,
+            int8_graph,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def drift(model: Any, graph: OnnxTransformer, texts: list[str]) -> dict[str, float]:
@@ -126,10 +133,13 @@ def optimize(
     trimming texts, else a few built-in ones).
     """
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
     from seoga.index.generations import building, write_json_atomic
     from seoga.models.registry import resolve_model
 
+    # seoga reports what it did; transformers' per-load and per-save bars are noise here.
+    transformers_logging.disable_progress_bar()
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(f"{out} exists; choose another --out or pass --overwrite.")
