@@ -51,6 +51,13 @@ def test_texts_carry_the_prompt_of_their_role(sts_file, docs):
     assert sentences[0] == "query: hello world" and len(sentences) == 2 * len(SENTENCES)
     passages = texts_of(docs, E5_PROMPTS)
     assert passages and all(text.startswith("passage: ") for text in passages)
+    with_queries = texts_of(docs, E5_PROMPTS, sentence_queries=True)
+    assert with_queries[: len(passages)] == passages
+    assert with_queries[len(passages) :] == [
+        "query: Hello world of search.",
+        "query: The engine is offline.",
+        "query: It finds a passage.",
+    ]
     both = distillation_texts([sts_file, docs, sts_file], E5_PROMPTS, max_texts=5, seed=1)
     assert len(both) == len(set(both)) == 5
     with pytest.raises(InputError, match="does not exist"):

@@ -87,6 +87,10 @@ def embedder_command(
     max_texts: Annotated[
         int | None, typer.Option(help="Distil on at most this many texts (drawn by --seed).")
     ] = None,
+    sentence_queries: Annotated[
+        bool,
+        typer.Option(help="Also distil each passage's sentences as queries (the query side)."),
+    ] = True,
     freeze_embeddings: FreezeEmbeddingsOption = True,
     seed: SeedOption = 0,
     overwrite: OverwriteOption = False,
@@ -119,6 +123,7 @@ def embedder_command(
             freeze_embeddings=freeze_embeddings,
         ),
         max_texts=max_texts,
+        sentence_queries=sentence_queries,
         overwrite=overwrite,
         show_progress=not as_json,
     )

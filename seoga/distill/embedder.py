@@ -111,6 +111,7 @@ class EmbedderRequest:
     eval_split: str | None = None
     training: TrainingConfig = field(default_factory=TrainingConfig)
     max_texts: int | None = None
+    sentence_queries: bool = True
     cache_dir: Path | None = None
     overwrite: bool = False
     show_progress: bool = True
@@ -187,7 +188,11 @@ def distill_embedder(request: EmbedderRequest) -> DistillResult:
     teacher, location = load_teacher(request.teacher)
     prompts = prompts_of(teacher)
     texts = distillation_texts(
-        request.data, prompts, max_texts=request.max_texts, seed=request.training.seed
+        request.data,
+        prompts,
+        sentence_queries=request.sentence_queries,
+        max_texts=request.max_texts,
+        seed=request.training.seed,
     )
     student, keep = make_student(teacher, request)
     if request.config is not None:
