@@ -20,7 +20,15 @@ import numpy as np
 from seoga.index.generations import TEMP_MARKER, write_json_atomic
 
 PART_DIGITS = 6
+CACHE_FOLDER = "distill-cache"
 VECTORS_KEY = "vectors"
+
+
+def default_cache_dir() -> Path:
+    """Where teacher outputs are cached unless a caller names a folder: under seoga's home."""
+    from seoga.paths import seoga_home
+
+    return seoga_home() / CACHE_FOLDER
 
 
 def text_digest(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seoga.distill.cache import default_cache_dir
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
 from seoga.distill.data import distillation_texts
@@ -31,10 +32,8 @@ from seoga.distill.losses import LOSSES
 from seoga.distill.students import depth, layer_dropped, parse_layers, spaced_layers
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER
-from seoga.paths import seoga_home
 
 STUDENT_KINDS = ("layers", "albert")
-CACHE_FOLDER = "distill-cache"
 
 
 class EmbedderDistiller(Distiller):
@@ -206,7 +205,7 @@ def distill_embedder(request: EmbedderRequest) -> DistillResult:
         config,
         request.training,
         teacher_name=location,
-        cache_dir=request.cache_dir or seoga_home() / CACHE_FOLDER,
+        cache_dir=request.cache_dir or default_cache_dir(),
     )
     result = distiller.fit(
         texts,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seoga.distill.cache import default_cache_dir
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
 from seoga.distill.distiller import (
@@ -31,7 +32,6 @@ from seoga.distill.distiller import (
 )
 from seoga.distill.students import depth, layer_dropped, parse_layers, spaced_layers
 from seoga.errors import InputError
-from seoga.paths import seoga_home
 from seoga.search.rerank_training import (
     PAIRS_SUFFIX,
     RELEVANT,
@@ -45,7 +45,6 @@ from seoga.search.rerank_training import (
 
 KIND = "reranker"
 DEFAULT_LOSSES = "soft-kd,hard-label"
-CACHE_FOLDER = "distill-cache"
 # Joins a pair into one cache key; never part of a query or passage text.
 PAIR_SEPARATOR = "\x1f"
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -207,7 +206,7 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
         config,
         request.training,
         teacher_name=str(Path(request.teacher).resolve()),
-        cache_dir=request.cache_dir or seoga_home() / CACHE_FOLDER,
+        cache_dir=request.cache_dir or default_cache_dir(),
     )
     result = distiller.fit(
         train,
