@@ -7,9 +7,9 @@ teacher layers are computed under no_grad when a match needs them. After each ep
 evaluation scores the student; the best epoch's student is what is saved (atomically) with its
 card, and a checkpoint lets an interrupted run resume at the epoch it reached.
 
-A student kind says how a model reads a batch (`_forward`), what the teacher's cached output
-is (`_targets`) and what the gold labels are (`_labels`): `EmbedderDistiller` in embedder.py,
-`RerankerDistiller` in reranker.py.
+A student kind says how a batch is tokenised (`_features`, once for both models) and read
+(`_forward`), what the teacher's cached output is (`_targets`) and what the gold labels are
+(`_labels`): `EmbedderDistiller` in embedder.py, `RerankerDistiller` in reranker.py.
 """
 
 from __future__ import annotations
@@ -145,6 +145,9 @@ class Distiller:
         self.cache = TeacherCache(cache_dir, cache_key)
         self.data_sources: list[str] = []
         self.student_kind = "layers"
+        self.needs_attention = any(
+            LOSSES[match.loss].feature == ATTENTION_FEATURE for match in config.matches
+        )
 
     # What a student kind supplies.
     def _targets(self, examples: list[Any]) -> torch.Tensor:
@@ -153,8 +156,12 @@ class Distiller:
     def _labels(self, examples: list[Any]) -> torch.Tensor | None:
         return None
 
+    def _features(self, examples: list[Any]) -> dict[str, Any]:
+        """A batch tokenised for both models (layer matches need the same tokenizer)."""
+        raise NotImplementedError
+
     def _forward(
-        self, model: Any, examples: list[Any], *, layers: bool, attentions: bool
+        self, model: Any, features: dict[str, Any], *, layers: bool, attentions: bool
     ) -> Forward:
         raise NotImplementedError
 
@@ -184,9 +191,9 @@ class Distiller:
         labels: torch.Tensor | None,
         progress: float,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        matches = self.config.matches
-        attentions = any(LOSSES[m.loss].feature == ATTENTION_FEATURE for m in matches)
-        mine = self._forward(self.student, examples, layers=bool(matches), attentions=attentions)
+        matches, attentions = self.config.matches, self.needs_attention
+        features = self._features(examples)
+        mine = self._forward(self.student, features, layers=bool(matches), attentions=attentions)
         parts: dict[str, torch.Tensor] = {}
         for term in self.config.terms:
             unit = LOSSES[term.loss]
@@ -201,7 +208,7 @@ class Distiller:
             parts[term.loss] = parts.get(term.loss, 0) + term.weight.at(progress) * value
         if matches:
             with torch.no_grad():
-                theirs = self._forward(self.teacher, examples, layers=True, attentions=attentions)
+                theirs = self._forward(self.teacher, features, layers=True, attentions=attentions)
             for match, project in zip(matches, self.projections, strict=True):
                 value = self._match_loss(match, project, mine, theirs)
                 parts[match.loss] = parts.get(match.loss, 0) + match.weight.at(progress) * value

@@ -67,10 +67,12 @@ class EmbedderDistiller(Distiller):
 
         return torch.from_numpy(self.cache.vectors(examples, encode))
 
+    def _features(self, examples: list[str]) -> dict[str, Any]:
+        return dict(self.student.preprocess(examples))
+
     def _forward(
-        self, model: Any, examples: list[str], *, layers: bool, attentions: bool
+        self, model: Any, features: dict[str, Any], *, layers: bool, attentions: bool
     ) -> Forward:
-        features = self.student.preprocess(examples)
         if model is self.teacher:
             # Only the teacher's layers are needed: the transformer alone runs.
             output = model[0](dict(features))

@@ -63,10 +63,9 @@ class RerankerDistiller(Distiller):
         return f"{pair.query}{PAIR_SEPARATOR}{pair.passage}"
 
     def _prepare(self) -> None:
-        needs_attention = any(m.loss == "attention" for m in self.config.matches)
         for model in (self.teacher, self.student):
             model[0].max_seq_length = self.training.max_seq_length
-            if needs_attention:
+            if self.needs_attention:
                 # Fused attention returns no probabilities; the plain kernel computes the same.
                 backbone(model).set_attn_implementation(EAGER_ATTENTION)
 
@@ -86,8 +85,12 @@ class RerankerDistiller(Distiller):
     def _labels(self, pairs: list[Pair]) -> torch.Tensor:
         return torch.tensor([pair.label for pair in pairs], dtype=torch.float32)
 
-    def _forward(self, model: Any, pairs: list[Pair], *, layers: bool, attentions: bool) -> Forward:
-        features = self.student.preprocess([(pair.query, pair.passage) for pair in pairs])
+    def _features(self, pairs: list[Pair]) -> dict[str, Any]:
+        return dict(self.student.preprocess([(pair.query, pair.passage) for pair in pairs]))
+
+    def _forward(
+        self, model: Any, features: dict[str, Any], *, layers: bool, attentions: bool
+    ) -> Forward:
         encoder = backbone(model)
         inputs = {name: features[name] for name in MODEL_INPUTS if name in features}
         outputs = encoder(
@@ -102,7 +105,7 @@ class RerankerDistiller(Distiller):
                 states = module(states)
             scores = states["scores"]
         return Forward(
-            scores.reshape(len(pairs), -1),
+            scores.reshape(len(features["input_ids"]), -1),
             features["attention_mask"],
             outputs.hidden_states or (),
             outputs.attentions or (),
