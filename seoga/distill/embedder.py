@@ -29,7 +29,7 @@ from seoga.distill.distiller import (
     backbone,
 )
 from seoga.distill.losses import LOSSES
-from seoga.distill.students import depth, layer_dropped, parse_layers, spaced_layers
+from seoga.distill.students import depth, kept_layers, layer_dropped
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER
 
@@ -144,11 +144,7 @@ def make_student(teacher: Any, request: EmbedderRequest) -> tuple[Any, list[int]
     """The student and the teacher layers it stands for (1-based, for layer matches)."""
     from seoga.distill.built_students import albert_student, fresh_student
 
-    teacher_depth = depth(teacher[0].auto_model)
-    if request.keep:
-        keep = parse_layers(request.keep, teacher_depth)
-    else:
-        keep = spaced_layers(teacher_depth, request.student_layers)
+    keep = kept_layers(request.keep, depth(backbone(teacher)), request.student_layers)
     if request.student == "layers":
         return layer_dropped(teacher, keep), keep
     if request.student == "albert":
@@ -209,7 +205,7 @@ def distill_embedder(request: EmbedderRequest) -> DistillResult:
         teacher_name=location,
         cache_dir=request.cache_dir or default_cache_dir(),
     )
-    result = distiller.fit(
+    return distiller.fit(
         texts,
         request.out,
         evaluate=evaluate,
@@ -217,4 +213,3 @@ def distill_embedder(request: EmbedderRequest) -> DistillResult:
         data_sources=[str(path) for path in request.data],
         student_kind=request.student,
     )
-    return result

@@ -30,8 +30,9 @@ from seoga.distill.distiller import (
     TrainingConfig,
     backbone,
 )
-from seoga.distill.students import depth, layer_dropped, parse_layers, spaced_layers
+from seoga.distill.students import depth, kept_layers, layer_dropped
 from seoga.errors import InputError
+from seoga.models.onnx_queries import EAGER_ATTENTION, MODEL_INPUTS
 from seoga.search.rerank_training import (
     PAIRS_SUFFIX,
     RELEVANT,
@@ -47,8 +48,6 @@ KIND = "reranker"
 DEFAULT_LOSSES = "soft-kd,hard-label"
 # Joins a pair into one cache key; never part of a query or passage text.
 PAIR_SEPARATOR = "\x1f"
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-EAGER_ATTENTION = "eager"
 RERANK_AT = 10
 
 
@@ -189,11 +188,7 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
     check_out(request.out, request.overwrite)
     teacher_config = read_model_config(Path(request.teacher), KIND)
     teacher = CrossEncoder(str(request.teacher)).eval()
-    teacher_depth = depth(backbone(teacher))
-    if request.keep:
-        keep = parse_layers(request.keep, teacher_depth)
-    else:
-        keep = spaced_layers(teacher_depth, request.student_layers)
+    keep = kept_layers(request.keep, depth(backbone(teacher)), request.student_layers)
     student = layer_dropped(teacher, keep)
     if request.config is not None:
         config = DistillationConfig.from_file(request.config)

@@ -42,6 +42,13 @@ def parse_layers(text: str, teacher_depth: int) -> list[int]:
     return layers
 
 
+def kept_layers(text: str | None, teacher_depth: int, student_depth: int) -> list[int]:
+    """The user's list of layers to keep when given ("3,6,9,12"), else evenly spaced ones."""
+    if text:
+        return parse_layers(text, teacher_depth)
+    return spaced_layers(teacher_depth, student_depth)
+
+
 def _layer_list(backbone: nn.Module) -> tuple[Any, str]:
     """The module holding the layer list and its attribute name (BERT family, DistilBERT);
     a model with a task head (a sequence classifier) is searched in its base model."""

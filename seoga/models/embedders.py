@@ -145,10 +145,7 @@ class TransformerEmbedder(Embedder):
         return lambda batch: self.model(batch, task=task)
 
     def _onnx_forward(self, batch: dict[str, Any]) -> dict[str, Any]:
-        features = self._query_transformer(batch)
-        for module in list(self.model)[1:]:
-            features = module(features)
-        return features
+        return self._query_transformer.encode(self.model, batch)
 
     def _onnx_ready(self) -> bool:
         """Whether queries can go through ONNX Runtime (exported at the first query)."""

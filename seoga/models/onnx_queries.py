@@ -124,6 +124,14 @@ class OnnxTransformer:
         (token_embeddings,) = self.session.run([OUTPUT_NAME], feed)
         return {**features, self.output_key: torch.from_numpy(token_embeddings)}
 
+    def encode(self, model, features: dict[str, Any]) -> dict[str, Any]:
+        """`model`'s whole forward pass with this graph in place of its transformer: the
+        graph's token embeddings go through the model's own later modules (pooling, ...)."""
+        features = self(features)
+        for module in list(model)[1:]:
+            features = module(features)
+        return features
+
 
 def _require_onnxruntime() -> None:
     try:

@@ -98,10 +98,7 @@ def drift(model: Any, graph: OnnxTransformer, texts: list[str]) -> dict[str, flo
     features = model.preprocess(texts)
     with torch.inference_mode():
         expected = model(dict(features))["sentence_embedding"]
-        got = dict(graph(dict(features)))
-        for module in list(model)[1:]:
-            got = module(got)
-        got = got["sentence_embedding"]
+        got = graph.encode(model, dict(features))["sentence_embedding"]
     expected = torch.nn.functional.normalize(expected, dim=1).numpy()
     got = torch.nn.functional.normalize(got, dim=1).numpy()
     cosine = np.einsum("ij,ij->i", expected, got)
