@@ -64,9 +64,17 @@ GAIN_TARGET = 0.02  # issue 4: nDCG@10 of hybrid + reranker over hybrid
 COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/rerank.py"
 
 
-def training_folder(tuning: set[str]) -> Path:
+def tuning_queries(seed: int, count: int) -> set[str]:
+    """The train queries kept out of training to choose the reranker's mixing weight."""
+    train_qrels = read_qrels(SCIFACT / "qrels" / "train.tsv")
+    all_queries = read_queries(SCIFACT / "queries.jsonl")
+    judged = sorted(q for q in train_qrels if q in all_queries)
+    return set(random.Random(seed).sample(judged, count))
+
+
+def training_folder(tuning: set[str], work: Path | None = None) -> Path:
     """SciFact with the tuning queries removed from qrels/train.tsv (corpus and queries linked)."""
-    folder = WORK / "scifact-train"
+    folder = (work or WORK) / "scifact-train"
     hold_out_train_queries(SCIFACT, tuning, folder)
     return folder
 
@@ -160,8 +168,7 @@ def main() -> None:
     test = read_beir(SCIFACT)
     train_qrels = read_qrels(SCIFACT / "qrels" / "train.tsv")
     all_queries = read_queries(SCIFACT / "queries.jsonl")
-    judged = sorted(q for q in train_qrels if q in all_queries)
-    tuning = set(random.Random(args.seed).sample(judged, args.tuning_queries))
+    tuning = tuning_queries(args.seed, args.tuning_queries)
     out = WORK / "reranker"
     config = RerankerTrainingConfig(
         split="train",

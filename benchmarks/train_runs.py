@@ -4,9 +4,11 @@ folders with some train queries held out."""
 
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any
 
+from seoga.evaluate.beir import read_qrels
 from seoga.paths import seoga_home
 from seoga.train.trainer import LENGTH_GROUPED
 
@@ -36,6 +38,32 @@ def hold_out_train_queries(
     if dev:
         moved = [row for row in rows if row.split("\t")[0] in held]
         (dev / "qrels.tsv").write_text("\n".join([header, *moved]) + "\n", encoding="utf-8")
+
+
+def corpus_subset(
+    source: Path, target: Path, size: int, seed: int, also_judged: dict | None = None
+) -> Path:
+    """A BEIR folder with `source`'s queries and qrels.tsv (its test qrels) over part of its
+    corpus: every document judged there or in `also_judged` (other qrels, e.g. tuning queries'),
+    then a seeded random sample of the rest up to `size` documents. Made once, then reused."""
+    if (target / "corpus.jsonl").is_file():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    judged = {
+        doc
+        for qrels in (read_qrels(source / "qrels.tsv"), also_judged or {})
+        for docs in qrels.values()
+        for doc in docs
+    }
+    lines = (source / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    ids = [str(json.loads(line)["_id"]) for line in lines]
+    keep = {i for i, doc in enumerate(ids) if doc in judged}
+    others = [i for i, doc in enumerate(ids) if doc not in judged]
+    keep |= set(random.Random(seed).sample(others, max(0, size - len(keep))))
+    (target / "corpus.jsonl").write_text("".join(lines[i] + "\n" for i in sorted(keep)))
+    for name in ("queries.jsonl", "qrels.tsv"):
+        (target / name).write_text((source / name).read_text())
+    return target
 
 
 def save_result(folder: Path, stage: str, result: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from benchmarks.report import DATA, ROOT, write_section
 from benchmarks.train_runs import (
     ENVIRONMENT,
+    corpus_subset,
     cpu_note,
     hold_out_train_queries,
     load_results,
@@ -111,21 +112,7 @@ COMMAND = f"flock /tmp/seoga-heavy.lock env {ENVIRONMENT} python benchmarks/trai
 
 def subset_folder(folder: Path) -> Path:
     """A BEIR folder: test-judged documents + a seeded sample, all queries, test qrels."""
-    target = folder / f"scifact-subset-{SUBSET_DOCS}"
-    if (target / "corpus.jsonl").is_file():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    qrels = read_qrels(SCIFACT / "qrels.tsv")
-    judged = {doc for docs in qrels.values() for doc in docs}
-    lines = (SCIFACT / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
-    ids = [str(json.loads(line)["_id"]) for line in lines]
-    others = [i for i, doc in enumerate(ids) if doc not in judged]
-    keep = {i for i, doc in enumerate(ids) if doc in judged}
-    keep |= set(random.Random(SEED).sample(others, SUBSET_DOCS - len(keep)))
-    (target / "corpus.jsonl").write_text("".join(lines[i] + "\n" for i in sorted(keep)))
-    (target / "queries.jsonl").write_text((SCIFACT / "queries.jsonl").read_text())
-    (target / "qrels.tsv").write_text((SCIFACT / "qrels.tsv").read_text())
-    return target
+    return corpus_subset(SCIFACT, folder / f"scifact-subset-{SUBSET_DOCS}", SUBSET_DOCS, SEED)
 
 
 def dev_folders(folder: Path, count: int) -> tuple[Path, Path]:
