@@ -29,6 +29,7 @@ from seoga.index.hits import Hits, no_hits
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
 from seoga.progress import track
+from seoga.search.filters import DocumentFilter
 from seoga.search.fusion import fuse_arrays
 from seoga.search.rankings import ChunkDocuments, Retrieval
 from seoga.search.results import SearchResult
@@ -58,6 +59,9 @@ FUSION_DEPTH = 1000
 DEEPEN_FACTOR = 4
 HASH_BLOCK_BYTES = 1 << 20
 WORD_CACHE_SIZE = 100_000
+# What `reopened` carries over from the object it was made from (its loaded state).
+SHARED_MODELS = ("embedder", "dense_slots")
+SHARED_ANALYZER = ("analyzer", "analyze_word")
 
 
 @dataclass
@@ -179,6 +183,23 @@ class Collection:
     def open(cls, path: str | Path) -> "Collection":
         root = Path(path)
         return cls(root, read_manifest(root))
+
+    def reopened(self) -> "Collection":
+        """This collection at its live generation (another writer may have committed since),
+        sharing the models and analyzer already loaded here when the settings still name them:
+        a server follows new generations this way without loading its models again."""
+        fresh = Collection.open(self.root)
+        same_models = (fresh.settings.embedder, fresh.settings.extra_embedders) == (
+            self.settings.embedder,
+            self.settings.extra_embedders,
+        )
+        shared = (SHARED_MODELS if same_models else ()) + (
+            SHARED_ANALYZER if fresh.manifest["analyzer"] == self.manifest["analyzer"] else ()
+        )
+        for name in shared:
+            if name in self.__dict__:
+                fresh.__dict__[name] = self.__dict__[name]
+        return fresh
 
     @property
     def generation(self) -> Path | None:
@@ -303,19 +324,35 @@ class Collection:
 
         Adding under the same `source` again replaces what was added under it before.
         """
+        return self._put([(source, list(documents))], show_progress)
+
+    def put_documents(
+        self, documents: Iterable[Document], *, prefix: str, show_progress: bool = False
+    ) -> IndexReport:
+        """Index documents each under its own source, `prefix` + its id, in one generation:
+        putting an id again replaces that document, `remove([prefix + id])` deletes it."""
+        return self._put([(f"{prefix}{d.doc_id}", [d]) for d in documents], show_progress)
+
+    def _put(self, groups: list[tuple[str, list[Document]]], show_progress: bool) -> IndexReport:
+        """Write each (source, documents) group as one indexed file, unless unchanged."""
         started = time.perf_counter()
         report = IndexReport()
-        documents = list(documents)
-        digest = hashlib.sha256(
-            json.dumps([(d.doc_id, d.title, d.text) for d in documents]).encode()
-        ).hexdigest()
         with self._writing():
             known = self._file_hashes()
-            if known.get(source) == digest:
-                report.unchanged.append(source)
-            else:
+            pending = []
+            for source, documents in groups:
+                digest = hashlib.sha256(
+                    json.dumps(
+                        [(d.doc_id, d.title, d.text, d.metadata) for d in documents],
+                        sort_keys=True,
+                    ).encode()
+                ).hexdigest()
+                if known.get(source) == digest:
+                    report.unchanged.append(source)
+                    continue
                 (report.updated if source in known else report.added).append(source)
-                pending = [PendingFile(source, digest, len(documents), documents)]
+                pending.append(PendingFile(source, digest, len(documents), documents))
+            if pending:
                 self._write(pending, [], report, show_progress=show_progress)
         report.seconds = time.perf_counter() - started
         return report
@@ -541,17 +578,33 @@ class Collection:
 
     # ---- reading -------------------------------------------------------------------------
 
-    def search(self, query: str, *, k: int = 10, mode: str | None = None) -> list[SearchResult]:
-        """The `k` best documents for `query`, each with its best chunk as a snippet."""
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        mode: str | None = None,
+        offset: int = 0,
+        fusion: FusionSettings | None = None,
+        where: DocumentFilter | None = None,
+    ) -> list[SearchResult]:
+        """The `k` best documents for `query` after the first `offset`, each with its best chunk
+        as a snippet; `fusion` replaces the collection's for this search, `where` filters."""
         if k <= 0:
             raise InputError("k must be a positive number of results.")
+        if offset < 0:
+            raise InputError("offset must be 0 or more.")
         mode = self._mode(mode)
-        if mode == "hybrid":
-            retrieval = self.retrieve(query, mode=mode, depth=candidate_depth(k))
+        wanted = offset + k
+        if mode == "hybrid" or where is not None:
+            retrieval = self.retrieve(query, mode=mode, depth=candidate_depth(wanted))
         else:
-            retrieval = self._retrieve_alone(query, mode, k)
-        documents, scores = self._fused(retrieval)
-        top = np.argsort(-scores, kind="stable")[:k]  # stable: ties keep the lists' order
+            retrieval = self._retrieve_alone(query, mode, wanted)
+        documents, scores = self._fused(retrieval, fusion)
+        order = np.argsort(-scores, kind="stable")  # stable: ties keep the lists' order
+        if where is not None and order.size:
+            order = order[where.keeps(self.store, retrieval.documents.ids(documents[order]))]
+        top = order[offset:wanted]
         return self._results(documents[top], scores[top], retrieval)
 
     def retrieve(
@@ -582,9 +635,14 @@ class Collection:
             retrieval.add(key, search.result())
         return retrieval
 
+    @property
+    def default_mode(self) -> str:
+        """Hybrid when there is a dense index, else BM25."""
+        return "hybrid" if self.settings.embedder else SPARSE
+
     def _mode(self, mode: str | None) -> str:
         """The search mode asked for, checked; hybrid by default when there is a dense index."""
-        mode = mode or ("hybrid" if self.settings.embedder else SPARSE)
+        mode = mode or self.default_mode
         if mode not in MODES:
             raise InputError(f"search mode must be one of {', '.join(MODES)}, not {mode!r}.")
         if mode != SPARSE and self.settings.embedder is None:

@@ -17,6 +17,7 @@ from seoga.cli import (
     recommend,
     related,
     search,
+    serve,
     train,
     train_answer,
     tune,
@@ -50,6 +51,7 @@ evaluate_recommend.register(evaluate.app)
 recommend.register(app)
 related.register(recommend.app, evaluate.app)
 distill.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -173,6 +173,38 @@ class Store:
         )
         return {doc_id: (title, source) for doc_id, title, source in rows}
 
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """One document whole: its text, title, source, metadata and the file it came from."""
+        row = self.connection.execute(
+            "SELECT doc_id, title, text, source, metadata, file FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        doc_id, title, text, source, metadata, file = row
+        return {
+            "doc_id": doc_id,
+            "title": title,
+            "text": text,
+            "source": source,
+            "metadata": json.loads(metadata),
+            "file": file,
+        }
+
+    def file_documents(self, file: str) -> int:
+        """How many documents came from one indexed file (or API source)."""
+        (count,) = self.connection.execute(
+            "SELECT COUNT(*) FROM documents WHERE file = ?", (file,)
+        ).fetchone()
+        return count
+
+    def sources_and_metadata(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
+        """Each document's (source, metadata), for filtering search results."""
+        rows = self._rows_with(
+            "SELECT doc_id, source, metadata FROM documents WHERE doc_id IN ({marks})", doc_ids
+        )
+        return {doc_id: (source, json.loads(metadata)) for doc_id, source, metadata in rows}
+
     def _rows_with(self, query: str, keys: Sequence[Any]) -> Iterator[tuple]:
         """`query`'s rows for `keys` bound at `{marks}`, in batches: SQLite caps the number
         of bound parameters in one statement."""

@@ -212,6 +212,12 @@ class Recommender(ABC):
             raise InputError(f"item {item!r} is not in this model; it knows {len(self.item_ids)}.")
         return self._rank(self.item_similarities(index), k, np.asarray([index]), None, MODEL)
 
+    @property
+    def compares_items(self) -> bool:
+        """Whether `item_similarities` can say how alike two items are."""
+        overridden = type(self).item_similarities is not Recommender.item_similarities
+        return overridden or self.item_vectors() is not None
+
     def item_similarities(self, index: int) -> np.ndarray:
         """How like item `index` every item is (cosine of the model's item vectors; -inf for
         an item the model has no vector for)."""

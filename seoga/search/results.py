@@ -38,5 +38,19 @@ class SearchResult:
         pieces.append(self.snippet[cursor:])
         return "".join(pieces)
 
+    def segments(self) -> list[dict[str, Any]]:
+        """The snippet as pieces of plain text, each saying whether it matched: a page builds
+        its marks from these as text nodes, never as HTML made from document text."""
+        pieces: list[dict[str, Any]] = []
+        cursor = 0
+        for highlight in self.highlights:
+            if highlight.start > cursor:
+                pieces.append({"text": self.snippet[cursor : highlight.start], "hit": False})
+            pieces.append({"text": self.snippet[highlight.start : highlight.end], "hit": True})
+            cursor = highlight.end
+        if cursor < len(self.snippet):
+            pieces.append({"text": self.snippet[cursor:], "hit": False})
+        return pieces
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,156 @@
+"""`seoga serve` (the API and the page) and `seoga keys` (who may use them)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from seoga.cli.index import CollectionOption, JsonOption
+from seoga.cli.output import console, error_console, print_json
+from seoga.collection import read_manifest
+from seoga.errors import InputError
+from seoga.serve.keys import SCOPES, SEARCH, KeyStore
+
+BYTES_PER_MB = 1024 * 1024
+LOOPBACK_NAMES = ("localhost",)
+
+keys_app = typer.Typer(help="Keys for `seoga serve`: make, list and revoke them.")
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(
+    collection: CollectionOption,
+    host: Annotated[str, typer.Option(help="Address to listen on (this machine only).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    reader: Annotated[str, typer.Option(help="Reader for /v1/ask (as seoga ask).")] = (
+        "highlighter"
+    ),
+    llm: Annotated[Path | None, typer.Option(help="Model for --reader llm.")] = None,
+    rerank: Annotated[Path | None, typer.Option(help="A cross-encoder for /v1/ask.")] = None,
+    recommender: Annotated[
+        Path | None,
+        typer.Option(help="A model folder saved by `seoga recommend fit` for /v1/recommend."),
+    ] = None,
+    allow_root: Annotated[
+        list[Path] | None,
+        typer.Option("--allow-root", help="A folder admin keys may index from (repeatable)."),
+    ] = None,
+    open_search: Annotated[
+        bool,
+        typer.Option("--open", help="Let requests without a key search (admin still needs one)."),
+    ] = False,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="A web origin allowed to call the API (repeatable)."),
+    ] = None,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MB.")] = 8.0,
+    limit_concurrency: Annotated[
+        int, typer.Option(help="Connections served at once; more are answered 503.")
+    ] = 64,
+    graceful_seconds: Annotated[
+        float, typer.Option(help="On SIGTERM, how long in-flight requests may finish.")
+    ] = 30.0,
+) -> None:
+    """Serve a collection over HTTP: the API under /v1, the page at /, the docs at /docs."""
+    import uvicorn
+
+    from seoga.serve import ServeSettings, create_app
+
+    read_manifest(collection)
+    if not open_search and not len(KeyStore(collection)):
+        raise InputError(
+            f"{collection} has no keys yet: make one with `seoga keys create --scope search "
+            f"--collection {collection}`, or pass --open to let anyone who reaches the server "
+            "search."
+        )
+    if not is_loopback(host):
+        error_console.print(
+            f"[yellow]warning:[/] listening on {escape(host)}: keys travel as plain text over "
+            "HTTP; put a TLS proxy in front before other machines use it.",
+            highlight=False,
+        )
+    settings = ServeSettings(
+        collection=collection,
+        reader=reader,
+        llm=llm,
+        rerank=rerank,
+        recommender=recommender,
+        allowed_roots=list(allow_root or []),
+        open_search=open_search,
+        cors_origins=list(cors_origin or []),
+        max_body_bytes=int(max_body_mb * BYTES_PER_MB),
+    )
+    app = create_app(settings)
+    console.print(f"serving {escape(str(collection))} at http://{host}:{port}/", highlight=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        limit_concurrency=limit_concurrency,
+        timeout_graceful_shutdown=graceful_seconds,
+    )
+
+
+@keys_app.command("create")
+def create_key(
+    collection: CollectionOption,
+    scope: Annotated[str, typer.Option(help=f"One of {', '.join(SCOPES)}.")] = SEARCH,
+    name: Annotated[str, typer.Option(help="A note on who holds it.")] = "",
+) -> None:
+    """Make a key; it is printed once, alone on stdout, and only its digest is stored."""
+    read_manifest(collection)
+    key, stored = KeyStore(collection).create(scope, name)
+    print(key)
+    error_console.print(
+        f"key {stored.key_id} ({stored.scope}) stored as a digest in {collection}; "
+        "copy it now, it is not shown again.",
+        highlight=False,
+    )
+
+
+@keys_app.command("list")
+def list_keys(collection: CollectionOption, as_json: JsonOption = False) -> None:
+    """The keys of a collection: id, scope, name, created (never the keys themselves)."""
+    read_manifest(collection)
+    keys = KeyStore(collection).listed()
+    if as_json:
+        print_json(
+            [{"id": k.key_id, "scope": k.scope, "name": k.name, "created": k.created} for k in keys]
+        )
+        return
+    table = Table("id", "scope", "name", "created")
+    for key in keys:
+        table.add_row(key.key_id, key.scope, escape(key.name), key.created)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The id `seoga keys list` shows.")],
+    collection: CollectionOption,
+) -> None:
+    """Revoke a key; a running server refuses it from its next request on."""
+    read_manifest(collection)
+    revoked = KeyStore(collection).revoke(key_id)
+    console.print(f"revoked {revoked.key_id} ({revoked.scope})", highlight=False)
+
+
+def register(parent: typer.Typer) -> None:
+    parent.command("serve")(serve_command)
+    parent.add_typer(keys_app, name="keys")
