@@ -23,6 +23,10 @@ def demo_command(
         str | None, typer.Option(help="Bi-encoder; 'none' for a BM25-only demo.")
     ] = None,
     mode: Annotated[str | None, typer.Option(help="hybrid (default), bm25 or dense.")] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Then serve it (no key needed to search) on 127.0.0.1.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
 ) -> None:
     """Index the bilingual sample corpus seoga ships and run a few searches on it."""
     root = collection or seoga_home() / "demo"
@@ -46,6 +50,10 @@ def demo_command(
         f'Try: seoga search "하이브리드 검색" --collection {root}',
         highlight=False,
     )
+    if serve:
+        from seoga.cli.serve import serve_command
+
+        serve_command(root, port=port, open_search=True)
 
 
 def register(app: typer.Typer) -> None:

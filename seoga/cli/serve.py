@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -97,14 +98,24 @@ def serve_command(
     )
     app = create_app(settings)
     console.print(f"serving {escape(str(collection))} at http://{host}:{port}/", highlight=False)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        limit_concurrency=limit_concurrency,
-        timeout_graceful_shutdown=graceful_seconds,
-    )
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this handler
+    # turns that into a clean exit (status 0) instead of a death by signal.
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            limit_concurrency=limit_concurrency,
+            timeout_graceful_shutdown=graceful_seconds,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stopped(signum: int, frame: object) -> None:
+    raise typer.Exit(0)
 
 
 @keys_app.command("create")

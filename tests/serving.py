@@ -1,0 +1,61 @@
+"""`seoga serve` in a child process for tests: started on a free port, waited for."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+READY_SECONDS = 60.0
+POLL_SECONDS = 0.1
+EXIT_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(url: str, method: str = "GET", body: dict | None = None, key: str | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    with urllib.request.urlopen(request, timeout=READY_SECONDS) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+class Server:
+    """`python -m seoga serve` on a free loopback port, waited for until /ready."""
+
+    def __init__(self, collection: Path, *options: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "seoga", "serve", "-c", str(collection)]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port), *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(self.process.stdout.read().decode())
+            try:
+                if call(self.base + "/ready")[0] == 200:
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(POLL_SECONDS)
+        self.process.kill()
+        raise AssertionError("the server did not become ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=EXIT_SECONDS)
