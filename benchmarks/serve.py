@@ -1,0 +1,438 @@
+"""`seoga serve` under load, warm against cold, and killed mid-write; loopback only.
+
+One uvicorn worker on this machine's cores serves a collection while an asyncio + httpx driver
+in this process plays closed-loop clients (each sends its next request when the last one is
+answered), every loop bounded in count and time:
+- warm-up (10 s, not counted), then steady search: 4 clients for 60 s, hybrid;
+- mixed: 3 searching, 1 asking and 1 writer adding batches of documents (`?wait=true`), 30 s;
+  the final document count must be exact;
+- overload: 32 clients for 15 s: only 200 or 503 with Retry-After, never another 5xx or a hang;
+- the server's memory after the run against after warm-up (goal: within 5 %).
+Collections: the demo collection and the SciFact subset of the distillation benchmark (800
+abstracts; the whole corpus takes 40 minutes to encode on 2 cores), both with seoga's default
+models. Warm vs cold: one query through the server against `seoga search` as a fresh process.
+Crash: 20 × kill -9 at a random moment of an index task; each time the collection must open,
+search and hold either the old or the new documents.
+
+    flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/serve.py
+Writes the "Serving" section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from benchmarks.report import machine_line, write_section
+from seoga.paths import seoga_home
+from seoga.serve.keys import ADMIN, SEARCH, KeyStore
+from tests.serving import Server
+
+COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/serve.py"
+WORK = seoga_home() / "bench" / "serve"
+SCIFACT_SUBSET = seoga_home() / "bench" / "distill" / "scifact-subset-800"
+MS = 1000
+PERCENT = 100
+REQUEST_TIMEOUT = 30.0
+WRITE_PAUSE = 2.0  # seconds between the writer's batches
+WRITE_BATCH = 20
+P50_GOAL_MS = 50
+P99_GOAL_MS = 300
+MEMORY_GOAL = 0.05
+OK, BUSY = 200, 503
+COLD_REPEATS = 3
+WARM_REPEATS = 20
+ROUND = re.compile(r"round(\d+)")
+
+
+@dataclass
+class Tally:
+    """What the clients saw in one phase."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    missing_retry_after: int = 0
+    timeouts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def record(self, kind: str, status: int, seconds: float, retry_after: bool) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status == OK:
+            self.latencies.setdefault(kind, []).append(seconds * MS)
+        if status == BUSY and not retry_after:
+            self.missing_retry_after += 1
+
+    def summary(self, seconds: float) -> dict:
+        out = {
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "timeouts": self.timeouts,
+            "missing_retry_after": self.missing_retry_after,
+            "errors": self.errors[:5],
+        }
+        for kind, values in self.latencies.items():
+            out[kind] = {
+                "requests": len(values),
+                "per_second": round(len(values) / seconds, 1),
+                "p50_ms": round(float(np.percentile(values, 50)), 1),
+                "p99_ms": round(float(np.percentile(values, 99)), 1),
+            }
+        return out
+
+
+async def client(http, base: str, kind: str, queries: list[str], until: float, tally: Tally, rng):
+    """One closed-loop client: search or ask until the deadline."""
+    import httpx
+
+    while time.monotonic() < until:
+        query = rng.choice(queries)
+        started = time.perf_counter()
+        try:
+            if kind == "search":
+                response = await http.get(base + "/v1/search", params={"q": query, "k": 10})
+            else:
+                response = await http.post(base + "/v1/ask", json={"q": query})
+        except httpx.TimeoutException:
+            tally.timeouts += 1
+            continue
+        except httpx.HTTPError as error:
+            tally.errors.append(f"{type(error).__name__}: {error}")
+            continue
+        tally.record(
+            kind,
+            response.status_code,
+            time.perf_counter() - started,
+            "retry-after" in response.headers,
+        )
+
+
+async def writer(http, base: str, until: float, tally: Tally, written: list[int]) -> None:
+    """Adds batches of new documents, waiting for each task, until the deadline."""
+    batch = 0
+    while time.monotonic() < until:
+        documents = [
+            {"id": f"load-{batch}-{i}", "text": f"부하 시험 문서 {batch} {i} load test document"}
+            for i in range(WRITE_BATCH)
+        ]
+        started = time.perf_counter()
+        response = await http.post(
+            base + "/v1/documents", params={"wait": True}, json={"documents": documents}
+        )
+        tally.record("write", response.status_code, time.perf_counter() - started, False)
+        if response.status_code == 202 and response.json()["status"] == "succeeded":
+            written.append(len(documents))
+        else:
+            tally.errors.append(f"write: {response.status_code} {response.text[:200]}")
+        batch += 1
+        await asyncio.sleep(WRITE_PAUSE)
+
+
+async def phase(base: str, keys: dict, plan: dict[str, int], seconds: float, queries, seed: int):
+    """Run `plan` (kind → clients) for `seconds`; (tally, documents written)."""
+    import httpx
+
+    tally, written = Tally(), []
+    limits = httpx.Limits(max_connections=sum(plan.values()) + 1)
+    rng = random.Random(seed)
+    until = time.monotonic() + seconds
+    async with (
+        httpx.AsyncClient(
+            timeout=REQUEST_TIMEOUT,
+            limits=limits,
+            headers={"Authorization": f"Bearer {keys[SEARCH]}"},
+        ) as reader,
+        httpx.AsyncClient(
+            timeout=REQUEST_TIMEOUT * 4, headers={"Authorization": f"Bearer {keys[ADMIN]}"}
+        ) as admin,
+    ):
+        tasks = [
+            client(reader, base, kind, queries, until, tally, random.Random(rng.random()))
+            for kind, count in plan.items()
+            if kind != "write"
+            for _ in range(count)
+        ]
+        if plan.get("write"):
+            tasks.append(writer(admin, base, until, tally, written))
+        await asyncio.gather(*tasks)
+    return tally, sum(written)
+
+
+def documents_in(base: str, keys: dict) -> int:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {keys[SEARCH]}"}
+    return httpx.get(base + "/v1/info", headers=headers).json()["counts"]["documents"]
+
+
+def load(collection: Path, queries: list[str], arguments) -> dict:
+    """The load phases against one served collection (a copy: the writer adds to it)."""
+    copy = WORK / f"load-{collection.name}"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(collection, copy)
+    store = KeyStore(copy)
+    keys = {scope: store.create(scope)[0] for scope in (SEARCH, ADMIN)}
+    server = Server(copy)
+    process = psutil.Process(server.process.pid)
+    me = psutil.Process()
+    out = {"collection": collection.name, "documents": documents_in(server.base, keys)}
+    try:
+        run = asyncio.run
+        run(phase(server.base, keys, {"search": 4}, arguments.warmup, queries, 0))
+        out["rss_after_warmup_mb"] = process.memory_info().rss / 2**20
+        cpu_before = me.cpu_times()
+        started = time.monotonic()
+        tally, _ = run(phase(server.base, keys, {"search": 4}, arguments.steady, queries, 1))
+        elapsed = time.monotonic() - started
+        driver = sum(me.cpu_times()[:2]) - sum(cpu_before[:2])
+        out["steady"] = tally.summary(elapsed) | {
+            "driver_cpu_share": round(driver / (elapsed * psutil.cpu_count()), 3)
+        }
+        before = documents_in(server.base, keys)
+        plan = {"search": 3, "ask": 1, "write": 1}
+        tally, written = run(phase(server.base, keys, plan, arguments.mixed, queries, 2))
+        after = documents_in(server.base, keys)
+        out["mixed"] = tally.summary(arguments.mixed) | {
+            "written": written,
+            "count_exact": after == before + written,
+            "documents_after": after,
+        }
+        tally, _ = run(phase(server.base, keys, {"search": 32}, arguments.overload, queries, 3))
+        out["overload"] = tally.summary(arguments.overload)
+        out["rss_after_run_mb"] = process.memory_info().rss / 2**20
+        out["cold_warm"] = cold_and_warm(server.base, keys, copy, queries[0])
+    finally:
+        server.stop()
+        shutil.rmtree(copy, ignore_errors=True)
+    return out
+
+
+def cold_and_warm(base: str, keys: dict, collection: Path, query: str) -> dict:
+    """Median seconds of one search: a fresh `seoga search` process, and through the server."""
+    import httpx
+
+    cold = []
+    for _ in range(COLD_REPEATS):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "seoga", "search", query, "-c", str(collection), "--json"],
+            check=True,
+            capture_output=True,
+        )
+        cold.append(time.perf_counter() - started)
+    warm = []
+    headers = {"Authorization": f"Bearer {keys[SEARCH]}"}
+    for _ in range(WARM_REPEATS):
+        started = time.perf_counter()
+        httpx.get(base + "/v1/search", params={"q": query}, headers=headers).raise_for_status()
+        warm.append(time.perf_counter() - started)
+    return {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm), "query": query}
+
+
+def crash(collection: Path, arguments) -> dict:
+    """kill -9 at random moments of an index task; the collection must hold one generation."""
+    copy = WORK / "crash"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(collection, copy)
+    key = KeyStore(copy).create(ADMIN)[0]
+    folder = WORK / "crash-files" / "docs"
+    shutil.rmtree(folder.parent, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = random.Random(arguments.seed)
+    from seoga.collection import Collection
+
+    base_documents = Collection.open(copy).stats()["counts"]["documents"]
+    outcomes = {"old": 0, "new": 0}
+    for round_number in range(arguments.kills):
+        for number in range(arguments.crash_files):
+            text = f"공지 {number} round{round_number} 계약 안내 notice " * 20
+            (folder / f"n{number}.txt").write_text(text, encoding="utf-8")
+        server = Server(copy, "--allow-root", str(folder.parent))
+        try:
+            import httpx
+
+            httpx.post(
+                server.base + "/v1/index",
+                json={"paths": [str(folder)]},
+                headers={"Authorization": f"Bearer {key}"},
+            ).raise_for_status()
+            time.sleep(rng.uniform(0.0, arguments.crash_window))
+            server.process.send_signal(signal.SIGKILL)
+        finally:
+            server.stop()
+        reopened = Collection.open(copy)
+        count = reopened.stats()["counts"]["documents"]
+        rounds = {
+            match.group(1)
+            for chunk in reopened.store.iter_chunks()
+            if (match := ROUND.search(chunk.text))
+        }
+        if count not in (base_documents, base_documents + arguments.crash_files) or len(rounds) > 1:
+            raise SystemExit(f"kill {round_number}: {count} documents, rounds {rounds}")
+        if not reopened.search("계약 안내", k=1):
+            raise SystemExit(f"kill {round_number}: the reopened collection finds nothing")
+        outcomes["new" if str(round_number) in rounds else "old"] += 1
+    shutil.rmtree(copy, ignore_errors=True)
+    return {"kills": arguments.kills, "files": arguments.crash_files, **outcomes}
+
+
+def demo_collection() -> Path:
+    from seoga.demo import build_demo
+    from seoga.settings import CollectionSettings
+
+    root = seoga_home() / "demo"
+    build_demo(root, CollectionSettings(), show_progress=False)
+    return root
+
+
+def demo_queries() -> list[str]:
+    from seoga.demo import sample_queries
+
+    return [query.text for query in sample_queries()]
+
+
+def scifact_collection() -> tuple[Path, list[str]]:
+    """The SciFact subset's default-settings collection (built by the distillation benchmark's
+    quality stage, or here) and its test queries."""
+    from seoga.evaluate.beir import read_beir
+    from seoga.evaluate.retrieval import cached_collection
+    from seoga.settings import CollectionSettings
+
+    data = read_beir(SCIFACT_SUBSET)
+    collection, _ = cached_collection(data, CollectionSettings(), cache_dir=None)
+    return collection.root, list(data.queries.values())
+
+
+def render(results: dict, arguments) -> str:
+    lines = [
+        f"`{COMMAND}` — {results['machine']}. One uvicorn worker (`seoga serve`, default "
+        "models: multilingual-e5-small + all-MiniLM-L6-v2 beside BM25, hybrid search), the "
+        "driver in another process on the same cores (closed-loop clients, httpx + asyncio; its "
+        "CPU share is given). Every phase is bounded in time; requests time out after "
+        f"{REQUEST_TIMEOUT:.0f} s.",
+        "",
+        "| collection | documents | phase | clients | requests/s | p50 ms | p99 ms | statuses | "
+        "notes |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    verdicts = []
+    for run in results["load"]:
+        steady, mixed, overload = run["steady"], run["mixed"], run["overload"]
+        search = steady.get("search", {})
+        lines.append(
+            f"| {run['collection']} | {run['documents']:,} | steady search, {arguments.steady} s "
+            f"| 4 | {search.get('per_second')} | {search.get('p50_ms')} | {search.get('p99_ms')} "
+            f"| {steady['statuses']} | driver CPU {steady['driver_cpu_share']:.0%} |"
+        )
+        for kind in ("search", "ask", "write"):
+            row = mixed.get(kind)
+            if row:
+                lines.append(
+                    f"| | | mixed ({kind}), {arguments.mixed} s | "
+                    f"{ {'search': 3, 'ask': 1, 'write': 1}[kind] } | {row['per_second']} | "
+                    f"{row['p50_ms']} | {row['p99_ms']} | | |"
+                )
+        lines.append(
+            f"| | | mixed, all | 5 | | | | {mixed['statuses']} | {mixed['written']} documents "
+            f"written; count exact: {mixed['count_exact']} |"
+        )
+        busy = overload.get("search", {})
+        lines.append(
+            f"| | | overload, {arguments.overload} s | 32 | {busy.get('per_second')} | "
+            f"{busy.get('p50_ms')} | {busy.get('p99_ms')} | {overload['statuses']} | timeouts "
+            f"{overload['timeouts']}, 503 without Retry-After {overload['missing_retry_after']} |"
+        )
+        growth = run["rss_after_run_mb"] / run["rss_after_warmup_mb"] - 1
+        cold = run["cold_warm"]
+        lines.append(
+            f"| | | memory | | | | | | {run['rss_after_warmup_mb']:.0f} MB after warm-up → "
+            f"{run['rss_after_run_mb']:.0f} MB after the run ({growth:+.1%}) |"
+        )
+        lines.append(
+            f"| | | one search, cold vs warm | 1 | | | | | `seoga search` as a fresh process "
+            f"{cold['cold_s']:.2f} s, through the server {cold['warm_s'] * MS:.0f} ms "
+            f"({cold['cold_s'] / cold['warm_s']:.0f}×) |"
+        )
+        clean = set(steady["statuses"]) == {str(OK)} and not steady["timeouts"]
+        mixed_clean = all(int(s) in (OK, 202) for s in mixed["statuses"]) and mixed["count_exact"]
+        overload_clean = (
+            set(overload["statuses"]) <= {str(OK), str(BUSY)}
+            and not overload["timeouts"]
+            and not overload["missing_retry_after"]
+        )
+        verdicts.append(
+            f"- {run['collection']}: steady zero errors {mark(clean)}; mixed zero errors and "
+            f"exact count {mark(mixed_clean)}; overload only 200/503 with Retry-After, no hang "
+            f"{mark(overload_clean)}; memory within 5 % {mark(abs(growth) <= MEMORY_GOAL)}"
+            + (latency_verdict(search) if "scifact" in run["collection"] and search else "")
+        )
+    crashed = results.get("crash")
+    lines += ["", *verdicts]
+    if crashed:
+        lines += [
+            "",
+            f"Crash: {crashed['kills']} × kill -9 at a random moment "
+            f"(0–{arguments.crash_window} s) "
+            f"of `POST /v1/index` of {crashed['files']} changed files, each followed by opening "
+            f"the collection, searching it and checking that every indexed chunk comes from one "
+            f"round: {crashed['old']} times the old documents, {crashed['new']} times the new "
+            "ones, never a mix or a broken collection.",
+        ]
+    return "\n".join(lines)
+
+
+def latency_verdict(search: dict) -> str:
+    p50, p99 = search["p50_ms"], search["p99_ms"]
+    return (
+        f"; p50 {p50} ms ≤ {P50_GOAL_MS} {mark(p50 <= P50_GOAL_MS)}, "
+        f"p99 {p99} ms ≤ {P99_GOAL_MS} {mark(p99 <= P99_GOAL_MS)}"
+    )
+
+
+def mark(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--steady", type=float, default=60.0)
+    parser.add_argument("--mixed", type=float, default=30.0)
+    parser.add_argument("--overload", type=float, default=15.0)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--crash-files", type=int, default=100)
+    parser.add_argument("--crash-window", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument("--no-report", action="store_true")
+    arguments = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = {"machine": machine_line(), "load": []}
+    demo = demo_collection()
+    targets = [(demo, demo_queries())]
+    if not arguments.skip_scifact and (SCIFACT_SUBSET / "corpus.jsonl").exists():
+        targets.append(scifact_collection())
+    for collection, queries in targets:
+        results["load"].append(load(collection, queries, arguments))
+        print(json.dumps(results["load"][-1], ensure_ascii=False), flush=True)
+    results["crash"] = crash(demo, arguments)
+    print(json.dumps(results["crash"]), flush=True)
+    (WORK / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if not arguments.no_report:
+        write_section("## Serving", render(results, arguments))
+
+
+if __name__ == "__main__":
+    main()
