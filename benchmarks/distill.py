@@ -79,8 +79,8 @@ RUNS = (
     "--stages relations",
     "--stages albert --epochs 4",
     "--stages student,optimize,quality --epochs 4",
-    "--stages reranker",
     "--stages speed,index --repeats 3",
+    "--stages reranker",
 )
 
 
@@ -208,7 +208,7 @@ def stage_reranker(folder: Path, arguments: argparse.Namespace) -> dict:
     embedder's hybrid top documents on the SciFact subset; the mixing weight of each is chosen
     on the tuning queries, as the Reranking section does."""
     from benchmarks.rerank import same_recipe, training_folder, tuning_queries
-    from seoga.distill.distiller import TrainingConfig
+    from seoga.distill.distiller import CARD_NAME, TrainingConfig
     from seoga.distill.reranker import RerankerRequest, distill_reranker
     from seoga.search.rerank_training import RerankerTrainingConfig, train_reranker
 
@@ -228,6 +228,13 @@ def stage_reranker(folder: Path, arguments: argparse.Namespace) -> dict:
     if not same_recipe(teacher, config, None):
         train_reranker(train_folder, teacher, config)
     student = folder / "rr-l4"
+    card_path = student / CARD_NAME
+    if card_path.exists() and same_student(json.loads(card_path.read_text()), teacher, arguments):
+        out = {"student_card": json.loads(card_path.read_text())}
+        for label, path in ((RERANKER_LABELS[0], teacher), (RERANKER_LABELS[1], student)):
+            out[label] = reranking_row(folder, path, tuning)
+            print(label, out[label], flush=True)
+        return out
     made = distill_reranker(
         RerankerRequest(
             teacher=teacher,
@@ -253,6 +260,17 @@ def stage_reranker(folder: Path, arguments: argparse.Namespace) -> dict:
     return out
 
 
+def same_student(card: dict, teacher: Path, arguments: argparse.Namespace) -> bool:
+    """Whether a reranker student on disk was distilled as this run would distil it (then it is
+    scored again, not distilled again)."""
+    return (
+        card.get("teacher") == str(teacher.resolve())
+        and card["training"]["epochs"] == arguments.rerank_epochs
+        and card["training"]["seed"] == arguments.seed
+        and card["distillation"]["temperature"]["start"] == arguments.rerank_temperature
+    )
+
+
 def reranking_row(folder: Path, path: Path, tuning: set[str]) -> dict:
     """nDCG@10 of hybrid alone and reordered by the reranker at `path` (its score alone, and
     mixed with the weight the tuning queries choose), its time per query and its ECE."""
@@ -265,7 +283,9 @@ def reranking_row(folder: Path, path: Path, tuning: set[str]) -> dict:
     from seoga.settings import CollectionSettings
 
     test = read_beir(scifact_subset(folder))
-    collection, _ = cached_collection(test, CollectionSettings(), cache_dir=None)
+    collection, _ = cached_collection(
+        test, CollectionSettings(), cache_dir=None, show_progress=False
+    )
     train_qrels = read_qrels(SCIFACT / "qrels" / "train.tsv")
     all_queries = read_queries(SCIFACT / "queries.jsonl")
     reranker = Reranker(path)
