@@ -311,7 +311,9 @@ def scifact_collection() -> tuple[Path, list[str]]:
     from seoga.settings import CollectionSettings
 
     data = read_beir(SCIFACT_SUBSET)
-    collection, _ = cached_collection(data, CollectionSettings(), cache_dir=None)
+    collection, _ = cached_collection(
+        data, CollectionSettings(), cache_dir=None, show_progress=False
+    )
     return collection.root, list(data.queries.values())
 
 
