@@ -28,6 +28,17 @@ from seoga.index.generations import (
 from seoga.index.hits import Hits, no_hits
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
+from seoga.parallel.executors import InProcess
+from seoga.parallel.pipeline import (
+    DEFAULT_BATCH_FILES,
+    MODELS,
+    FileTask,
+    IngestSpec,
+    NewChunks,
+    Processed,
+    batched,
+    passage_text,
+)
 from seoga.progress import track
 from seoga.search.filters import DocumentFilter
 from seoga.search.fusion import fuse_arrays
@@ -36,13 +47,13 @@ from seoga.search.results import SearchResult
 from seoga.search.snippets import find_highlights, make_snippet
 from seoga.settings import DENSE, SPARSE, CollectionSettings, FusionSettings
 from seoga.text.analyzers import Analyzer, build_analyzer
-from seoga.text.chunker import Chunker
 from seoga.text.documents import Document, LoadProblem
-from seoga.text.loaders import discover_files, load_file
+from seoga.text.loaders import discover
 from seoga.text.scripts import can_read
 
 if TYPE_CHECKING:
     from seoga.models.embedders import Embedder
+    from seoga.parallel.executors import Executor
 
 # Bump when the on-disk layout changes; older layouts are refused with a clear message.
 FORMAT_VERSION = 2
@@ -58,6 +69,7 @@ FUSION_DEPTH = 1000
 # A single retriever's list goes this many times deeper when chunks of too few documents fill it.
 DEEPEN_FACTOR = 4
 HASH_BLOCK_BYTES = 1 << 20
+SKIPPED_SHOWN = 5
 WORD_CACHE_SIZE = 100_000
 # What `reopened` carries over from the object it was made from (its loaded state).
 SHARED_MODELS = ("embedder", "dense_slots")
@@ -73,6 +85,7 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files of a kind seoga does not read
     documents: int = 0
     chunks: int = 0
     seconds: float = 0.0
@@ -96,6 +109,7 @@ class IndexReport:
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "problems": [str(problem) for problem in self.problems],
+            "skipped": skipped_summary(self.skipped),
         }
 
 
@@ -111,12 +125,13 @@ class DenseSlot:
         return can_read(self.embedder.languages, text)
 
 
-@dataclass
-class PendingFile:
-    path: str
-    sha256: str
-    size: int
-    documents: list[Document]
+def skipped_summary(paths: list[str]) -> dict[str, Any]:
+    """Files not read, as a count per extension and the first few names."""
+    by_suffix: dict[str, int] = {}
+    for path in paths:
+        suffix = Path(path).suffix.lower() or "(none)"
+        by_suffix[suffix] = by_suffix.get(suffix, 0) + 1
+    return {"count": len(paths), "by_extension": by_suffix, "first": paths[:SKIPPED_SHOWN]}
 
 
 def file_sha256(path: Path) -> str:
@@ -130,11 +145,6 @@ def file_sha256(path: Path) -> str:
 def candidate_depth(k: int) -> int:
     """How many chunks each retriever proposes when `k` documents are wanted."""
     return max(FUSION_DEPTH, k * CANDIDATES_PER_RESULT)
-
-
-def passage_text(title: str, text: str) -> str:
-    """What the indexes see for a chunk: its document's title, then the chunk."""
-    return f"{title}\n{text}" if title else text
 
 
 class Collection:
@@ -284,36 +294,47 @@ class Collection:
     # ---- writing -------------------------------------------------------------------------
 
     def add(
-        self, paths: Iterable[str | Path], *, prune: bool = False, show_progress: bool = False
+        self,
+        paths: Iterable[str | Path],
+        *,
+        prune: bool = False,
+        show_progress: bool = False,
+        executor: "Executor | None" = None,
+        batch_files: int = DEFAULT_BATCH_FILES,
     ) -> IndexReport:
         """Index files and folders: new files are added, changed ones re-indexed, the rest kept.
 
         With `prune`, files indexed earlier from under these paths that are gone are removed.
+        Loading, chunking, analysing and encoding run on `executor` (this process when None:
+        see seoga.parallel), `batch_files` files per task; this process writes the results.
         """
         started = time.perf_counter()
         report = IndexReport()
         roots = [Path(path).resolve() for path in paths]
         with self._writing():
             known = self._file_hashes()
-            pending: list[PendingFile] = []
+            tasks: list[FileTask] = []
             seen: set[str] = set()
             for root in roots:
                 if not root.exists():
                     report.problems.append(LoadProblem(str(root), "no such file or folder"))
                     continue
-                files = discover_files(root)
-                for file in track(files, "reading files", enabled=show_progress):
+                found = discover(root)
+                report.skipped += found.skipped
+                for file in track(found.files, "reading files", enabled=show_progress):
                     key = str(file)
                     seen.add(key)
-                    self._consider(file, known, pending, report)
+                    task = self._changed(file, known, report)
+                    if task is not None:
+                        tasks.append(task)
             gone = (
                 [key for key in known if key not in seen and is_under(Path(key), roots)]
                 if prune
                 else []
             )
             report.removed = gone
-            if pending or gone:
-                self._write(pending, gone, report, show_progress=show_progress)
+            if tasks or gone:
+                self._write(batched(tasks, batch_files), gone, report, executor, show_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -350,10 +371,9 @@ class Collection:
                 if known.get(source) == digest:
                     report.unchanged.append(source)
                     continue
-                (report.updated if source in known else report.added).append(source)
-                pending.append(PendingFile(source, digest, len(documents), documents))
+                pending.append(FileTask(source, digest, len(documents), tuple(documents)))
             if pending:
-                self._write(pending, [], report, show_progress=show_progress)
+                self._write([pending], [], report, None, show_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -368,7 +388,7 @@ class Collection:
                 if not matches:
                     raise InputError(f"{path} is not in the collection {self.root}.")
                 removed += matches
-            self._write([], removed, IndexReport(removed=removed), show_progress=False)
+            self._write([], removed, IndexReport(removed=removed), None, False)
         return removed
 
     def change_embedder(self, name: str, *, show_progress: bool = False) -> int:
@@ -390,20 +410,20 @@ class Collection:
                     store.iter_chunk_tokens(), method=bm25.method, k1=bm25.k1, b=bm25.b
                 ).save(writer.path)
                 store.close()
+                stored = [c for c in stored if can_read(embedder.languages, c.text)]
                 texts = [passage_text(chunk.title, chunk.text) for chunk in stored]
-                chunk_ids = [chunk.chunk_id for chunk in stored]
-                self._write_dense(
-                    writer.path,
-                    DenseSlot(DENSE, "", embedder),
-                    texts,
-                    chunk_ids,
-                    None,
-                    set(),
-                    show_progress,
+                chunk_ids = np.asarray([chunk.chunk_id for chunk in stored], dtype=np.int64)
+                vectors = (
+                    embedder.encode_passages(texts, show_progress=show_progress)
+                    if texts
+                    else np.empty((0, embedder.dim), dtype=np.float32)
+                )
+                self._save_dense(
+                    writer.path, DenseSlot(DENSE, "", embedder), chunk_ids, vectors, None, set()
                 )
                 for slot in self.dense_slots[1:]:
                     previous = self.dense_indexes[slot.key] if self.generation else None
-                    self._write_dense(writer.path, slot, [], [], previous, set(), show_progress)
+                    self._save_dense(writer.path, slot, *NewChunks.nothing(), previous, set())
                 manifest = {
                     **self.manifest,
                     "updated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -438,43 +458,66 @@ class Collection:
     def _file_hashes(self) -> dict[str, str]:
         return self.store.file_hashes() if self.generation else {}
 
-    def _consider(
-        self,
-        file: Path,
-        known: dict[str, str],
-        pending: list[PendingFile],
-        report: IndexReport,
-    ) -> None:
+    def _changed(self, file: Path, known: dict[str, str], report: IndexReport) -> FileTask | None:
+        """The file as a task when it is new or changed; unchanged and unreadable files are
+        reported instead."""
         key = str(file)
         try:
             sha256, size = file_sha256(file), file.stat().st_size
         except OSError as error:
             report.problems.append(LoadProblem(key, f"cannot be read: {error.strerror}"))
-            return
+            return None
         if known.get(key) == sha256:
             report.unchanged.append(key)
-            return
-        loaded = load_file(file)
-        report.problems += loaded.problems
-        if not loaded.documents:
-            return
-        (report.updated if key in known else report.added).append(key)
-        pending.append(PendingFile(key, sha256, size, loaded.documents))
+            return None
+        return FileTask(key, sha256, size)
+
+    def ingest_spec(self) -> IngestSpec:
+        """What a worker needs to process this collection's batches."""
+        return IngestSpec(
+            analyzer=self.manifest["analyzer"],
+            chunk_tokens=self.settings.chunk_tokens,
+            chunk_overlap=self.settings.chunk_overlap,
+            embedders=tuple(
+                zip([slot.key for slot in self.dense_slots], self._model_names(), strict=True)
+            ),
+        )
+
+    def _model_names(self) -> list[str]:
+        """The names the settings give the dense slots' models (what a worker loads)."""
+        if self.embedder is None:
+            return []
+        return [self.settings.embedder, *self.settings.extra_embedders]
 
     def _write(
         self,
-        pending: list[PendingFile],
+        batches: list[list[FileTask]],
         gone: list[str],
         report: IndexReport,
-        *,
+        executor: "Executor | None",
         show_progress: bool,
     ) -> None:
+        """Process the batches (on `executor`) and commit them, less the `gone` files, as one
+        new generation, in batch order; nothing is written when nothing changed."""
+        spec = self.ingest_spec()
+        # Work done in this process uses the models already loaded here.
+        for slot, name in zip(self.dense_slots, self._model_names(), strict=True):
+            MODELS.remember(name, slot.embedder)
+        executor = executor or InProcess()
+        known = self._file_hashes()
         writer = GenerationWriter(self.root, self.manifest.get("generation"))
         try:
             live_store = self.generation / STORE_NAME if self.generation else None
             store = Store.copy(live_store, writer.path / STORE_NAME)
-            removed_ids = set(store.remove_files(gone + [p.path for p in pending]))
-            documents, texts, chunk_ids = self._insert(store, pending, report, show_progress)
+            removed_ids = set(store.remove_files(gone))
+            new = NewChunks(store.next_chunk_id(), [slot.key for slot in self.dense_slots])
+            results = executor.map(spec, batches)
+            for processed in track(results, "indexing", total=len(batches), enabled=show_progress):
+                removed_ids |= self._insert(store, processed, known, new, report)
+            if not (report.added or report.updated or gone):
+                writer.abort()
+                store.close()
+                return
             store.commit()
             SparseIndex.build(
                 store.iter_chunk_tokens(),
@@ -486,8 +529,8 @@ class Collection:
             store.close()
             for slot in self.dense_slots:
                 previous = self.dense_indexes[slot.key] if self.generation else None
-                self._write_dense(
-                    writer.path, slot, texts, chunk_ids, previous, removed_ids, show_progress
+                self._save_dense(
+                    writer.path, slot, *new.vectors_of(slot.key), previous, removed_ids
                 )
             manifest = {
                 **self.manifest,
@@ -502,25 +545,31 @@ class Collection:
             writer.abort()
             raise
         self._reload({**manifest, "generation": writer.name})
-        report.documents, report.chunks = documents, len(chunk_ids)
+        report.documents, report.chunks = new.documents, new.count
 
     def _insert(
         self,
         store: Store,
-        pending: list[PendingFile],
+        processed: Processed,
+        known: dict[str, str],
+        new: NewChunks,
         report: IndexReport,
-        show_progress: bool,
-    ) -> tuple[int, list[str], list[int]]:
-        """Store documents and chunks; return the document count and the new chunks' texts."""
-        chunker = Chunker(
-            max_tokens=self.settings.chunk_tokens,
-            overlap_tokens=self.settings.chunk_overlap,
-            count_tokens=self.embedder.count_tokens if self.embedder else None,
-        )
-        accepted: list[Document] = []
-        for item in pending:
-            store.add_file(item.path, item.sha256, item.size)
-            for document in item.documents:
+    ) -> set[int]:
+        """Store one batch's files, documents and chunks (ids from `new`); return the chunk ids
+        of the files' earlier versions, now removed."""
+        report.problems += processed.problems
+        removed: set[int] = set()
+        start = 0
+        for loaded in processed.files:
+            runs = loaded.chunk_runs
+            if not loaded.documents:
+                start += sum(runs)
+                continue
+            key = loaded.task.path
+            (report.updated if key in known else report.added).append(key)
+            removed |= set(store.remove_files([key]))
+            store.add_file(key, loaded.task.sha256, loaded.task.size)
+            for document, run in zip(loaded.documents, runs, strict=True):
                 owner = store.document_file(document.doc_id)
                 if owner is not None:
                     report.problems.append(
@@ -530,47 +579,40 @@ class Collection:
                             "skipped (give it a unique id)",
                         )
                     )
-                    continue
-                store.add_document(item.path, document)
-                accepted.append(document)
-        chunks = chunker.chunk_many(accepted, show_progress=show_progress)
-        titles = {document.doc_id: document.title for document in accepted}
-        texts = [passage_text(titles[chunk.doc_id], chunk.text) for chunk in chunks]
-        tokens = self.analyzer.tokenize_many(texts, show_progress=show_progress)
-        first = store.next_chunk_id()
-        chunk_ids = list(range(first, first + len(chunks)))
-        store.add_chunks(chunk_ids, chunks, tokens)
-        return len(accepted), texts, chunk_ids
+                else:
+                    store.add_document(key, document)
+                    new.documents += 1
+                    positions = range(start, start + run)
+                    ids = new.take(run)
+                    store.add_chunks(
+                        ids,
+                        [processed.chunks[i] for i in positions],
+                        [processed.tokens[i] for i in positions],
+                    )
+                    new.keep(processed, positions, ids)
+                start += run
+        return removed
 
-    def _write_dense(
+    def _save_dense(
         self,
         generation: Path,
         slot: DenseSlot,
-        texts: list[str],
-        chunk_ids: list[int],
+        new_ids: np.ndarray,
+        new_vectors: np.ndarray,
         previous: DenseIndex | None,
         removed_ids: set[int],
-        show_progress: bool,
     ) -> None:
         """Save the slot's index in the new generation: the previous index's vectors less the
-        removed chunks, plus the new chunks that the slot's model can read."""
-        embedder = slot.embedder
+        removed chunks, plus the new chunks' vectors."""
         if previous is not None:
             old_vectors, old_ids = previous.without(removed_ids)
         else:
-            old_vectors = np.empty((0, embedder.dim), dtype=np.float32)
+            old_vectors = np.empty((0, slot.embedder.dim), dtype=np.float32)
             old_ids = np.empty(0, dtype=np.int64)
-        readable = [position for position, text in enumerate(texts) if slot.reads(text)]
-        new_vectors = (
-            embedder.encode_passages([texts[i] for i in readable], show_progress=show_progress)
-            if readable
-            else np.empty((0, embedder.dim), dtype=np.float32)
-        )
-        new_ids = np.asarray([chunk_ids[i] for i in readable], dtype=np.int64)
         directory = generation / slot.directory
         directory.mkdir(exist_ok=True)
         DenseIndex.build(
-            np.concatenate([old_vectors, new_vectors]),
+            np.concatenate([old_vectors, new_vectors.reshape(-1, slot.embedder.dim)]),
             np.concatenate([old_ids, new_ids]),
             kind=self.settings.dense_index,
             previous=previous if not removed_ids else None,

@@ -13,7 +13,7 @@ from seoga.text.loaders import (
     CSV_FIELD_LIMIT,
     SUPPORTED_SUFFIXES,
     CsvColumns,
-    discover_files,
+    discover,
     load_file,
 )
 from seoga.text.normalize import normalize_line, normalize_text
@@ -322,7 +322,7 @@ def test_cp949_csv_without_id_column(tmp_path):
     assert document.text == "전세 계약서 내용"
 
 
-def test_discover_files_walks_sorted_and_skips_hidden(tmp_path):
+def test_discover_walks_sorted_passes_hidden_over_and_lists_unread_kinds(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / ".git").mkdir()
     (tmp_path / "b" / "deep").mkdir()
@@ -335,10 +335,12 @@ def test_discover_files_walks_sorted_and_skips_hidden(tmp_path):
     skipped = [tmp_path / ".hidden.txt", tmp_path / ".git" / "notes.md", tmp_path / "z.docx"]
     for path in wanted + skipped:
         path.write_text("text", encoding="utf-8")
-    assert discover_files(tmp_path) == wanted
-    assert discover_files(tmp_path / "z.docx") == [tmp_path / "z.docx"]
+    found = discover(tmp_path)
+    assert found.files == wanted
+    assert found.skipped == [str(tmp_path / "z.docx")]  # hidden ones are not even listed
+    assert discover(tmp_path / "z.docx").files == [tmp_path / "z.docx"]
     with pytest.raises(InputError):
-        discover_files(tmp_path / "missing")
+        discover(tmp_path / "missing")
 
 
 def test_supported_suffixes():

@@ -10,6 +10,8 @@ from seoga.cli.output import console, print_json, print_report
 from seoga.collection import Collection
 from seoga.errors import InputError
 from seoga.index.generations import MANIFEST_NAME
+from seoga.parallel.executors import make_executor
+from seoga.parallel.pipeline import DEFAULT_BATCH_FILES
 from seoga.settings import CollectionSettings
 
 EXIT_NOTHING_INDEXED = 1
@@ -60,6 +62,15 @@ def index_command(
     prune: Annotated[
         bool, typer.Option(help="Remove files indexed earlier from these paths that are gone.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Local processes that load, chunk and encode (default: this one)."),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="A Dask scheduler (tcp://HOST:PORT) or local:N for N local workers."),
+    ] = None,
+    batch_files: Annotated[int, typer.Option(help="Files per task.")] = DEFAULT_BATCH_FILES,
     as_json: JsonOption = False,
 ) -> None:
     """Index files and folders; re-running it picks up new and changed files only.
@@ -103,7 +114,17 @@ def index_command(
         settings = CollectionSettings(**chosen)
         settings.fusion = replace(settings.fusion, **fusion_given)
         target = Collection.create(collection, settings)
-    report = target.add(paths, prune=prune, show_progress=not as_json)
+    executor = make_executor(workers, dask)
+    try:
+        report = target.add(
+            paths,
+            prune=prune,
+            show_progress=not as_json,
+            executor=executor,
+            batch_files=batch_files,
+        )
+    finally:
+        executor.close()
     if as_json:
         print_json(report.to_dict())
     else:

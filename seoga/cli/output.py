@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from seoga.collection import IndexReport
+from seoga.collection import IndexReport, skipped_summary
 from seoga.search.results import SearchResult
 
 console = Console()
@@ -53,6 +53,15 @@ def print_report(report: IndexReport, collection: str) -> None:
         hidden = len(report.problems) - PROBLEMS_SHOWN
         if hidden > 0:
             error_console.print(f"… and {hidden} more (see --json for all).")
+    if report.skipped:
+        summary = skipped_summary(report.skipped)
+        kinds = ", ".join(f"{n} {suffix}" for suffix, n in summary["by_extension"].items())
+        first = ", ".join(summary["first"])
+        error_console.print(
+            f"not read ({summary['count']} files of kinds seoga does not read: {kinds}): "
+            f"{escape(first)}{' …' if summary['count'] > len(summary['first']) else ''}",
+            highlight=False,
+        )
     console.print(
         f"{collection}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed files; "

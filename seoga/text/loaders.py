@@ -54,24 +54,32 @@ class CsvColumns:
     text: str = "text"
 
 
-def discover_files(root: Path) -> list[Path]:
-    """The files to load under root: a file as given, or a folder's supported files, recursively.
+@dataclass
+class Discovered:
+    """The files to load under a root, and the ones skipped as a kind seoga does not read."""
 
-    Hidden files and folders (a name starting with ".") are skipped; the result is sorted.
-    """
+    files: list[Path]
+    skipped: list[str]
+
+
+def discover(root: Path) -> Discovered:
+    """A file as given, or a folder's supported files, recursively; hidden files and folders
+    (a name starting with ".") are passed over; both lists are sorted."""
     if root.is_file():
-        return [root]
+        return Discovered([root], [])
     if not root.is_dir():
         raise InputError(f"{root} is not a file or folder")
-    found = []
+    found, skipped = [], []
     for folder, subfolders, names in os.walk(root):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found += [
-            Path(folder, name)
-            for name in names
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
-        ]
-    return sorted(found)
+        for name in names:
+            if name.startswith("."):
+                continue
+            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(Path(folder, name))
+            else:
+                skipped.append(str(Path(folder, name)))
+    return Discovered(sorted(found), sorted(skipped))
 
 
 def load_file(path: Path, *, csv_columns: CsvColumns | None = None) -> LoadResult:

@@ -374,13 +374,13 @@ def collection_passages(root: Path) -> list[Passage]:
 def file_passages(root: Path, *, max_tokens: int = 256) -> list[Passage]:
     """Files (txt, md, html, pdf, jsonl, csv) loaded as `seoga index` would, then chunked."""
     from seoga.text.chunker import Chunker
-    from seoga.text.loaders import discover_files, load_file
+    from seoga.text.loaders import discover, load_file
 
     if not root.exists():
         raise InputError(f"{root} does not exist; give a collection folder or text files.")
     documents = []
     problems = []
-    for file in discover_files(root):
+    for file in discover(root).files:
         loaded = load_file(file)
         documents += loaded.documents
         problems += loaded.problems

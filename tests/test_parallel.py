@@ -1,0 +1,197 @@
+"""The same folder indexed here, by local worker processes and on Dask gives the same
+collection: documents, chunks, BM25 tokens, vectors (within 1e-5) and top-10 results."""
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seoga.collection import Collection
+from seoga.parallel.executors import InProcess, ProcessPool, make_executor
+from seoga.settings import CollectionSettings
+
+FILES = 12
+QUERIES = ["계약 갱신 조건", "dense retrieval negatives", "보증금 반환", "fusion of ranked lists"]
+TOLERANCE = 1e-5
+START_SECONDS = 60.0
+POLL_SECONDS = 0.2
+KOREAN = (
+    "주택 임대차 계약 {n}번의 갱신 조건과 보증금 반환 절차를 설명합니다. "
+    "임차인은 갱신을 요구할 수 있습니다. "
+)
+ENGLISH = (
+    "Note {n}: dense retrieval trains a dual encoder with hard negatives; fusion combines lists. "
+)
+
+
+def write_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for n in range(FILES):
+        text = (KOREAN if n % 2 else ENGLISH).format(n=n) * (1 + n % 4)
+        (folder / f"doc{n:02d}.txt").write_text(text, encoding="utf-8")
+    (folder / "blob.bin").write_bytes(b"\x00\x01")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return write_folder(tmp_path_factory.mktemp("parallel") / "docs")
+
+
+@pytest.fixture(scope="module")
+def settings(tiny_model, tiny_english_model):
+    return CollectionSettings(
+        embedder=str(tiny_model),
+        extra_embedders=[str(tiny_english_model)],
+        chunk_tokens=24,
+        chunk_overlap=4,
+    )
+
+
+def build(root: Path, folder: Path, settings, executor, batch_files: int = 3) -> Collection:
+    collection = Collection.create(root, settings)
+    try:
+        report = collection.add([folder], executor=executor, batch_files=batch_files)
+    finally:
+        executor.close()
+    assert report.added and not report.problems
+    return collection
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, folder, settings) -> Collection:
+    return build(tmp_path_factory.mktemp("ref") / "kb", folder, settings, InProcess())
+
+
+def assert_same(built: Collection, reference: Collection) -> None:
+    """Same documents, chunks and tokens; vectors within TOLERANCE; same top-10 lists."""
+    assert built.documents() == reference.documents()
+    chunks = [(c.chunk_id, c.doc_id, c.position, c.text) for c in built.store.iter_chunks()]
+    wanted = [(c.chunk_id, c.doc_id, c.position, c.text) for c in reference.store.iter_chunks()]
+    assert chunks == wanted
+    assert list(built.store.iter_chunk_tokens()) == list(reference.store.iter_chunk_tokens())
+    for key, index in reference.dense_indexes.items():
+        other = built.dense_indexes[key]
+        assert np.array_equal(other.chunk_ids, index.chunk_ids)
+        assert np.abs(other.vectors - index.vectors).max() <= TOLERANCE
+    for query in QUERIES:
+        ours = [(hit.doc_id, hit.chunk_id) for hit in built.search(query, k=10)]
+        theirs = [(hit.doc_id, hit.chunk_id) for hit in reference.search(query, k=10)]
+        assert ours == theirs
+
+
+def test_the_report_lists_files_of_kinds_seoga_does_not_read(reference, folder):
+    report = reference.add([folder])
+    assert report.to_dict()["skipped"] == {
+        "count": 1,
+        "by_extension": {".bin": 1},
+        "first": [str(folder.resolve() / "blob.bin")],
+    }
+
+
+def test_two_local_processes_build_the_same_collection(tmp_path, folder, settings, reference):
+    built = build(tmp_path / "kb", folder, settings, ProcessPool(2))
+    assert_same(built, reference)
+
+
+def test_a_dask_local_cluster_builds_the_same_collection(tmp_path, folder, settings, reference):
+    built = build(tmp_path / "kb", folder, settings, make_executor(dask="local:2"))
+    assert_same(built, reference)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LoopbackCluster:
+    """`dask scheduler` on loopback and two `dask worker` processes (with nannies)."""
+
+    def __init__(self) -> None:
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+        port = self.address.rsplit(":", 1)[1]
+        self.scheduler = subprocess.Popen(
+            [*dask, "--host", "127.0.0.1", "--port", port, "--dashboard-address", ":0"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address]
+        self.workers = [
+            subprocess.Popen(
+                [*worker, "--nthreads", "1", "--host", "127.0.0.1", "--dashboard-address", ":0"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        from distributed import Client
+
+        with Client(self.address, timeout=START_SECONDS) as client:
+            client.wait_for_workers(2, timeout=START_SECONDS)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes the nannies started (the ones that run tasks)."""
+        import psutil
+
+        return [
+            child.pid
+            for nanny in self.workers
+            for child in psutil.Process(nanny.pid).children(recursive=True)
+        ]
+
+    def close(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            process.terminate()
+        for process in [*self.workers, self.scheduler]:
+            try:
+                process.wait(timeout=START_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def cluster():
+    if shutil.which("dask") is None and not Path(sys.executable).with_name("dask").exists():
+        pytest.skip("the dask command is not installed")
+    started = LoopbackCluster()
+    yield started
+    started.close()
+
+
+def test_a_loopback_scheduler_and_two_workers_build_the_same_collection(
+    tmp_path, folder, settings, reference, cluster
+):
+    built = build(tmp_path / "kb", folder, settings, make_executor(dask=cluster.address))
+    assert_same(built, reference)
+
+
+def test_a_worker_killed_mid_run_still_gives_the_same_collection(
+    tmp_path, folder, settings, reference, cluster
+):
+    executor = make_executor(dask=cluster.address)
+    killed = []
+
+    def kill_one() -> None:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and not killed:
+            if executor.client.processing() and any(executor.client.processing().values()):
+                pid = cluster.worker_pids()[0]
+                subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(pid)], check=False)
+                killed.append(pid)
+            time.sleep(POLL_SECONDS / 10)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    built = build(tmp_path / "kb", folder, settings, executor, batch_files=1)
+    killer.join()
+    assert killed, "no worker was killed while tasks ran"
+    assert_same(built, reference)
