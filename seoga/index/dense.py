@@ -1,11 +1,17 @@
 """Cosine search over chunk embeddings with faiss: exact for small collections, HNSW for large."""
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
 from seoga.index.hits import Hits, no_hits
+from seoga.text.scripts import can_read
+
+if TYPE_CHECKING:
+    from seoga.models.embedders import Embedder
 
 VECTORS_NAME = "vectors.npy"
 CHUNK_IDS_NAME = "dense_chunk_ids.npy"
@@ -97,3 +103,15 @@ class DenseIndex:
         )
         found = positions[0] >= 0  # faiss pads with -1 when HNSW finds fewer than asked
         return self.chunk_ids[positions[0][found]], scores[0][found].astype(np.float64)
+
+
+@dataclass(frozen=True)
+class DenseSlot:
+    """One bi-encoder's dense index: the main one at the generation's top, extras below it."""
+
+    key: str  # its name among the retrievers (in rankings and result scores)
+    directory: str  # relative to the generation; "" for the main one
+    embedder: "Embedder"
+
+    def reads(self, text: str) -> bool:
+        return can_read(self.embedder.languages, text)
