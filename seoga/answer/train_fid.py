@@ -20,7 +20,7 @@ from seoga.answer.models import write_model_config
 from seoga.errors import InputError
 from seoga.index.generations import building
 from seoga.models.registry import resolve_model
-from seoga.progress import progress_console
+from seoga.progress import progress, progress_console
 from seoga.train.freezing import freeze_embeddings
 
 GRADIENT_CLIP = 1.0
@@ -97,7 +97,6 @@ def train_fid(
 ) -> dict[str, Any]:
     """Train FiD from `config.base` (any encoder–decoder, or an encoder to warm-start one)."""
     import torch
-    from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup, set_seed
 
     examples = data if isinstance(data, list) else read_fid_jsonl(data)
@@ -125,7 +124,7 @@ def train_fid(
     started = time.perf_counter()
     losses: list[float] = []
     order: list[FidExample] = []
-    with tqdm(total=total, desc="training FiD", disable=not show_progress) as bar:
+    with progress(total, "training FiD", enabled=show_progress) as bar:
         for step in range(total):
             if len(order) < config.batch_size:
                 shuffled = list(examples)

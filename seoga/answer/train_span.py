@@ -17,6 +17,7 @@ from seoga.answer.squad import QAExample, read_squad
 from seoga.errors import InputError
 from seoga.index.generations import building
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
+from seoga.progress import terminal_bars
 from seoga.train.freezing import freeze_embeddings
 
 
@@ -125,7 +126,7 @@ def train_span_reader(
             save_strategy="no",
             report_to=[],
             logging_steps=max(1, len(features) // config.batch_size // 10),
-            disable_tqdm=not show_progress,
+            disable_tqdm=not terminal_bars(show_progress),
             use_cpu=not torch.cuda.is_available(),
         )
         trainer = Trainer(

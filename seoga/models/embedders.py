@@ -86,9 +86,9 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from seoga.progress import progress
 
-    return tqdm(total=total, desc=desc, unit="text", disable=not enabled)
+    return progress(total, desc, enabled=enabled)
 
 
 class TransformerEmbedder(Embedder):

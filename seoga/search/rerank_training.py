@@ -37,7 +37,7 @@ from seoga.evaluate.beir import (
 )
 from seoga.index.generations import building
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
-from seoga.progress import track
+from seoga.progress import terminal_bars, track
 from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND, UNCALIBRATED
 from seoga.train.freezing import freeze_embeddings
 
@@ -210,7 +210,7 @@ def train_reranker(
             save_strategy="no",
             report_to=[],
             logging_steps=max(1, len(train) // config.batch_size // 10),
-            disable_tqdm=not show_progress,
+            disable_tqdm=not terminal_bars(show_progress),
             use_cpu=not torch.cuda.is_available(),
         )
         dataset = Dataset.from_dict(

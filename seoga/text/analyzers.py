@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 from kiwipiepy import Token
-from rich.progress import track
 
 from seoga.errors import InputError
+from seoga.progress import track
 from seoga.text.kiwi import get_kiwi
 from seoga.text.scripts import has_hangul
 
@@ -55,9 +55,7 @@ class Analyzer(ABC):
         return {"name": self.name}
 
     def _track(self, items: Iterable[Any], show_progress: bool, total: int | None = None):
-        return track(
-            items, description=f"Tokenising ({self.name})", total=total, disable=not show_progress
-        )
+        return track(items, f"Tokenising ({self.name})", total=total, enabled=show_progress)
 
 
 class EnglishAnalyzer(Analyzer):

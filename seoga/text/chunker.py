@@ -4,9 +4,8 @@ import math
 import re
 from collections.abc import Callable, Iterable
 
-from rich.progress import track
-
 from seoga.errors import InputError
+from seoga.progress import track
 from seoga.text.documents import Chunk, Document
 from seoga.text.sentences import Span, split_sentences_many
 
@@ -67,9 +66,9 @@ class Chunker:
         chunks: list[Chunk] = []
         for document, single in track(
             zip(documents, whole, strict=True),
-            description="Chunking",
+            "Chunking",
             total=len(documents),
-            disable=not show_progress,
+            enabled=show_progress,
         ):
             chunks.extend([single] if single else self._chunks(document, next(spans)))
         return chunks

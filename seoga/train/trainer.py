@@ -22,6 +22,7 @@ from seoga import __version__
 from seoga.errors import InputError
 from seoga.index.generations import fsync_tree, write_json_atomic
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
+from seoga.progress import terminal_bars
 from seoga.text.analyzers import DEFAULT_ANALYZER
 from seoga.train.data import Examples
 from seoga.train.evaluators import DEFAULT_EVAL_CORPUS, build_evaluator, primary_score
@@ -239,7 +240,7 @@ def _training_arguments(
         batch_sampler=sampler,
         prompts=prompts or None,
         logging_steps=max(1, steps // LOG_TIMES_PER_RUN),
-        disable_tqdm=not config.show_progress,
+        disable_tqdm=not terminal_bars(config.show_progress),
         report_to="none",
         use_cpu=True,
         dataloader_num_workers=0,
