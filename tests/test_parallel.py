@@ -195,3 +195,22 @@ def test_a_worker_killed_mid_run_still_gives_the_same_collection(
     killer.join()
     assert killed, "no worker was killed while tasks ran"
     assert_same(built, reference)
+
+
+def test_eval_retrieval_builds_its_collection_on_a_cluster_with_the_same_scores(
+    tmp_path, tiny_model
+):
+    from seoga.evaluate.retrieval import evaluate_retrieval
+    from tests.test_train_data import make_beir
+
+    beir = make_beir(tmp_path / "beir")
+    settings = CollectionSettings(embedder=str(tiny_model), extra_embedders=[])
+    here = evaluate_retrieval(beir, "hybrid", settings=settings, cache_dir=tmp_path / "a")
+    executor = make_executor(dask="local:2")
+    try:
+        there = evaluate_retrieval(
+            beir, "hybrid", settings=settings, cache_dir=tmp_path / "b", executor=executor
+        )
+    finally:
+        executor.close()
+    assert there["ndcg@10"] == here["ndcg@10"] and there["recall@100"] == here["recall@100"]

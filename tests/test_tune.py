@@ -198,3 +198,18 @@ def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
     scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
     assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in parallel.rows} == scores
     assert tune_workers.allowed_workers(8, 1 << 40) == 1, "no more workers than memory holds"
+
+
+def test_trials_on_a_dask_cluster_give_the_same_results(beir, tmp_path):
+    spec = {
+        "data": str(beir),
+        "settings": {"embedder": None, "analyzer": "english"},
+        "cache_dir": str(tmp_path / "cache"),
+        "grid": {"bm25.k1": [0.5, 1.2], "bm25.b": [0.3, 0.75]},
+    }
+    serial = tune(load_grid(write_grid(tmp_path / "serial.yaml", spec)), show_progress=False)
+    clustered = tune(
+        load_grid(write_grid(tmp_path / "dask.yaml", spec), dask="local:2"), show_progress=False
+    )
+    scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
+    assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in clustered.rows} == scores

@@ -7,9 +7,17 @@ from typing import Annotated
 
 import typer
 
-from seoga.cli.index import DenseWeightOption, ExtraWeightOption, FusionOption, given_options
+from seoga.cli.index import (
+    DaskOption,
+    DenseWeightOption,
+    ExtraWeightOption,
+    FusionOption,
+    WorkersOption,
+    given_options,
+)
 from seoga.cli.output import print_metrics
 from seoga.evaluate import RETRIEVAL_METRICS
+from seoga.parallel.executors import make_executor
 from seoga.settings import CollectionSettings
 
 app = typer.Typer(help="Measure seoga on labelled data.", no_args_is_help=True)
@@ -38,6 +46,8 @@ def retrieval_command(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Where built collections are cached.")
     ] = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """Index DATA's corpus (cached) and score a retriever on its queries."""
     # ranx (and numba) take seconds to import: only `eval` pays for them.
@@ -61,14 +71,19 @@ def retrieval_command(
             normalization=normalization,
         ),
     )
-    metrics = evaluate_retrieval(
-        data,
-        retriever,
-        settings=settings,
-        fusion=fusion_settings,
-        cache_dir=cache_dir,
-        show_progress=True,
-    )
+    executor = make_executor(workers, dask)
+    try:
+        metrics = evaluate_retrieval(
+            data,
+            retriever,
+            settings=settings,
+            fusion=fusion_settings,
+            cache_dir=cache_dir,
+            show_progress=True,
+            executor=executor,
+        )
+    finally:
+        executor.close()
     print_metrics(metrics, TABLE_COLUMNS)
     if output is not None:
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -20,6 +20,14 @@ CollectionOption = Annotated[
     Path, typer.Option("--collection", "-c", help="The collection folder.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(help="Local processes that load, chunk and encode (default: this one)."),
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(help="A Dask scheduler (tcp://HOST:PORT) or local:N for N local workers."),
+]
 FusionOption = Annotated[str | None, typer.Option("--fusion", help="convex or rrf.")]
 DenseWeightOption = Annotated[
     float | None,
@@ -62,14 +70,8 @@ def index_command(
     prune: Annotated[
         bool, typer.Option(help="Remove files indexed earlier from these paths that are gone.")
     ] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="Local processes that load, chunk and encode (default: this one)."),
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option(help="A Dask scheduler (tcp://HOST:PORT) or local:N for N local workers."),
-    ] = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
     batch_files: Annotated[int, typer.Option(help="Files per task.")] = DEFAULT_BATCH_FILES,
     as_json: JsonOption = False,
 ) -> None:

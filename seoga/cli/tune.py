@@ -23,11 +23,15 @@ def tune_command(
     seed: Annotated[
         int | None, typer.Option(help="Training seed for every trial (overrides train: seed).")
     ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="Run the trials on a Dask cluster: tcp://HOST:PORT or local:N."),
+    ] = None,
 ) -> None:
     """Run every trial of the grid not yet run (resumable), print and save the results table."""
     from seoga.train.tune import load_grid, result_table, tune
 
-    grid = load_grid(grid_file, output=output, workers=workers, seed=seed)
+    grid = load_grid(grid_file, output=output, workers=workers, seed=seed, dask=dask)
     total = len(grid.trials())
     console.print(f"{total} trials ({grid.kind}) → {grid.output}", highlight=False)
     report = tune(

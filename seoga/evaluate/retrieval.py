@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from ranx import Qrels, Run, evaluate
@@ -27,6 +27,9 @@ from seoga.paths import seoga_home
 from seoga.progress import track
 from seoga.settings import CollectionSettings, FusionSettings
 from seoga.text.analyzers import build_analyzer
+
+if TYPE_CHECKING:
+    from seoga.parallel.executors import Executor
 
 RUN_DEPTH = 100
 EVAL_DIR = "eval"
@@ -76,7 +79,12 @@ def folder_fingerprint(folder: Path) -> list[tuple[str, int, int]]:
 
 
 def cached_collection(
-    data: BeirSet, settings: CollectionSettings, *, cache_dir: Path | None, show_progress: bool
+    data: BeirSet,
+    settings: CollectionSettings,
+    *,
+    cache_dir: Path | None,
+    show_progress: bool,
+    executor: "Executor | None" = None,
 ) -> tuple[Collection, float]:
     """Open the cached collection for this corpus and settings, building it if needed. A cached
     collection that differs only in its main bi-encoder is copied and re-encoded with this one
@@ -97,7 +105,7 @@ def cached_collection(
     started = time.perf_counter()
     if sibling is None:
         collection = Collection.create(root, settings, exist_ok=True)
-        collection.add([data.corpus], show_progress=show_progress)
+        collection.add([data.corpus], show_progress=show_progress, executor=executor)
     else:
         collection = reencoded_copy(sibling, root, settings.embedder, show_progress)
     seconds = time.perf_counter() - started
@@ -138,12 +146,14 @@ def evaluate_retrieval(
     fusion: FusionSettings | None = None,
     cache_dir: Path | None = None,
     show_progress: bool = False,
+    executor: "Executor | None" = None,
 ) -> dict[str, Any]:
-    """Score `retriever` (bm25, dense or hybrid) on a BEIR-layout folder; return the metrics."""
+    """Score `retriever` (bm25, dense or hybrid) on a BEIR-layout folder; return the metrics.
+    A collection not cached yet is built with `executor` (see seoga.parallel)."""
     data = read_beir(Path(root))
     settings = settings or CollectionSettings()
     collection, index_seconds = cached_collection(
-        data, settings, cache_dir=cache_dir, show_progress=show_progress
+        data, settings, cache_dir=cache_dir, show_progress=show_progress, executor=executor
     )
     # Fusion is not part of the cache key: the requested one applies, not the one stored.
     collection.settings = replace(collection.settings, fusion=fusion or settings.fusion)

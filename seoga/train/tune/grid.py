@@ -69,6 +69,7 @@ class Grid:
     eval: Path | None = None
     eval_split: str | None = None
     workers: int = 1
+    dask: str | None = None  # a Dask scheduler (or local:N): trials run as its tasks
     keep_models: bool = False
     cache_dir: Path | None = None
 
@@ -110,6 +111,7 @@ def load_grid(
     output: Path | None = None,
     workers: int | None = None,
     seed: int | None = None,
+    dask: str | None = None,
 ) -> Grid:
     """Read and check a grid YAML file; relative paths are relative to the file. `seed`
     overrides the file's `train: seed` (training grids) or the model's seed (recommend grids)."""
@@ -179,6 +181,7 @@ def load_grid(
         eval=evaluation,
         eval_split=spec.get("eval_split"),
         workers=int(workers or spec.get("workers", 1)),
+        dask=dask or spec.get("dask"),
         keep_models=bool(spec.get("keep_models", False)),
         cache_dir=_resolve(base, spec.get("cache_dir")),
     )

@@ -186,12 +186,12 @@ def run_retrieval(grid, pending, finish, show_progress) -> None:
             finish(trial_id, trials[trial_id], metrics, each)
 
     workers = allowed_workers(min(grid.workers, len(tasks)), RETRIEVAL_WORKER_BYTES)
-    if workers == 1:
+    if workers == 1 and not grid.dask:
         for task in tasks:
             began = time.perf_counter()
             score(task, sparse_rankings(task), began)
         return
-    with pool(workers) as workers_pool:
+    with pool(workers, grid.dask) as workers_pool:
         futures = {
             workers_pool.submit(sparse_rankings, task): (task, time.perf_counter())
             for task in tasks

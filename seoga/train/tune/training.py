@@ -59,14 +59,17 @@ def run_training(grid, pending, finish, show_progress) -> None:
     """Train and score every pending trial, in as many workers as memory allows."""
     from seoga.progress import track
 
-    workers = allowed_workers(grid.workers, _training_worker_bytes(grid))
-    if workers == 1:
+    # On a cluster each worker's own memory decides; here, the free memory of this machine.
+    workers = (
+        grid.workers if grid.dask else allowed_workers(grid.workers, _training_worker_bytes(grid))
+    )
+    if workers == 1 and not grid.dask:
         for trial_id, trial in track(pending, "training trials", enabled=show_progress):
             started = time.perf_counter()
             metrics = run_training_trial(grid, trial_id, trial)
             finish(trial_id, trial, metrics, time.perf_counter() - started)
         return
-    with pool(workers) as workers_pool:
+    with pool(workers, grid.dask) as workers_pool:
         futures = {
             workers_pool.submit(run_training_trial, grid, trial_id, trial): (
                 trial_id,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 GIB = 1 << 30
+TRIAL_RETRIES = 1  # a trial whose Dask worker died runs once more elsewhere
 
 
 def available_memory() -> int:
@@ -31,12 +34,26 @@ def allowed_workers(requested: int, per_worker: int) -> int:
     return max(1, min(requested, available_cpus(), by_memory))
 
 
-def pool(workers: int) -> ProcessPoolExecutor:
+@contextmanager
+def pool(workers: int, dask: str | None = None) -> Iterator[Executor]:
+    """Where trials run: `workers` local processes, or a Dask cluster's workers (each trial one
+    task, retried elsewhere when its worker dies); futures as concurrent.futures gives them."""
+    if dask:
+        from seoga.parallel.dask import DaskExecutor
+
+        cluster = DaskExecutor(dask)
+        try:
+            with cluster.client.get_executor(pure=False, retries=TRIAL_RETRIES) as executor:
+                yield executor
+        finally:
+            cluster.close()
+        return
     # spawn: torch and faiss do not survive fork once their thread pools have started.
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(
+    with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_limit_threads, initargs=(workers,)
-    )
+    ) as executor:
+        yield executor
 
 
 def _limit_threads(workers: int) -> None:
