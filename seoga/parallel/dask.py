@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from seoga.errors import InputError
-from seoga.parallel.executors import LOCAL_PREFIX
 from seoga.parallel.pipeline import MODELS, FileTask, IngestSpec, Processed, process_batch
 
 PLUGIN_NAME = "seoga-models"
 RETRIES = 2  # a batch whose worker died runs again elsewhere, at most this many times
 LOOPBACK = "127.0.0.1"
+LOCAL_PREFIX = "local:"  # --dask local:N starts a LocalCluster of N workers
 
 
 class ModelPlugin(WorkerPlugin):

@@ -16,8 +16,6 @@ from typing import Protocol
 from seoga.errors import InputError
 from seoga.parallel.pipeline import MODELS, FileTask, IngestSpec, Processed, process_batch
 
-LOCAL_PREFIX = "local:"
-
 
 class Executor(Protocol):
     name: str
