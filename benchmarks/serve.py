@@ -3,7 +3,8 @@
 One uvicorn worker on this machine's cores serves a collection while an asyncio + httpx driver
 in this process plays closed-loop clients (each sends its next request when the last one is
 answered), every loop bounded in count and time:
-- warm-up (10 s, not counted), then steady search: 4 clients for 60 s, hybrid;
+- warm-up (10 s of search, ask and a write; not counted), then steady search: 4 clients for
+  60 s, hybrid;
 - mixed: 3 searching, 1 asking and 1 writer adding batches of documents (`?wait=true`), 30 s;
   the final document count must be exact;
 - overload: 32 clients for 15 s: only 200 or 503 with Retry-After, never another 5xx or a hang;
@@ -190,7 +191,10 @@ def load(collection: Path, queries: list[str], arguments) -> dict:
     out = {"collection": collection.name, "documents": documents_in(server.base, keys)}
     try:
         run = asyncio.run
-        run(phase(server.base, keys, {"search": 4}, arguments.warmup, queries, 0))
+        # Warm-up touches every kind of work (search, ask, write): their first use allocates
+        # what they keep, which is not growth.
+        warm_plan = {"search": 2, "ask": 1, "write": 1}
+        run(phase(server.base, keys, warm_plan, arguments.warmup, queries, 0))
         out["rss_after_warmup_mb"] = process.memory_info().rss / 2**20
         cpu_before = me.cpu_times()
         started = time.monotonic()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 API_SOURCE = "api:"  # documents added through the API are each filed under api:<id>
 WARM_QUERY = "warm up"
+DEFAULT_WARM_PASSAGES = 5
 STREAM_END = object()
 
 
@@ -152,7 +153,8 @@ class Service:
 
             self.recommender = load_recommender(self.settings.recommender)
         if collection.generation is not None:
-            collection.search(WARM_QUERY, k=1)
+            # The reader's first answer allocates what it keeps: pay for it before /ready.
+            self._asker(DEFAULT_WARM_PASSAGES).ask(WARM_QUERY)
         self.ready = True
 
     def _cached(self, name: str, make):
