@@ -120,12 +120,18 @@ async def client(http, base: str, kind: str, queries: list[str], until: float, t
         )
 
 
-async def writer(http, base: str, until: float, tally: Tally, written: list[int]) -> None:
-    """Adds batches of new documents, waiting for each task, until the deadline."""
+async def writer(
+    http, base: str, until: float, tally: Tally, written: list[int], prefix: str
+) -> None:
+    """Adds batches of new documents (ids starting with `prefix`, new in each phase), waiting
+    for each task, until the deadline."""
     batch = 0
     while time.monotonic() < until:
         documents = [
-            {"id": f"load-{batch}-{i}", "text": f"부하 시험 문서 {batch} {i} load test document"}
+            {
+                "id": f"{prefix}-{batch}-{i}",
+                "text": f"부하 시험 문서 {batch} {i} load test document",
+            }
             for i in range(WRITE_BATCH)
         ]
         started = time.perf_counter()
@@ -166,7 +172,7 @@ async def phase(base: str, keys: dict, plan: dict[str, int], seconds: float, que
             for _ in range(count)
         ]
         if plan.get("write"):
-            tasks.append(writer(admin, base, until, tally, written))
+            tasks.append(writer(admin, base, until, tally, written, f"load{seed}"))
         await asyncio.gather(*tasks)
     return tally, sum(written)
 
