@@ -21,7 +21,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -33,13 +32,13 @@ import psutil
 from benchmarks.report import ROOT, machine_line, write_section
 from benchmarks.scale import make_passages
 from seoga.paths import seoga_home
+from tests.serving import LoopbackCluster
 
 COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/parallel.py"
 WORK = seoga_home() / "bench" / "parallel"
 FILE_PASSAGES = 100
 SAMPLE_SECONDS = 0.5
 MIB = 2**20
-START_SECONDS = 120.0
 PROJECTED = 10_000_000
 PROJECTED_WORKERS = (1, 4, 16, 64)
 DASK_GOAL = 0.8  # the Dask path's throughput against the best local one
@@ -103,45 +102,6 @@ def index_run(corpus: Path, collection: Path, options: list[str]) -> dict:
     if child.wait() != 0:
         raise SystemExit(f"seoga index {' '.join(options)} failed")
     return {"seconds": time.perf_counter() - started, **memory.stop()}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LoopbackCluster:
-    def __init__(self, workers: int) -> None:
-        port = free_port()
-        self.address = f"tcp://127.0.0.1:{port}"
-        scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-        self.processes = [
-            subprocess.Popen(
-                [*scheduler, "--port", str(port), "--dashboard-address", ":0"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        ]
-        worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address]
-        self.processes += [
-            subprocess.Popen(
-                [*worker, "--nthreads", "1", "--host", "127.0.0.1", "--dashboard-address", ":0"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(workers)
-        ]
-        from distributed import Client
-
-        with Client(self.address, timeout=START_SECONDS) as client:
-            client.wait_for_workers(workers, timeout=START_SECONDS)
-
-    def close(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(timeout=START_SECONDS)
 
 
 def peer_pool(texts: list[str], workers: int) -> dict:

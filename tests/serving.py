@@ -59,3 +59,50 @@ class Server:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=EXIT_SECONDS)
+
+
+class LoopbackCluster:
+    """`dask scheduler` on loopback and `workers` one-thread `dask worker` processes (each
+    with its nanny)."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+        port = self.address.rsplit(":", 1)[1]
+        self.scheduler = subprocess.Popen(
+            [*dask, "--host", "127.0.0.1", "--port", port, "--dashboard-address", ":0"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address]
+        self.workers = [
+            subprocess.Popen(
+                [*worker, "--nthreads", "1", "--host", "127.0.0.1", "--dashboard-address", ":0"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        from distributed import Client
+
+        with Client(self.address, timeout=READY_SECONDS) as client:
+            client.wait_for_workers(workers, timeout=READY_SECONDS)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes the nannies started (the ones that run tasks)."""
+        import psutil
+
+        return [
+            child.pid
+            for nanny in self.workers
+            for child in psutil.Process(nanny.pid).children(recursive=True)
+        ]
+
+    def close(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            process.terminate()
+        for process in [*self.workers, self.scheduler]:
+            try:
+                process.wait(timeout=EXIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()

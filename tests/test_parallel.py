@@ -3,7 +3,6 @@ collection: documents, chunks, BM25 tokens, vectors (within 1e-5) and top-10 res
 
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ import pytest
 from seoga.collection import Collection
 from seoga.parallel.executors import InProcess, ProcessPool, make_executor
 from seoga.settings import CollectionSettings
+from tests.serving import LoopbackCluster
 
 FILES = 12
 QUERIES = ["계약 갱신 조건", "dense retrieval negatives", "보증금 반환", "fusion of ranked lists"]
@@ -104,58 +104,6 @@ def test_two_local_processes_build_the_same_collection(tmp_path, folder, setting
 def test_a_dask_local_cluster_builds_the_same_collection(tmp_path, folder, settings, reference):
     built = build(tmp_path / "kb", folder, settings, make_executor(dask="local:2"))
     assert_same(built, reference)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LoopbackCluster:
-    """`dask scheduler` on loopback and two `dask worker` processes (with nannies)."""
-
-    def __init__(self) -> None:
-        self.address = f"tcp://127.0.0.1:{free_port()}"
-        dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-        port = self.address.rsplit(":", 1)[1]
-        self.scheduler = subprocess.Popen(
-            [*dask, "--host", "127.0.0.1", "--port", port, "--dashboard-address", ":0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address]
-        self.workers = [
-            subprocess.Popen(
-                [*worker, "--nthreads", "1", "--host", "127.0.0.1", "--dashboard-address", ":0"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(2)
-        ]
-        from distributed import Client
-
-        with Client(self.address, timeout=START_SECONDS) as client:
-            client.wait_for_workers(2, timeout=START_SECONDS)
-
-    def worker_pids(self) -> list[int]:
-        """The worker processes the nannies started (the ones that run tasks)."""
-        import psutil
-
-        return [
-            child.pid
-            for nanny in self.workers
-            for child in psutil.Process(nanny.pid).children(recursive=True)
-        ]
-
-    def close(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            process.terminate()
-        for process in [*self.workers, self.scheduler]:
-            try:
-                process.wait(timeout=START_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture

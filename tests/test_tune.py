@@ -181,13 +181,22 @@ def test_bad_grids(tmp_path):
         load_grid(tmp_path / "c.yaml")
 
 
-def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
-    spec = {
+def bm25_grid(beir, tmp_path) -> dict:
+    """A BM25-only retrieval grid of four trials."""
+    return {
         "data": str(beir),
         "settings": {"embedder": None, "analyzer": "english"},
         "cache_dir": str(tmp_path / "cache"),
         "grid": {"bm25.k1": [0.5, 1.2], "bm25.b": [0.3, 0.75]},
     }
+
+
+def scores_by_trial(report) -> dict[str, float]:
+    return {json.dumps(row["trial"], sort_keys=True): row["score"] for row in report.rows}
+
+
+def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
+    spec = bm25_grid(beir, tmp_path)
     serial = tune(load_grid(write_grid(tmp_path / "serial.yaml", spec)), show_progress=False)
     monkeypatch.setattr(tune_workers, "available_memory", lambda: 64 << 30)
     monkeypatch.setattr("seoga.models.embedders.available_cpus", lambda: 2)
@@ -195,21 +204,14 @@ def test_parallel_workers_give_the_same_results(beir, tmp_path, monkeypatch):
         load_grid(write_grid(tmp_path / "parallel.yaml", {**spec, "workers": 2})),
         show_progress=False,
     )
-    scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
-    assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in parallel.rows} == scores
+    assert scores_by_trial(parallel) == scores_by_trial(serial)
     assert tune_workers.allowed_workers(8, 1 << 40) == 1, "no more workers than memory holds"
 
 
 def test_trials_on_a_dask_cluster_give_the_same_results(beir, tmp_path):
-    spec = {
-        "data": str(beir),
-        "settings": {"embedder": None, "analyzer": "english"},
-        "cache_dir": str(tmp_path / "cache"),
-        "grid": {"bm25.k1": [0.5, 1.2], "bm25.b": [0.3, 0.75]},
-    }
+    spec = bm25_grid(beir, tmp_path)
     serial = tune(load_grid(write_grid(tmp_path / "serial.yaml", spec)), show_progress=False)
     clustered = tune(
         load_grid(write_grid(tmp_path / "dask.yaml", spec), dask="local:2"), show_progress=False
     )
-    scores = {json.dumps(row["trial"], sort_keys=True): row["score"] for row in serial.rows}
-    assert {json.dumps(r["trial"], sort_keys=True): r["score"] for r in clustered.rows} == scores
+    assert scores_by_trial(clustered) == scores_by_trial(serial)
