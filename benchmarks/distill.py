@@ -37,6 +37,7 @@ RELATION_LOSSES = "mse,wr,ltr"
 ALBERT_LABEL = "ALBERT-style student (E=128, 4 layers sharing one)"
 TEACHER = "multilingual-e5-small"
 KEEP = "3,6,9,12"
+TEACHER_LAYERS = 12  # multilingual-e5-small
 RETRIEVAL_SET = "autorag_ko"
 SCIFACT = DATA / "beir_scifact"
 SCIFACT_DOCS = 800
@@ -71,6 +72,7 @@ RERANK_MAX_LENGTH = 192
 RERANK_BATCH = 16
 TEACHER_NEGATIVES = 2  # the Reranking section's recipe
 TEACHER_EPOCHS = 2.0
+RERANK_LOSSES = "soft-kd,hard-label"
 RERANKER_LABELS = ("reranker (teacher)", "reranker student 4 layers")
 STS_DIGITS = 2
 RELATION_BAR = 0.2
@@ -227,47 +229,56 @@ def stage_reranker(folder: Path, arguments: argparse.Namespace) -> dict:
     )
     if not same_recipe(teacher, config, None):
         train_reranker(train_folder, teacher, config)
-    student = folder / "rr-l4"
-    card_path = student / CARD_NAME
-    if card_path.exists() and same_student(json.loads(card_path.read_text()), teacher, arguments):
-        out = {"student_card": json.loads(card_path.read_text())}
-        for label, path in ((RERANKER_LABELS[0], teacher), (RERANKER_LABELS[1], student)):
-            out[label] = reranking_row(folder, path, tuning)
-            print(label, out[label], flush=True)
-        return out
-    made = distill_reranker(
-        RerankerRequest(
-            teacher=teacher,
-            data=train_folder,
-            out=student,
-            keep=KEEP,
-            temperature=arguments.rerank_temperature,
-            negatives=arguments.rerank_negatives,
-            training=TrainingConfig(
-                epochs=arguments.rerank_epochs,
-                batch_size=RERANK_BATCH,
-                learning_rate=arguments.lr,
-                seed=arguments.seed,
-                max_seq_length=RERANK_MAX_LENGTH,
-            ),
-            overwrite=True,
-        )
+    request = RerankerRequest(
+        teacher=teacher,
+        data=train_folder,
+        out=folder / "rr-l4",
+        keep=KEEP,
+        losses=arguments.rerank_losses,
+        match_weight=arguments.rerank_match_weight,
+        temperature=arguments.rerank_temperature,
+        negatives=arguments.rerank_negatives,
+        training=TrainingConfig(
+            epochs=arguments.rerank_epochs,
+            batch_size=RERANK_BATCH,
+            learning_rate=arguments.rerank_lr,
+            head_learning_rate=arguments.rerank_head_lr,
+            seed=arguments.seed,
+            max_seq_length=RERANK_MAX_LENGTH,
+        ),
+        overwrite=True,
     )
-    out = {"student_card": made.card}
-    for label, path in ((RERANKER_LABELS[0], teacher), (RERANKER_LABELS[1], student)):
+    card_path = request.out / CARD_NAME
+    if card_path.exists() and same_student(json.loads(card_path.read_text()), request):
+        card = json.loads(card_path.read_text())
+    else:
+        card = distill_reranker(request).card
+    out = {"student_card": card}
+    for label, path in ((RERANKER_LABELS[0], teacher), (RERANKER_LABELS[1], request.out)):
         out[label] = reranking_row(folder, path, tuning)
         print(label, out[label], flush=True)
     return out
 
 
-def same_student(card: dict, teacher: Path, arguments: argparse.Namespace) -> bool:
-    """Whether a reranker student on disk was distilled as this run would distil it (then it is
-    scored again, not distilled again)."""
+def same_student(card: dict, request) -> bool:
+    """Whether a reranker student on disk was distilled as this request would distil it (then
+    it is scored again, not distilled again)."""
+    from dataclasses import asdict
+
+    from seoga.distill.config import preset
+    from seoga.distill.students import kept_layers
+
+    keep = kept_layers(request.keep, TEACHER_LAYERS, request.student_layers)
+    config = preset(
+        request.losses,
+        keep,
+        temperature=request.temperature,
+        match_weight=request.match_weight,
+    )
     return (
-        card.get("teacher") == str(teacher.resolve())
-        and card["training"]["epochs"] == arguments.rerank_epochs
-        and card["training"]["seed"] == arguments.seed
-        and card["distillation"]["temperature"]["start"] == arguments.rerank_temperature
+        card.get("teacher") == str(request.teacher.resolve())
+        and card["training"] == asdict(request.training)
+        and card["distillation"] == config.to_dict()
     )
 
 
@@ -728,6 +739,10 @@ def main() -> None:
     parser.add_argument("--rerank-epochs", type=int, default=3)
     parser.add_argument("--rerank-negatives", type=int, default=4)
     parser.add_argument("--rerank-temperature", type=float, default=4.0)
+    parser.add_argument("--rerank-losses", default=RERANK_LOSSES)
+    parser.add_argument("--rerank-match-weight", type=float, default=1.0)
+    parser.add_argument("--rerank-lr", type=float, default=1e-4)
+    parser.add_argument("--rerank-head-lr", type=float, default=None)
     parser.add_argument("--no-report", action="store_true")
     arguments = parser.parse_args()
     folder = run_folder(arguments)

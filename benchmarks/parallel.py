@@ -59,10 +59,12 @@ def write_corpus(folder: Path, passages: int, seed: int) -> list[str]:
 
 
 class PeakMemory:
-    """The largest RSS of each process in a tree, sampled until stopped."""
+    """The largest RSS of each process in a tree (and of `also`, a cluster's processes),
+    sampled until stopped."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, also: list[int] | None = None) -> None:
         self.root = psutil.Process(pid)
+        self.also = [psutil.Process(other) for other in also or []]
         self.peaks: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -71,7 +73,7 @@ class PeakMemory:
     def _sample(self) -> None:
         while not self._stop.is_set():
             try:
-                processes = [self.root, *self.root.children(recursive=True)]
+                processes = [self.root, *self.root.children(recursive=True), *self.also]
             except psutil.NoSuchProcess:
                 return
             for process in processes:
@@ -89,7 +91,9 @@ class PeakMemory:
         return {"largest_mib": values[0] if values else 0.0, "processes": len(values)}
 
 
-def index_run(corpus: Path, collection: Path, options: list[str]) -> dict:
+def index_run(
+    corpus: Path, collection: Path, options: list[str], also: list[int] | None = None
+) -> dict:
     shutil.rmtree(collection, ignore_errors=True)
     command = [sys.executable, "-m", "seoga", "index", str(corpus), "-c", str(collection)]
     started = time.perf_counter()
@@ -98,7 +102,7 @@ def index_run(corpus: Path, collection: Path, options: list[str]) -> dict:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
     )
-    memory = PeakMemory(child.pid)
+    memory = PeakMemory(child.pid, also)
     if child.wait() != 0:
         raise SystemExit(f"seoga index {' '.join(options)} failed")
     return {"seconds": time.perf_counter() - started, **memory.stop()}
@@ -123,6 +127,7 @@ class Recording:
     """Processes the batches here and keeps the results."""
 
     name = "recording"
+    workers = 1
 
     def __init__(self) -> None:
         self.results: list = []
@@ -142,6 +147,7 @@ class Replaying:
     """Hands over results processed earlier, so that only the writer's work is timed."""
 
     name = "replaying"
+    workers = 1
 
     def __init__(self, results: list) -> None:
         self.results = results
@@ -174,33 +180,74 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--again",
+        default=None,
+        help="Measure again only the runs whose labels start with these (comma-separated: "
+        "'one process,--workers,Dask,loopback'), keeping the rest of results.json.",
+    )
     parser.add_argument("--no-report", action="store_true")
     arguments = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     corpus, small = WORK / "corpus", WORK / "small"
     texts = write_corpus(corpus, arguments.passages, arguments.seed)
     write_corpus(small, FILE_PASSAGES, arguments.seed)
+    if arguments.again:
+        measure_again(arguments, corpus, small, texts)
+        return
     results = {"machine": machine_line(), "passages": len(texts), "runs": {}}
-    cluster = LoopbackCluster(arguments.workers)
-    workers = str(arguments.workers)
+    measure(arguments.workers, corpus, small, results, None)
+    results["peer"] = peer_pool(texts, arguments.workers)
+    results["writer"] = writer_alone(corpus, WORK / "writer")
+    print(json.dumps(results, indent=2), flush=True)
+    (WORK / "results.json").write_text(json.dumps(results, indent=2))
+    if not arguments.no_report:
+        write_section("## Scale-out", render(results, arguments.workers))
+
+
+def measure(
+    workers: int, corpus: Path, small: Path, results: dict, prefixes: list[str] | None
+) -> None:
+    """Each way of indexing (those whose labels start with `prefixes`, or all) into
+    `results["runs"]`; the loopback cluster's own processes count in its memory."""
+    cluster = LoopbackCluster(workers)
+    count = str(workers)
     plans = {
         "one process (torch on all cores)": [],
-        f"--workers {workers}": ["--workers", workers],
-        f"Dask LocalCluster ({workers} × 1 thread)": ["--dask", f"local:{workers}"],
-        f"loopback scheduler + {workers} workers": ["--dask", cluster.address],
+        f"--workers {count}": ["--workers", count],
+        f"Dask LocalCluster ({count} × 1 thread)": ["--dask", f"local:{count}"],
+        f"loopback scheduler + {count} workers": ["--dask", cluster.address],
     }
     try:
         for label, options in plans.items():
-            run = index_run(corpus, WORK / "kb", options)
+            if prefixes and not any(label.startswith(prefix) for prefix in prefixes):
+                continue
+            also = None
+            if options[-1:] == [cluster.address]:
+                also = [cluster.scheduler.pid, *cluster.worker_pids()]
+            run = index_run(corpus, WORK / "kb", options, also)
             run["startup_seconds"] = index_run(small, WORK / "kb-small", options)["seconds"]
             results["runs"][label] = run
             print(label, run, flush=True)
     finally:
         cluster.close()
-    results["peer"] = peer_pool(texts, arguments.workers)
-    results["writer"] = writer_alone(corpus, WORK / "writer")
-    print(json.dumps(results, indent=2), flush=True)
-    (WORK / "results.json").write_text(json.dumps(results, indent=2))
+
+
+def measure_again(
+    arguments: argparse.Namespace, corpus: Path, small: Path, texts: list[str]
+) -> None:
+    """Re-run the named runs (one disturbed by other work on the machine, say) and rewrite the
+    section from the results file (the peer and the writer measured too if it lacks them)."""
+    path = WORK / "results.json"
+    results = json.loads(path.read_text())
+    prefixes = [prefix.strip() for prefix in arguments.again.split(",")]
+    measure(arguments.workers, corpus, small, results, prefixes)
+    if "peer" not in results:
+        results["peer"] = peer_pool(texts, arguments.workers)
+    if "writer" not in results:
+        results["writer"] = writer_alone(corpus, WORK / "writer")
+    results["machine"] = machine_line()
+    path.write_text(json.dumps(results, indent=2))
     if not arguments.no_report:
         write_section("## Scale-out", render(results, arguments.workers))
 
@@ -214,7 +261,8 @@ def render(results: dict, workers: int) -> str:
     lines = [
         f"`{COMMAND}` — {results['machine']}. `seoga index` of {passages:,} generated passages "
         f"(the Scale section's, in JSONL files of {FILE_PASSAGES}), multilingual-e5-small alone; "
-        "each run a child process, its peak memory sampled over the process tree; start-up = "
+        "each run a child process, its peak memory sampled over the process tree (the loopback "
+        "cluster's scheduler and workers too, which start before the run); start-up = "
         f"indexing one file of {FILE_PASSAGES} passages the same way.",
         "",
         "| how | passages/s | × one process | wall s | start-up s | largest process MiB | "
@@ -236,7 +284,7 @@ def render(results: dict, workers: int) -> str:
     writer = results["writer"]
     writer_rate = writer["chunks"] / writer["seconds"]
     per_worker = max(rate[label] for label in dask_labels) / workers
-    lines += ["", *verdicts(rate, runs, best_local, dask_labels)]
+    lines += ["", *verdicts(rate, runs, best_local, dask_labels), default_line(rate)]
     lines += [
         "",
         f"Writer alone (every batch processed beforehand, only the commit timed): "
@@ -254,6 +302,21 @@ def render(results: dict, workers: int) -> str:
         writing = PROJECTED / writer_rate / SECONDS_PER_HOUR
         lines.append(f"| {count} | {encoding:.1f} | {writing:.1f} | {max(encoding, writing):.1f} |")
     return "\n".join(lines)
+
+
+def default_line(rate: dict) -> str:
+    """Which `--workers` default the two local runs support."""
+    one, pool = list(rate)[:2]
+    if rate[one] >= rate[pool]:
+        return (
+            f"- Default: one process ({rate[one] / rate[pool]:.2f}× the pool here), so `seoga "
+            "index` runs in one process unless `--workers` is given; torch's own threads already "
+            "use every core, and each pool process pays its own model load and memory."
+        )
+    return (
+        f"- Default: the pool is {rate[pool] / rate[one]:.2f}× one process here; worth "
+        "`--workers` on machines like this one."
+    )
 
 
 def verdicts(rate: dict, runs: dict, best_local: float, dask_labels: list[str]) -> list[str]:

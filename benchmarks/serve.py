@@ -3,17 +3,18 @@
 One uvicorn worker on this machine's cores serves a collection while an asyncio + httpx driver
 in this process plays closed-loop clients (each sends its next request when the last one is
 answered), every loop bounded in count and time:
-- warm-up (10 s of search, ask and a write; not counted), then steady search: 4 clients for
-  60 s, hybrid;
+- warm-up (20 s: search, ask and a write, then 32 searching clients; not counted), then
+  steady search: 4 clients for 60 s, hybrid;
 - mixed: 3 searching, 1 asking and 1 writer adding batches of documents (`?wait=true`), 30 s;
   the final document count must be exact;
 - overload: 32 clients for 15 s: only 200 or 503 with Retry-After, never another 5xx or a hang;
-- the server's memory after the run against after warm-up (goal: within 5 %).
+- the server's memory after each phase against after warm-up (goal: within 5 % at the end).
 Collections: the demo collection and the SciFact subset of the distillation benchmark (800
 abstracts; the whole corpus takes 40 minutes to encode on 2 cores), both with seoga's default
 models. Warm vs cold: one query through the server against `seoga search` as a fresh process.
-Crash: 20 × kill -9 at a random moment of an index task; each time the collection must open,
-search and hold either the old or the new documents.
+Crash: 20 × kill -9 at a random moment of an index task (up to 1.5 × its length, so that some
+land after its commit); each time the collection must open, search and hold either the old or
+the new documents.
 
     flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/serve.py
 Writes the "Serving" section of BENCHMARKS.md.
@@ -54,10 +55,13 @@ WRITE_BATCH = 20
 P50_GOAL_MS = 50
 P99_GOAL_MS = 300
 MEMORY_GOAL = 0.05
+# Warm-up plans, each for half the warm-up: every kind of work, then the overload's clients.
+WARM_PLANS = ({"search": 2, "ask": 1, "write": 1}, {"search": 32})
 OK, BUSY = 200, 503
 COLD_REPEATS = 3
 WARM_REPEATS = 20
 ROUND = re.compile(r"round(\d+)")
+CRASH_WINDOW_SHARE = 1.5  # kills up to 1.5 × an index task's length after it starts
 
 
 @dataclass
@@ -197,11 +201,12 @@ def load(collection: Path, queries: list[str], arguments) -> dict:
     out = {"collection": collection.name, "documents": documents_in(server.base, keys)}
     try:
         run = asyncio.run
-        # Warm-up touches every kind of work (search, ask, write): their first use allocates
-        # what they keep, which is not growth.
-        warm_plan = {"search": 2, "ask": 1, "write": 1}
-        run(phase(server.base, keys, warm_plan, arguments.warmup, queries, 0))
-        out["rss_after_warmup_mb"] = process.memory_info().rss / 2**20
+        # Warm-up touches every kind of work (search, ask, write) and the overload's number of
+        # clients: their first use allocates what they keep (models' buffers, one thread per
+        # waiting request), which is not growth.
+        for plan in WARM_PLANS:
+            run(phase(server.base, keys, plan, arguments.warmup / len(WARM_PLANS), queries, 0))
+        out["rss_mb"] = {"warm-up": rss_mb(process)}
         cpu_before = me.cpu_times()
         started = time.monotonic()
         tally, _ = run(phase(server.base, keys, {"search": 4}, arguments.steady, queries, 1))
@@ -210,6 +215,7 @@ def load(collection: Path, queries: list[str], arguments) -> dict:
         out["steady"] = tally.summary(elapsed) | {
             "driver_cpu_share": round(driver / (elapsed * psutil.cpu_count()), 3)
         }
+        out["rss_mb"]["steady"] = rss_mb(process)
         before = documents_in(server.base, keys)
         plan = {"search": 3, "ask": 1, "write": 1}
         tally, written = run(phase(server.base, keys, plan, arguments.mixed, queries, 2))
@@ -219,14 +225,19 @@ def load(collection: Path, queries: list[str], arguments) -> dict:
             "count_exact": after == before + written,
             "documents_after": after,
         }
+        out["rss_mb"]["mixed"] = rss_mb(process)
         tally, _ = run(phase(server.base, keys, {"search": 32}, arguments.overload, queries, 3))
         out["overload"] = tally.summary(arguments.overload)
-        out["rss_after_run_mb"] = process.memory_info().rss / 2**20
+        out["rss_mb"]["overload"] = rss_mb(process)
         out["cold_warm"] = cold_and_warm(server.base, keys, copy, queries[0])
     finally:
         server.stop()
         shutil.rmtree(copy, ignore_errors=True)
     return out
+
+
+def rss_mb(process: psutil.Process) -> float:
+    return process.memory_info().rss / 2**20
 
 
 def cold_and_warm(base: str, keys: dict, collection: Path, query: str) -> dict:
@@ -251,8 +262,40 @@ def cold_and_warm(base: str, keys: dict, collection: Path, query: str) -> dict:
     return {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm), "query": query}
 
 
+def write_round(folder: Path, files: int, round_number: int) -> None:
+    for number in range(files):
+        text = f"공지 {number} round{round_number} 계약 안내 notice " * 20
+        (folder / f"n{number}.txt").write_text(text, encoding="utf-8")
+
+
+def index_seconds(copy: Path, folder: Path, key: str, files: int, label: int) -> float:
+    """How long one uninterrupted index task of the crash files takes (the kill window)."""
+    import httpx
+
+    write_round(folder, files, label)
+    server = Server(copy, "--allow-root", str(folder.parent))
+    try:
+        started = time.perf_counter()
+        httpx.post(
+            server.base + "/v1/index?wait=true",
+            json={"paths": [str(folder)]},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=REQUEST_TIMEOUT * 4,
+        ).raise_for_status()
+        return time.perf_counter() - started
+    finally:
+        server.stop()
+
+
 def crash(collection: Path, arguments) -> dict:
-    """kill -9 at random moments of an index task; the collection must hold one generation."""
+    """kill -9 at random moments of an index task; the collection must hold one generation.
+
+    The kill comes up to CRASH_WINDOW_SHARE × the task's own length after it starts (measured
+    first, that round's files indexed whole), so some kills land after the commit."""
+    import httpx
+
+    from seoga.collection import Collection
+
     copy = WORK / "crash"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(collection, copy)
@@ -261,24 +304,20 @@ def crash(collection: Path, arguments) -> dict:
     shutil.rmtree(folder.parent, ignore_errors=True)
     folder.mkdir(parents=True)
     rng = random.Random(arguments.seed)
-    from seoga.collection import Collection
-
     base_documents = Collection.open(copy).stats()["counts"]["documents"]
+    measured = index_seconds(copy, folder, key, arguments.crash_files, arguments.kills)
+    window = arguments.crash_window or CRASH_WINDOW_SHARE * measured
     outcomes = {"old": 0, "new": 0}
     for round_number in range(arguments.kills):
-        for number in range(arguments.crash_files):
-            text = f"공지 {number} round{round_number} 계약 안내 notice " * 20
-            (folder / f"n{number}.txt").write_text(text, encoding="utf-8")
+        write_round(folder, arguments.crash_files, round_number)
         server = Server(copy, "--allow-root", str(folder.parent))
         try:
-            import httpx
-
             httpx.post(
                 server.base + "/v1/index",
                 json={"paths": [str(folder)]},
                 headers={"Authorization": f"Bearer {key}"},
             ).raise_for_status()
-            time.sleep(rng.uniform(0.0, arguments.crash_window))
+            time.sleep(rng.uniform(0.0, window))
             server.process.send_signal(signal.SIGKILL)
         finally:
             server.stop()
@@ -289,13 +328,19 @@ def crash(collection: Path, arguments) -> dict:
             for chunk in reopened.store.iter_chunks()
             if (match := ROUND.search(chunk.text))
         }
-        if count not in (base_documents, base_documents + arguments.crash_files) or len(rounds) > 1:
+        if count != base_documents + arguments.crash_files or len(rounds) > 1:
             raise SystemExit(f"kill {round_number}: {count} documents, rounds {rounds}")
         if not reopened.search("계약 안내", k=1):
             raise SystemExit(f"kill {round_number}: the reopened collection finds nothing")
         outcomes["new" if str(round_number) in rounds else "old"] += 1
     shutil.rmtree(copy, ignore_errors=True)
-    return {"kills": arguments.kills, "files": arguments.crash_files, **outcomes}
+    return {
+        "kills": arguments.kills,
+        "files": arguments.crash_files,
+        "task_seconds": measured,
+        "window_seconds": window,
+        **outcomes,
+    }
 
 
 def demo_collection() -> Path:
@@ -366,12 +411,11 @@ def render(results: dict, arguments) -> str:
             f"{busy.get('p50_ms')} | {busy.get('p99_ms')} | {overload['statuses']} | timeouts "
             f"{overload['timeouts']}, 503 without Retry-After {overload['missing_retry_after']} |"
         )
-        growth = run["rss_after_run_mb"] / run["rss_after_warmup_mb"] - 1
+        memory = run["rss_mb"]
+        growth = memory["overload"] / memory["warm-up"] - 1
         cold = run["cold_warm"]
-        lines.append(
-            f"| | | memory | | | | | | {run['rss_after_warmup_mb']:.0f} MB after warm-up → "
-            f"{run['rss_after_run_mb']:.0f} MB after the run ({growth:+.1%}) |"
-        )
+        after = " → ".join(f"{value:.0f} after {name}" for name, value in memory.items())
+        lines.append(f"| | | memory (MB) | | | | | | {after} ({growth:+.1%}) |")
         lines.append(
             f"| | | one search, cold vs warm | 1 | | | | | `seoga search` as a fresh process "
             f"{cold['cold_s']:.2f} s, through the server {cold['warm_s'] * MS:.0f} ms "
@@ -396,7 +440,8 @@ def render(results: dict, arguments) -> str:
         lines += [
             "",
             f"Crash: {crashed['kills']} × kill -9 at a random moment "
-            f"(0–{arguments.crash_window} s) "
+            f"(0–{crashed['window_seconds']:.1f} s; the task alone takes "
+            f"{crashed['task_seconds']:.1f} s) "
             f"of `POST /v1/index` of {crashed['files']} changed files, each followed by opening "
             f"the collection, searching it and checking that every indexed chunk comes from one "
             f"round: {crashed['old']} times the old documents, {crashed['new']} times the new "
@@ -419,13 +464,13 @@ def mark(met: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--steady", type=float, default=60.0)
     parser.add_argument("--mixed", type=float, default=30.0)
     parser.add_argument("--overload", type=float, default=15.0)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--crash-files", type=int, default=100)
-    parser.add_argument("--crash-window", type=float, default=4.0)
+    parser.add_argument("--crash-window", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--no-report", action="store_true")

@@ -8,3 +8,8 @@ python3 -m venv .venv
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet torch==2.13.0
 python -m pip install --quiet -e ".[dev,bench]"
+# Causal analysis: DoWhy for graphs, identification and refuters. DoWhy 0.14 (the newest) caps
+# scipy at 1.15.3, which mlxtend 0.25 cannot use, though it runs on today's scipy; so its own
+# dependencies come from the `causal` extra and DoWhy itself without them.
+python -m pip install --quiet -e ".[causal]"
+python -m pip install --quiet --no-deps "dowhy==0.14"

@@ -8,7 +8,7 @@ import torch
 from seoga.distill.losses import loss_units
 from seoga.distill.losses.embedding import embedding_cosine, embedding_mse
 from seoga.distill.losses.hidden import attention_kl, hidden_mse
-from seoga.distill.losses.kd import hard_label, soft_kd
+from seoga.distill.losses.kd import hard_label, logit_mse, soft_kd
 from seoga.distill.losses.relation import ltr_angle, ltr_distance, wr_angle, wr_distance
 from seoga.distill.projections import projection
 from seoga.distill.schedules import Schedule, schedule
@@ -32,6 +32,13 @@ def test_soft_kd_reads_a_single_logit_as_a_sigmoid():
     # sigmoid(ln 3) = .75 against sigmoid(0) = .5.
     value = soft_kd(torch.tensor([[0.0]]), torch.tensor([[math.log(3)]]), 1.0)
     assert value.item() == pytest.approx(KL_QUARTER)
+
+
+def test_logit_mse_reads_raw_logits():
+    # (1 − 3)² and (−2 − 0)² averaged: 4; a teacher logit of 8 counts as far more than 4.
+    assert logit_mse(torch.tensor([[1.0], [-2.0]]), torch.tensor([[3.0], [0.0]])).item() == 4.0
+    far = logit_mse(torch.tensor([[4.0]]), torch.tensor([[8.0]])).item()
+    assert far == 16.0 > soft_kd(torch.tensor([[4.0]]), torch.tensor([[8.0]]), 1.0).item()
 
 
 def test_hard_label():

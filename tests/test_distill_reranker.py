@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from seoga.distill import checkpoint
 from seoga.distill.distiller import CARD_NAME, TrainingConfig
@@ -69,3 +70,29 @@ def test_an_interrupted_run_resumes_at_its_epoch(
     assert [record["epoch"] for record in resumed.epochs] == [1, 2]
     straight = distill_reranker(request(tiny_reranker, reranker_pairs, tmp_path / "straight"))
     assert resumed.epochs[1]["loss"] == pytest.approx(straight.epochs[1]["loss"], rel=1e-4)
+
+
+def test_the_head_learns_at_its_own_rate(tiny_reranker, reranker_pairs, tmp_path):
+    """With a head rate, the scoring head moves and the encoder stays where a zero rate holds
+    it; the card records both rates."""
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    training = TrainingConfig(
+        epochs=1, batch_size=8, learning_rate=0.0, head_learning_rate=1e-2, max_seq_length=32
+    )
+    out = tmp_path / "student"
+    distill_reranker(
+        request(tiny_reranker, reranker_pairs, out, losses="logit-mse", training=training)
+    )
+    teacher, student = CrossEncoder(str(tiny_reranker)), CrossEncoder(str(out))
+    # Evenly spaced layers end with the teacher's last.
+    kept, original = (
+        model[0].auto_model.encoder.layer[-1].attention.self.query.weight
+        for model in (student, teacher)
+    )
+    assert torch.equal(kept, original)
+    head, teacher_head = (list(model)[-1].linear.weight for model in (student, teacher))
+    assert not torch.allclose(head, teacher_head)
+    card = json.loads((out / CARD_NAME).read_text(encoding="utf-8"))
+    assert card["training"]["head_learning_rate"] == 1e-2
+    assert set(card["epochs"][0]["loss"]) == {"logit-mse"}

@@ -162,3 +162,14 @@ def test_eval_retrieval_builds_its_collection_on_a_cluster_with_the_same_scores(
     finally:
         executor.close()
     assert there["ndcg@10"] == here["ndcg@10"] and there["recall@100"] == here["recall@100"]
+
+
+def test_tasks_are_sized_so_the_workers_share_the_files():
+    from seoga.parallel.pipeline import DEFAULT_BATCH_FILES, TASKS_PER_WORKER, batch_size_for
+
+    # 100 files on 2 workers: 8 tasks of at most 13, not 4 of 32 that leave a worker idle.
+    size = batch_size_for(100, 2)
+    assert size == 13 and -(-100 // size) >= 2 * TASKS_PER_WORKER
+    assert batch_size_for(10_000, 2) == DEFAULT_BATCH_FILES
+    assert batch_size_for(3, 4) == 1
+    assert batch_size_for(5, 1) == 2

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from seoga.collection import Collection
+from seoga.eventlog import EVENTS_NAME
 from seoga.recommend import Columns, make_recommender, read_interactions
 from seoga.serve import ServeSettings, create_app
-from seoga.serve.events import EVENTS_NAME
 from seoga.serve.keys import ADMIN, KEYS_NAME, SEARCH, KeyStore
 from seoga.serve.service import BusyError, SearchGate
 from seoga.settings import CollectionSettings
@@ -249,19 +249,17 @@ def test_cors_is_off_unless_origins_are_configured(served, tmp_path):
 def test_events_are_appended_as_interactions_recommenders_read(served, tmp_path):
     events = [
         {"type": "impression", "item": served.lease, "user": "u9", "query": "계약", "position": 0},
-        {"type": "click", "item": served.lease, "user": "u9", "position": 0},
+        {"type": "click", "item": served.lease, "user": "u9", "position": 0, "list": "related"},
     ]
     response = served.post("/v1/events", json={"events": events}, headers=auth(served, "search"))
     assert response.status_code == 202 and response.json() == {"accepted": 2}
-    bad = served.post(
-        "/v1/events",
-        json={"events": [{"type": "purchase", "item": "x"}]},
-        headers=auth(served, "search"),
-    )
-    assert bad.status_code == 422
+    for wrong in ({"type": "purchase", "item": "x"}, {"type": "click", "item": "x", "list": "ad"}):
+        bad = served.post("/v1/events", json={"events": [wrong]}, headers=auth(served, "search"))
+        assert bad.status_code == 422
     log = tmp_path / "kb" / EVENTS_NAME
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [line["type"] for line in lines] == ["impression", "click"]
+    assert lines[1]["list"] == "related"
     assert all(line["time"] > 0 for line in lines)
     interactions = read_interactions(log, Columns("user", "item"))
     assert len(interactions) == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from seoga.collection import Collection
-from seoga.serve.events import EVENTS_NAME
+from seoga.eventlog import EVENTS_NAME
 from seoga.settings import CollectionSettings
 from tests.serving import Server
 
@@ -139,6 +139,12 @@ def test_a_click_opens_the_document_with_related_ones_and_is_logged(page, site):
     events = [json.loads(line) for line in (collection / EVENTS_NAME).read_text().splitlines()]
     kinds = {event["type"] for event in events}
     assert kinds == {"impression", "click"}
+    # Search results and the related list each report their impressions, named by list.
+    assert {(e["type"], e.get("list")) for e in events} >= {
+        ("impression", "search"),
+        ("click", "search"),
+        ("impression", "related"),
+    }
 
 
 def test_the_page_fits_a_phone(browser, site):

@@ -8,6 +8,7 @@ import typer
 from seoga.cli import (
     ask,
     calibrate,
+    causal,
     demo,
     distill,
     evaluate,
@@ -52,6 +53,7 @@ recommend.register(app)
 related.register(recommend.app, evaluate.app)
 distill.register(app)
 serve.register(app)
+causal.register(app)
 
 
 def main() -> None:

@@ -83,6 +83,10 @@ def embedder_command(
     epochs: EpochsOption = 1,
     batch_size: Annotated[int, typer.Option(help="Texts per step.")] = 32,
     lr: LearningRateOption = 1e-4,
+    head_lr: Annotated[
+        float | None,
+        typer.Option(help="Learning rate of the scoring head (default: --lr)."),
+    ] = None,
     max_seq_length: MaxLengthOption = 256,
     max_texts: Annotated[
         int | None, typer.Option(help="Distil on at most this many texts (drawn by --seed).")
@@ -144,12 +148,12 @@ def reranker_command(
     student_layers: StudentLayersOption = 4,
     keep: KeepOption = None,
     losses: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Loss names, comma-separated: soft-kd, hard-label, hidden-mse, attention, "
-            "wr-dist, wr-angle, ltr-dist, ltr-angle."
+            help="Loss names, comma-separated: soft-kd, logit-mse, hard-label, hidden-mse, "
+            "attention, wr-dist, wr-angle, ltr-dist, ltr-angle (default: the reranker preset)."
         ),
-    ] = "soft-kd,hard-label",
+    ] = None,
     config: ConfigOption = None,
     match_weight: MatchWeightOption = 1.0,
     temperature: Annotated[float, typer.Option(help="Soft-label temperature T.")] = 1.0,
@@ -164,6 +168,10 @@ def reranker_command(
     epochs: EpochsOption = 1,
     batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
     lr: LearningRateOption = 1e-4,
+    head_lr: Annotated[
+        float | None,
+        typer.Option(help="Learning rate of the scoring head (default: --lr)."),
+    ] = None,
     max_seq_length: MaxLengthOption = 256,
     freeze_embeddings: FreezeEmbeddingsOption = True,
     seed: SeedOption = 0,
@@ -195,6 +203,7 @@ def reranker_command(
             seed=seed,
             max_seq_length=max_seq_length,
             freeze_embeddings=freeze_embeddings,
+            head_learning_rate=head_lr,
         ),
         overwrite=overwrite,
         show_progress=not as_json,

@@ -11,10 +11,13 @@ import typer
 from seoga.cli.output import console
 from seoga.cli.recommend import (
     MODEL_NAMES,
+    Debias,
     Implicit,
     ItemColumn,
     ItemTables,
     MinRating,
+    Propensities,
+    RandomRatings,
     RatingColumn,
     Seed,
     SessionColumn,
@@ -26,22 +29,30 @@ from seoga.cli.recommend import (
     UserColumn,
     UserTables,
     WeightColumn,
+    debias_settings,
     model_settings,
     read_log,
     read_sides,
     settings_for,
+    with_propensities,
 )
 from seoga.errors import InputError
 
 SHOWN = (
-    "rmse", "mae", "hr@{k}", "recall@{k}", "ndcg@{k}", "mrr@{k}", "hr@10", "ndcg@10", "coverage",
-    "events", "fit_seconds",
+    "mse", "rmse", "mae", "hr@{k}", "recall@{k}", "ndcg@{k}", "mrr@{k}", "hr@10", "ndcg@10",
+    "coverage", "events", "fit_seconds",
 )  # fmt: skip
 PROTOCOLS = ("top-n", "next-item")
 NEXT_ITEM = "next-item"
 TOPN_K = 10
 # A folder shipped already split by time (the rsc15 sample): *_train_full.* and *_test.*
 SHIPPED_TRAIN, SHIPPED_TEST = "_train_full", "_test"
+# A folder of rating matrices (Coat): self-selected training ratings, random test ratings, and
+# the training ratings' propensities.
+MATRIX_TRAIN, MATRIX_TEST, MATRIX_PROPENSITIES = "train.ascii", "test.ascii", "propensities.ascii"
+# Naive-Bayes propensities without --random-ratings: this share of the random test ratings
+# gives P(rating) and leaves the evaluation (Schnabel et al. 2016 used 5 %).
+RANDOM_SAMPLE_SHARE = 0.05
 # Side tables found beside a MovieLens log, and the fields whose text the FM reads.
 MOVIELENS_ITEMS = (("movies.csv", "tags.csv"), ("u.item",))
 MOVIELENS_USERS = ("u.user",)
@@ -86,6 +97,9 @@ def recommend_command(
     text_model: TextModel = None,
     implicit: Implicit = False,
     min_rating: MinRating = None,
+    debias: Debias = None,
+    propensities: Propensities = None,
+    random_ratings: RandomRatings = None,
     seed: Seed = 0,
     set_: Settings = None,
     output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
@@ -115,8 +129,11 @@ def recommend_command(
         folder = data if data.is_dir() else data.parent
     if not items and not users:
         items, users, text_field = _movielens_sides(folder, text_field)
+    if debias is not None:
+        parts = debiased_split(parts, debias, propensities, random_ratings, folder, seed)
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
+    settings = debias_settings(model, debias, settings)
     recommender = make_recommender(model, **settings)
     if protocol == NEXT_ITEM:
         from seoga.evaluate.next_item import DEFAULT_K, evaluate_next_item
@@ -139,12 +156,35 @@ def recommend_command(
             show_progress=True,
         )
     metrics["seed"] = seed
+    if debias is not None:
+        metrics["debias"] = {"method": debias, "propensities": propensities}
     _print(metrics, k)
     if output is not None:
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def debiased_split(parts, debias, propensities, random_ratings, folder: Path, seed: int):
+    """The split with the training ratings' propensities: given, from the folder's matrix, or
+    estimated (naive Bayes from --random-ratings, or a seeded sample of the test ratings, which
+    then leaves the test)."""
+    import numpy as np
+
+    from seoga.recommend.splits import Split
+
+    if propensities is None and (folder / MATRIX_PROPENSITIES).is_file():
+        propensities = str(folder / MATRIX_PROPENSITIES)
+    test = parts.test
+    if propensities == "naive-bayes" and random_ratings is None:
+        rng = np.random.default_rng(seed)
+        sample = rng.random(len(test)) < RANDOM_SAMPLE_SHARE
+        random_ratings, test = test.values[sample], test.subset(~sample)
+    train = with_propensities(parts.train, debias, propensities, random_ratings, seed)
+    return Split(train, test, parts.name)
+
+
 def _shipped_split(folder: Path) -> tuple[Path, Path] | None:
+    if (folder / MATRIX_TRAIN).is_file() and (folder / MATRIX_TEST).is_file():
+        return folder / MATRIX_TRAIN, folder / MATRIX_TEST
     trains = sorted(folder.glob(f"*{SHIPPED_TRAIN}.*"))
     if len(trains) != 1:
         return None

@@ -72,7 +72,13 @@ def index_command(
     ] = False,
     workers: WorkersOption = None,
     dask: DaskOption = None,
-    batch_files: Annotated[int, typer.Option(help="Files per task.")] = DEFAULT_BATCH_FILES,
+    batch_files: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Files per task (default: the workers share the files evenly, at most "
+            f"{DEFAULT_BATCH_FILES} a task)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Index files and folders; re-running it picks up new and changed files only.

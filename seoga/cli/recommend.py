@@ -61,6 +61,21 @@ Settings = Annotated[
     list[str] | None,
     typer.Option("--set", help="A model setting, NAME=VALUE (repeatable), e.g. factors=128."),
 ]
+Debias = Annotated[
+    str | None,
+    typer.Option(help="ipw: weigh each rating by 1 / P(observed) (mf, fm; needs --propensities)."),
+]
+Propensities = Annotated[
+    str | None,
+    typer.Option(
+        help="P(observed) of each rating: a users × items matrix file, logistic (fitted to "
+        "who rates and what is rated), or naive-bayes (with --random-ratings)."
+    ),
+]
+RandomRatings = Annotated[
+    Path | None,
+    typer.Option(help="Ratings missing at random (naive-bayes propensities' P(rating))."),
+]
 ModelFolder = Annotated[Path, typer.Option("--model", help="A model folder from `fit`.")]
 TopK = Annotated[int, typer.Option("-k", help="How many items.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -89,6 +104,46 @@ def read_log(
             )
         log = sessions_from_gaps(log, session_gap)
     return log.positives(min_rating) if implicit else log
+
+
+def with_propensities(log, debias: str | None, propensities: str | None, random_ratings, seed: int):
+    """The log with its ratings' propensities attached when `debias` asks for them;
+    `random_ratings` is a log file, or the ratings themselves (an array)."""
+    from dataclasses import replace
+
+    from seoga.recommend import propensity, read_interactions
+
+    if debias is None:
+        if propensities is not None:
+            raise InputError("--propensities weigh ratings only with --debias ipw.")
+        return log
+    if debias != "ipw":
+        raise InputError(f"unknown --debias {debias!r}; use ipw.")
+    if propensities is None:
+        raise InputError(
+            "--debias ipw needs --propensities: a matrix file, logistic or naive-bayes."
+        )
+    if propensities == "logistic":
+        found = propensity.logistic_propensities(log, seed)
+    elif propensities == "naive-bayes":
+        if random_ratings is None:
+            raise InputError("naive-bayes propensities need --random-ratings FILE.")
+        if isinstance(random_ratings, Path):
+            random_ratings = read_interactions(random_ratings).values
+        found = propensity.naive_bayes_propensities(log, random_ratings)
+    else:
+        found = propensity.given_propensities(log, Path(propensities))
+    return replace(log, propensities=found)
+
+
+def debias_settings(model: str, debias: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    if debias is None:
+        return settings
+    if model not in ("mf", "fm"):
+        raise InputError(
+            f"--debias trains mf or fm with weighted ratings; {model} takes no weights."
+        )
+    return settings | {"debias": debias}
 
 
 def read_sides(
@@ -152,6 +207,9 @@ def fit_command(
     min_support: Annotated[
         float | None, typer.Option(help="rules: the least share of baskets an itemset is in.")
     ] = None,
+    debias: Debias = None,
+    propensities: Propensities = None,
+    random_ratings: RandomRatings = None,
     seed: Seed = 0,
     set_: Settings = None,
 ) -> None:
@@ -166,8 +224,10 @@ def fit_command(
         interactions = read_log(
             log, session or user, item, rating, weight, time, implicit, min_rating, session_gap
         )
+    interactions = with_propensities(interactions, debias, propensities, random_ratings, seed)
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
+    settings = debias_settings(model, debias, settings)
     if min_support is not None:
         settings["min_support"] = min_support
     recommender = make_recommender(model, **settings)

@@ -71,6 +71,7 @@ def serve_command(
     import uvicorn
 
     from seoga.serve import ServeSettings, create_app
+    from seoga.serve.memory import cap_malloc_arenas
 
     read_manifest(collection)
     if not open_search and not len(KeyStore(collection)):
@@ -96,6 +97,7 @@ def serve_command(
         cors_origins=list(cors_origin or []),
         max_body_bytes=int(max_body_mb * BYTES_PER_MB),
     )
+    cap_malloc_arenas()
     app = create_app(settings)
     console.print(f"serving {escape(str(collection))} at http://{host}:{port}/", highlight=False)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this handler

@@ -55,6 +55,9 @@ class TrainingConfig:
     # The token embeddings (most of a multilingual model's weights) stay the teacher's: each
     # step then updates a fifth of mE5-small's parameters, and unseen tokens keep their meaning.
     freeze_embeddings: bool = True
+    # The modules after the encoder (a reranker's scoring head) learn at this rate when set:
+    # a shallower encoder hands the teacher's head states of another scale to read.
+    head_learning_rate: float | None = None
 
 
 @dataclass
@@ -201,7 +204,7 @@ class Distiller:
                 if labels is None:
                     raise InputError(f"{term.loss} needs gold labels, and this data has none.")
                 value = unit.function(mine.output, labels)
-            elif unit.feature == LOGITS_FEATURE:
+            elif unit.tempered:
                 value = unit.function(mine.output, targets, self.config.temperature.at(progress))
             else:
                 value = unit.function(mine.output, targets)
@@ -234,6 +237,21 @@ class Distiller:
         teacher_side = theirs.hidden[match.teacher_layer]
         extra = {"window": self.config.window} if match.loss == "wr-angle" else {}
         return unit.function(student_side, teacher_side, mine.mask, **extra)
+
+    def _parameter_groups(self) -> list[dict[str, Any]]:
+        """The student's trainable parameters and the projections; the head apart when it has
+        its own rate."""
+        encoder, *head = list(self.student)
+        groups = [{"params": list(self.projections.parameters())}]
+        head_parameters = [p for module in head for p in module.parameters() if p.requires_grad]
+        if self.training.head_learning_rate is None or not head_parameters:
+            trainable = [p for p in self.student.parameters() if p.requires_grad]
+            return [{"params": trainable}, *groups]
+        return [
+            {"params": [p for p in encoder.parameters() if p.requires_grad]},
+            {"params": head_parameters, "lr": self.training.head_learning_rate},
+            *groups,
+        ]
 
     def _run_key(self, examples: list[Any]) -> str:
         digest = hashlib.sha256()
@@ -285,13 +303,7 @@ class Distiller:
         total_steps = batches_per_epoch * self.training.epochs
         if self.training.freeze_embeddings:
             backbone(self.student).get_input_embeddings().weight.requires_grad_(False)
-        optimizer = torch.optim.AdamW(
-            [
-                {"params": [p for p in self.student.parameters() if p.requires_grad]},
-                {"params": list(self.projections.parameters())},
-            ],
-            lr=self.training.learning_rate,
-        )
+        optimizer = torch.optim.AdamW(self._parameter_groups(), lr=self.training.learning_rate)
         scheduler = get_linear_schedule_with_warmup(
             optimizer, round(self.training.warmup * total_steps), total_steps
         )

@@ -121,7 +121,7 @@ class RerankerRequest:
     split: str = "train"
     student_layers: int = 4
     keep: str | None = None
-    losses: str = DEFAULT_LOSSES
+    losses: str | None = None  # None: DEFAULT_LOSSES
     match_weight: float = 1.0
     config: Path | None = None
     temperature: float = 1.0
@@ -194,7 +194,10 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
         config = DistillationConfig.from_file(request.config)
     else:
         config = preset(
-            request.losses, keep, temperature=request.temperature, match_weight=request.match_weight
+            request.losses or DEFAULT_LOSSES,
+            keep,
+            temperature=request.temperature,
+            match_weight=request.match_weight,
         )
     pairs = read_training_pairs(request)
     train, held = split_by_query(pairs, request.held_out, request.training.seed)

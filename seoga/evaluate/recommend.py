@@ -49,6 +49,7 @@ def evaluate_recommender(
         predicted = model.predict_indices(test.users, test.items).astype(np.float64)
         metrics["predict_seconds"] = round(time.perf_counter() - started, 3)
         error = predicted - test.values
+        metrics["mse"] = round(float(np.mean(error**2)), 6)
         metrics["rmse"] = round(float(np.sqrt(np.mean(error**2))), 6)
         metrics["mae"] = round(float(np.mean(np.abs(error))), 6)
     metrics.update(topn_metrics(model, split, k=k, min_rating=min_rating))

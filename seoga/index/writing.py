@@ -34,12 +34,12 @@ from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
 from seoga.parallel.executors import InProcess
 from seoga.parallel.pipeline import (
-    DEFAULT_BATCH_FILES,
     MODELS,
     FileTask,
     IngestSpec,
     NewChunks,
     Processed,
+    batch_size_for,
     batched,
     passage_text,
 )
@@ -135,13 +135,14 @@ class Writing:
         prune: bool = False,
         show_progress: bool = False,
         executor: "Executor | None" = None,
-        batch_files: int = DEFAULT_BATCH_FILES,
+        batch_files: int | None = None,
     ) -> IndexReport:
         """Index files and folders: new files are added, changed ones re-indexed, the rest kept.
 
         With `prune`, files indexed earlier from under these paths that are gone are removed.
         Loading, chunking, analysing and encoding run on `executor` (this process when None:
-        see seoga.parallel), `batch_files` files per task; this process writes the results.
+        see seoga.parallel), `batch_files` files per task (by default sized so the executor's
+        workers share the files evenly); this process writes the results.
         """
         started = time.perf_counter()
         report = IndexReport()
@@ -169,7 +170,10 @@ class Writing:
             )
             report.removed = gone
             if tasks or gone:
-                self._write(batched(tasks, batch_files), gone, report, executor, show_progress)
+                size = batch_files or batch_size_for(
+                    len(tasks), executor.workers if executor else InProcess.workers
+                )
+                self._write(batched(tasks, size), gone, report, executor, show_progress)
         report.seconds = time.perf_counter() - started
         return report
 

@@ -67,6 +67,12 @@ class DaskExecutor:
                 ) from error
         self.name = f"Dask at {address}"
 
+    @property
+    def workers(self) -> int:
+        """Threads across the cluster's workers now (each runs one batch at a time)."""
+        info = self.client.scheduler_info()
+        return sum(worker["nthreads"] for worker in info["workers"].values()) or 1
+
     def map(self, spec: IngestSpec, batches: list[list[FileTask]]) -> Iterator[Processed]:
         self.client.register_plugin(ModelPlugin(spec), name=PLUGIN_NAME)
         futures = [

@@ -97,6 +97,7 @@ class Recommender(ABC):
             interactions.kind,
             interactions.times,
             interactions.source,
+            interactions.propensities,
         )
         # Seen items with their summed weights (implicit logs) or 1 (ratings).
         self.seen = log.seen() if log.explicit else log.matrix()

@@ -34,6 +34,7 @@ from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
 from seoga.recommend.features import FeatureVocabulary
 from seoga.recommend.fm_network import ITEM, USER, Block, FMNetwork
+from seoga.recommend.propensity import NO_DEBIAS, epoch_order, loss_weights
 from seoga.recommend.splits import validation_rows
 
 OBJECTIVES = ("regression", "bpr")
@@ -64,6 +65,9 @@ class FMSettings(RecommenderSettings):
     validation_share: float = 0.05
     patience: int = 4
     negatives: int = 1  # per positive, for bpr
+    # "ipw" (regression): ratings weigh 1 / P(observed), as MF's setting of the same name.
+    debias: str = NO_DEBIAS
+    propensity_clip: float = 0.0
 
 
 class FMRecommender(Recommender):
@@ -84,13 +88,18 @@ class FMRecommender(Recommender):
         generator = torch.Generator().manual_seed(s.seed)
         held = validation_rows(len(log), s.validation_share, s.seed)
         train, check = log.subset(~held), log.subset(held)
+        if s.debias != NO_DEBIAS and s.objective != "regression":
+            raise InputError("fm weighs ratings by propensity with objective regression only.")
+        weights, check_weights = (
+            loss_weights(part, s.debias, s.propensity_clip, self.name) for part in (train, check)
+        )
         self.rating_range = (float(log.values.min()), float(log.values.max()))
         blocks = self._blocks(train, items, users, show_progress)
         self.block_names = [block.name for block in blocks]
         self.network = FMNetwork(blocks, s.factors, generator)
         self._zero_untrained(train)
         if self.predicts_ratings:
-            self.network.bias.data.fill_(float(train.values.mean()))
+            self.network.bias.data.fill_(float(np.average(train.values, weights=weights)))
         optimizer = torch.optim.Adam(self.network.parameters(), lr=s.learning_rate)
         rng = np.random.default_rng(s.seed)
         self.negative_pool = np.flatnonzero(self.trained_items)  # BPR samples negatives here
@@ -98,7 +107,7 @@ class FMRecommender(Recommender):
         best, best_loss, waited, epochs_run = None, np.inf, 0, 0
         for _ in track(range(s.epochs), "fm: epochs", enabled=show_progress):
             self.network.train()
-            for batch in _batches(rng.permutation(len(train)), s.batch_size):
+            for batch in _batches(epoch_order(rng, len(train), weights), s.batch_size):
                 optimizer.zero_grad()
                 loss, penalties = self._loss(train, batch, rng)
                 (loss + self._penalty(penalties)).backward()
@@ -106,7 +115,7 @@ class FMRecommender(Recommender):
             epochs_run += 1
             if len(check) == 0:
                 continue
-            loss = self._validation_loss(check, check_negatives)
+            loss = self._validation_loss(check, check_negatives, check_weights)
             if loss < best_loss:
                 best_loss, waited = loss, 0
                 best = (copy.deepcopy(self.network.state_dict()), epochs_run)
@@ -212,14 +221,18 @@ class FMRecommender(Recommender):
         return self.negative_pool[rng.integers(0, len(self.negative_pool), count)]
 
     @torch.no_grad()
-    def _validation_loss(self, check, negatives: np.ndarray) -> float:
+    def _validation_loss(self, check, negatives: np.ndarray, weights: np.ndarray | None) -> float:
         self.network.eval()
         users = torch.from_numpy(check.users)
         scores, _ = self._pair_scores(users, torch.from_numpy(check.items))
         if self.predicts_ratings:
             clipped = scores.clamp(*self.rating_range)
             target = torch.from_numpy(check.values)
-            return float(torch.sqrt(((clipped - target) ** 2).mean()))
+            squared = (clipped - target) ** 2
+            if weights is not None:
+                # IPS-weighted: the error on every pair, not only the rated ones.
+                return float(np.sqrt(np.average(squared.numpy(), weights=weights)))
+            return float(torch.sqrt(squared.mean()))
         negative, _ = self._pair_scores(users, torch.from_numpy(negatives))
         return float(-nn.functional.logsigmoid(scores - negative).mean())
 

@@ -34,6 +34,8 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
 POSITIONAL = ("user", "item", "rating", "time")
 MOVIELENS_DAT_SEPARATOR = "::"
 # Files found inside a folder given as the log, in order of preference.
+# A dense users × items rating matrix (Coat, Yahoo! R3): see seoga.recommend.propensity.
+MATRIX_SUFFIX = ".ascii"
 FOLDER_LOGS = ("ratings.csv", "u.data", "ratings.dat", "interactions.csv", "clicks.jsonl")
 MIN_USERS = 2
 
@@ -87,6 +89,8 @@ class Interactions:
     kind: str = EXPLICIT
     times: np.ndarray | None = None  # float64 seconds per row
     source: str = ""
+    # P(this row was observed), for models trained with inverse propensity weights.
+    propensities: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.users = np.asarray(self.users, dtype=np.int64)
@@ -121,6 +125,7 @@ class Interactions:
             self.kind,
             None if self.times is None else self.times[rows],
             self.source,
+            None if self.propensities is None else self.propensities[rows],
         )
 
     def matrix(self, values: np.ndarray | None = None) -> sparse.csr_matrix:
@@ -214,7 +219,8 @@ def normalise_name(name: str) -> str:
 def read_interactions(
     path: Path | str, columns: Columns | None = None, *, delimiter: str | None = None
 ) -> Interactions:
-    """Read a log file (or a MovieLens folder): explicit when it has a rating column.
+    """Read a log file (or a MovieLens folder): explicit when it has a rating column; a
+    `.ascii` users × items matrix (0 = no rating) is read as ratings.
 
     `Interactions.positives(min_rating)` turns ratings into implicit feedback.
     """
@@ -222,6 +228,10 @@ def read_interactions(
     columns = columns or Columns()
     if path.is_dir():
         path = _log_in_folder(path)
+    if path.suffix.lower() == MATRIX_SUFFIX and path.is_file():
+        from seoga.recommend.propensity import matrix_interactions
+
+        return matrix_interactions(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL interaction log.")
     records = _records(path, delimiter)

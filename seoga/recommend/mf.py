@@ -17,6 +17,7 @@ import numpy as np
 
 from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
+from seoga.recommend.propensity import NO_DEBIAS, epoch_order, loss_weights
 from seoga.recommend.splits import validation_rows
 
 # A history item given without a rating is read as liked: this quantile of the training ratings.
@@ -35,6 +36,10 @@ class MFSettings(RecommenderSettings):
     # Share of the training ratings held out to pick the best epoch (0: train on all, no stop).
     validation_share: float = 0.05
     patience: int = 3
+    # "ipw": each rating weighs 1 / P(observed) (the log's propensities), so the fit aims at
+    # every (user, item) pair rather than at the ones people chose to rate.
+    debias: str = NO_DEBIAS
+    propensity_clip: float = 0.0  # propensities below this count as this (0: none)
 
 
 @numba.njit(cache=True)
@@ -66,7 +71,10 @@ class MFRecommender(Recommender):
         rng = np.random.default_rng(s.seed)
         held = validation_rows(len(log), s.validation_share, s.seed)
         train, check = log.subset(~held), log.subset(held)
-        self.global_mean = float(train.values.mean())
+        weights, check_weights = (
+            loss_weights(part, s.debias, s.propensity_clip, self.name) for part in (train, check)
+        )
+        self.global_mean = float(np.average(train.values, weights=weights))
         self.user_bias = np.zeros(log.n_users, dtype=np.float64)
         self.item_bias = np.zeros(log.n_items, dtype=np.float64)
         self.user_factors = rng.normal(0, s.init_std, (log.n_users, s.factors))
@@ -78,7 +86,7 @@ class MFRecommender(Recommender):
         ratings = train.values.astype(np.float64)  # the compiled loop's dtype, converted once
         best, best_error, waited = None, np.inf, 0
         for epoch in track(range(s.epochs), "mf: epochs", enabled=show_progress):
-            order = rng.permutation(len(train))
+            order = epoch_order(rng, len(train), weights)
             _sgd_epoch(
                 train.users,
                 train.items,
@@ -95,7 +103,8 @@ class MFRecommender(Recommender):
             )
             if len(check) == 0:
                 continue
-            error = _rmse(self.predict_indices(check.users, check.items), check.values)
+            predicted = self.predict_indices(check.users, check.items)
+            error = _rmse(predicted, check.values, check_weights)
             if error < best_error:
                 best_error, waited = error, 0
                 best = (self.user_bias.copy(), self.item_bias.copy(),
@@ -168,5 +177,7 @@ class MFRecommender(Recommender):
         self.rating_range = tuple(state["rating_range"])
 
 
-def _rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((predicted.astype(np.float64) - actual) ** 2)))
+def _rmse(predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> float:
+    """Weighted RMSE (the weights normalised): with IPS weights, an estimate of the error on
+    every pair, not only the rated ones."""
+    return float(np.sqrt(np.average((predicted.astype(np.float64) - actual) ** 2, weights=weights)))

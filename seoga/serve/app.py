@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from seoga import __version__
 from seoga.collection import MAX_QUERY_CHARS, MODES
 from seoga.errors import CollectionError, InputError, SeogaError
-from seoga.serve.events import EVENT_TYPES
+from seoga.eventlog import EVENT_LISTS, EVENT_TYPES
 from seoga.serve.keys import ADMIN, SEARCH, StoredKey
 from seoga.serve.service import (
     BusyError,
@@ -112,6 +112,12 @@ class Event(BaseModel):
     session: str | None = Field(None, max_length=MAX_ID_CHARS)
     query: str | None = Field(None, max_length=MAX_QUERY_CHARS)
     position: int | None = Field(None, ge=0, le=MAX_WINDOW)
+    list: str | None = Field(
+        None,
+        pattern="^(" + "|".join(EVENT_LISTS) + ")$",
+        description="Where the item was shown: a recommendation list (related, recommend) "
+        "or the search results.",
+    )
 
 
 class Events(BaseModel):

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from seoga.collection import Collection
 from seoga.errors import InputError, SeogaError
+from seoga.eventlog import EventLog
 from seoga.index.generations import MANIFEST_NAME
 from seoga.search.filters import DocumentFilter
-from seoga.serve.events import EventLog
 from seoga.serve.keys import KeyStore
+from seoga.serve.memory import release_freed_memory
 from seoga.serve.tasks import Task, TaskQueue
 from seoga.settings import FusionSettings
 from seoga.text.documents import Document
@@ -318,6 +319,19 @@ class Service:
 
     # ---- writing (one task at a time) ---------------------------------------------------
 
+    def _write_task(self, kind: str, work) -> Task:
+        """Queue a write; after it, the writer thread itself moves the server to the new
+        generation and hands the pages the older ones freed back to the system, so that no
+        request waits for either."""
+
+        def run() -> dict[str, Any]:
+            result = work()
+            self.collection()
+            release_freed_memory()
+            return result
+
+        return self.tasks.submit(kind, run)
+
     def _writer(self) -> Collection:
         """A collection object for one write, sharing the loaded models."""
         return self.collection().reopened()
@@ -340,7 +354,7 @@ class Service:
             report = collection.put_documents(documents, prefix=API_SOURCE)
             return report.to_dict()
 
-        return self.tasks.submit("documents.add", work)
+        return self._write_task("documents.add", work)
 
     def delete_document(self, doc_id: str) -> Task:
         collection = self.collection()
@@ -357,7 +371,7 @@ class Service:
         def work() -> dict[str, Any]:
             return {"removed": self._writer().remove([found["file"]])}
 
-        return self.tasks.submit("documents.delete", work)
+        return self._write_task("documents.delete", work)
 
     def index(self, paths: list[str], prune: bool) -> Task:
         checked = [self.allowed_path(path) for path in paths]
@@ -365,7 +379,7 @@ class Service:
         def work() -> dict[str, Any]:
             return self._writer().add(checked, prune=prune).to_dict()
 
-        return self.tasks.submit("index", work)
+        return self._write_task("index", work)
 
     def allowed_path(self, raw: str) -> Path:
         """`raw` if it lies under an allowed root, with no symbolic link on the way or below."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from seoga.distill.losses.embedding import embedding_cosine, embedding_mse
 from seoga.distill.losses.hidden import attention_kl, hidden_mse
-from seoga.distill.losses.kd import hard_label, soft_kd
+from seoga.distill.losses.kd import hard_label, logit_mse, soft_kd
 from seoga.distill.losses.relation import ltr_angle, ltr_distance, wr_angle, wr_distance
 from seoga.errors import InputError
 
@@ -26,12 +26,15 @@ class LossUnit:
     feature: str
     function: Callable
     summary: str
+    # Whether the function takes the distillation temperature after the two outputs.
+    tempered: bool = False
 
 
 LOSSES = {
     unit.name: unit
     for unit in (
-        LossUnit("soft-kd", "logits", soft_kd, "KL of temperature-softened outputs, × T²"),
+        LossUnit("soft-kd", "logits", soft_kd, "KL of temperature-softened outputs, × T²", True),
+        LossUnit("logit-mse", "logits", logit_mse, "MSE of raw logits (Hofstätter et al.)"),
         LossUnit("hard-label", "labels", hard_label, "cross-entropy with the gold labels"),
         LossUnit("mse", "embedding", embedding_mse, "MSE of sentence vectors"),
         LossUnit("cosine", "embedding", embedding_cosine, "1 − cos of sentence vectors"),

@@ -1,4 +1,5 @@
-"""Output losses: soft labels from the teacher (Hinton et al. 2015) and the gold labels.
+"""Output losses: soft labels from the teacher (Hinton et al. 2015), the teacher's raw logits
+(the cross-encoder distillation of Hofstätter et al. 2020) and the gold labels.
 
 A single-logit head (a cross-encoder's relevance) is read as two classes, [0, z], so that its
 softmax is the sigmoid the model is trained with and one formula serves both head shapes.
@@ -26,6 +27,16 @@ def soft_kd(student: torch.Tensor, teacher: torch.Tensor, temperature: float) ->
     teacher_log = functional.log_softmax(_as_classes(teacher) / temperature, dim=-1)
     kl = functional.kl_div(student_log, teacher_log, log_target=True, reduction="batchmean")
     return kl * temperature**2
+
+
+def logit_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of raw logits.
+
+    A single relevance logit read through a sigmoid saturates: two pairs the teacher scores 4
+    and 8 look alike to soft labels, but a reranker orders by the logit itself, so this loss
+    matches the scale the ranking is read on.
+    """
+    return functional.mse_loss(student, teacher)
 
 
 def hard_label(student: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

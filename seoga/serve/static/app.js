@@ -103,20 +103,23 @@ function showResults(body) {
     item.dataset.id = hit.id;
     const title = element("button", hit.title || hit.id, "hit-title");
     title.type = "button";
-    title.addEventListener("click", () => openDocument(hit.id, position));
+    title.addEventListener("click", () => openDocument(hit.id, position, "search"));
     item.append(title, element("span", hit.source, "hit-source"), snippet(hit.snippet));
     list.append(item);
   });
   report(
     body.hits.map((hit, position) => ({
       type: "impression", item: hit.id, user: user(), session: state.session,
-      query: body.query, position,
+      query: body.query, position, list: "search",
     })),
   );
 }
 
-async function openDocument(id, position) {
-  report([{ type: "click", item: id, user: user(), session: state.session, query: state.query, position }]);
+async function openDocument(id, position, list) {
+  report([{
+    type: "click", item: id, user: user(), session: state.session, query: state.query, position,
+    list,
+  }]);
   try {
     const document_ = await (await api("/v1/documents/" + encodeURIComponent(id))).json();
     $("document").hidden = false;
@@ -127,14 +130,22 @@ async function openDocument(id, position) {
     const related = await (
       await api(`/v1/documents/${encodeURIComponent(id)}/related?k=${RELATED}`)
     ).json();
-    for (const item of related.related) {
+    related.related.forEach((item, rank) => {
       const entry = element("li");
       const link = element("button", item.title || item.doc_id, "hit-title");
       link.type = "button";
-      link.addEventListener("click", () => openDocument(item.doc_id, null));
+      link.addEventListener("click", () => openDocument(item.doc_id, rank, "related"));
       entry.append(link);
       $("related").append(entry);
-    }
+    });
+    // The related list is what a recommendation shows: its impressions are the exposures
+    // that `seoga causal` weighs against the clicks.
+    report(
+      related.related.map((item, rank) => ({
+        type: "impression", item: item.doc_id, user: user(), session: state.session,
+        position: rank, list: "related",
+      })),
+    );
   } catch (error) {
     if (!(error instanceof NeedsKey)) $("document-source").textContent = error.message;
   }

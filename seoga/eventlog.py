@@ -18,6 +18,9 @@ from typing import Any
 
 EVENTS_NAME = "events.jsonl"
 EVENT_TYPES = ("impression", "click")
+# Where an item was shown; related and recommend lists are recommendations.
+EVENT_LISTS = ("search", "related", "recommend")
+RECOMMENDATION_LISTS = ("related", "recommend")
 
 
 class EventLog:

@@ -1,0 +1,162 @@
+"""DoWhy beside seoga: the same effect by DoWhy's estimator, and DoWhy's refuters.
+
+Every call builds a fresh `CausalModel` on a copy of the data: DoWhy's propensity estimators
+write their scores into the model's data and later estimates reuse them. Refuters get a
+`RandomState` (an int seed makes DoWhy's data-subset refuter draw the same subset every time)
+and a permuted placebo (its random placebo ignores the seed).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seoga.causal.graph import CausalGraph
+from seoga.errors import InputError
+
+DOWHY_METHODS = {
+    "regression": "backdoor.linear_regression",
+    "stratification": "backdoor.propensity_score_stratification",
+    "ipw": "backdoor.propensity_score_weighting",
+    "doubly-robust": "backdoor.doubly_robust",
+    "frontdoor": "frontdoor.two_stage_regression",
+}
+REFUTERS = {
+    "placebo": "placebo_treatment_refuter",
+    "random-common-cause": "random_common_cause",
+    "subset": "data_subset_refuter",
+}
+SUBSET_FRACTION = 0.8
+DEFAULT_SIMULATIONS = 50
+# A placebo's effect this small beside the estimate is "no effect"; a new confounder or a
+# subset moving the estimate by less than this share leaves it standing.
+PLACEBO_SHARE = 0.1
+STABLE_SHARE = 0.1
+INSTALL = (
+    "DoWhy is not installed: `pip install 'seoga[causal]' && pip install --no-deps dowhy==0.14` "
+    "(DoWhy 0.14 caps scipy below what mlxtend needs, though it runs on it)."
+)
+
+
+def _dowhy():
+    try:
+        import dowhy
+    except ImportError:
+        raise InputError(INSTALL) from None
+    # DoWhy logs every step at INFO through the root logger's handlers.
+    logging.getLogger("dowhy").setLevel(logging.WARNING)
+    return dowhy
+
+
+def _model(data: pd.DataFrame, graph: CausalGraph, treatment: str, outcome: str):
+    dowhy = _dowhy()
+    with warnings.catch_warnings():
+        # Unobserved nodes are the graph's nodes without a column: that is how DoWhy reads
+        # them, and its warning says so for every model.
+        warnings.filterwarnings("ignore", message=".*assumed unobserved", category=UserWarning)
+        return dowhy.CausalModel(
+            data=data.copy(), treatment=treatment, outcome=outcome, graph=graph.networkx()
+        )
+
+
+def _estimand(model, method: str, adjustment: list[str]):
+    estimand = model.identify_effect(proceed_when_unidentifiable=True)
+    if method == "frontdoor":
+        estimand.frontdoor_variables = list(adjustment)
+    else:
+        estimand.set_backdoor_variables(list(adjustment))
+    return estimand
+
+
+def dowhy_estimate(
+    data: pd.DataFrame,
+    graph: CausalGraph,
+    treatment: str,
+    outcome: str,
+    method: str,
+    adjustment: list[str],
+) -> float:
+    """DoWhy's estimate of the same effect with the same adjustment set."""
+    model = _model(data, graph, treatment, outcome)
+    estimand = _estimand(model, method, adjustment)
+    estimate = model.estimate_effect(estimand, method_name=DOWHY_METHODS[method])
+    if estimate is None or estimate.value is None:
+        raise InputError(f"DoWhy could not estimate the effect by {DOWHY_METHODS[method]}.")
+    return float(estimate.value)
+
+
+@dataclass
+class Refutation:
+    refuter: str
+    estimate: float
+    new_effect: float
+    p_value: float | None
+    passed: bool
+    rule: str
+    simulations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "refuter": self.refuter,
+            "estimate": self.estimate,
+            "new_effect": self.new_effect,
+            "p_value": self.p_value,
+            "passed": self.passed,
+            "rule": self.rule,
+            "simulations": self.simulations,
+        }
+
+
+def verdict(refuter: str, estimate: float, new_effect: float) -> tuple[bool, str]:
+    if refuter == "placebo":
+        rule = f"a permuted treatment's effect is within {PLACEBO_SHARE:.0%} of the estimate's size"
+        return abs(new_effect) <= PLACEBO_SHARE * abs(estimate), rule
+    rule = f"the estimate moves by at most {STABLE_SHARE:.0%}"
+    return abs(new_effect - estimate) <= STABLE_SHARE * abs(estimate), rule
+
+
+def refute(
+    data: pd.DataFrame,
+    graph: CausalGraph,
+    treatment: str,
+    outcome: str,
+    method: str,
+    adjustment: list[str],
+    refuter: str,
+    *,
+    simulations: int = DEFAULT_SIMULATIONS,
+    seed: int = 0,
+) -> Refutation:
+    """DoWhy's refuter on DoWhy's estimate by the same method and adjustment set."""
+    if refuter not in REFUTERS:
+        raise InputError(f"unknown refuter {refuter!r}; known: {', '.join(REFUTERS)}.")
+    model = _model(data, graph, treatment, outcome)
+    estimand = _estimand(model, method, adjustment)
+    estimate = model.estimate_effect(estimand, method_name=DOWHY_METHODS[method])
+    if estimate is None or estimate.value is None:
+        raise InputError(f"DoWhy could not estimate the effect by {DOWHY_METHODS[method]}.")
+    options: dict[str, Any] = {
+        "num_simulations": simulations,
+        "random_state": np.random.RandomState(seed),
+    }
+    if refuter == "placebo":
+        options["placebo_type"] = "permute"
+    if refuter == "subset":
+        options["subset_fraction"] = SUBSET_FRACTION
+    result = model.refute_estimate(estimand, estimate, method_name=REFUTERS[refuter], **options)
+    p_value = (result.refutation_result or {}).get("p_value")
+    passed, rule = verdict(refuter, float(estimate.value), float(result.new_effect))
+    return Refutation(
+        refuter=refuter,
+        estimate=float(estimate.value),
+        new_effect=float(result.new_effect),
+        p_value=None if p_value is None else float(np.ravel(p_value)[0]),
+        passed=passed,
+        rule=rule,
+        simulations=simulations,
+    )
