@@ -105,7 +105,7 @@ def effect_command(
         highlight=False,
     )
     console.print(f"naive  {result.naive:+.{DIGITS}f}  (no adjustment)", highlight=False)
-    if result.naive and result.estimate / result.naive < 1:
+    if 0 <= result.estimate < result.naive:  # both the same way, the naive one larger
         share = 1 - result.estimate / result.naive
         console.print(
             f"{share:.0%} of the naive difference would have happened without the treatment.",
