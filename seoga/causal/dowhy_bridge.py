@@ -73,6 +73,24 @@ def _estimand(model, method: str, adjustment: list[str]):
     return estimand
 
 
+def _estimated(
+    data: pd.DataFrame,
+    graph: CausalGraph,
+    treatment: str,
+    outcome: str,
+    method: str,
+    adjustment: list[str],
+):
+    """(model, estimand, estimate) of DoWhy's method on a fresh model; an InputError when DoWhy
+    gives no value (it logs instead of raising)."""
+    model = _model(data, graph, treatment, outcome)
+    estimand = _estimand(model, method, adjustment)
+    estimate = model.estimate_effect(estimand, method_name=DOWHY_METHODS[method])
+    if estimate is None or estimate.value is None:
+        raise InputError(f"DoWhy could not estimate the effect by {DOWHY_METHODS[method]}.")
+    return model, estimand, estimate
+
+
 def dowhy_estimate(
     data: pd.DataFrame,
     graph: CausalGraph,
@@ -82,11 +100,7 @@ def dowhy_estimate(
     adjustment: list[str],
 ) -> float:
     """DoWhy's estimate of the same effect with the same adjustment set."""
-    model = _model(data, graph, treatment, outcome)
-    estimand = _estimand(model, method, adjustment)
-    estimate = model.estimate_effect(estimand, method_name=DOWHY_METHODS[method])
-    if estimate is None or estimate.value is None:
-        raise InputError(f"DoWhy could not estimate the effect by {DOWHY_METHODS[method]}.")
+    _, _, estimate = _estimated(data, graph, treatment, outcome, method, adjustment)
     return float(estimate.value)
 
 
@@ -135,11 +149,7 @@ def refute(
     """DoWhy's refuter on DoWhy's estimate by the same method and adjustment set."""
     if refuter not in REFUTERS:
         raise InputError(f"unknown refuter {refuter!r}; known: {', '.join(REFUTERS)}.")
-    model = _model(data, graph, treatment, outcome)
-    estimand = _estimand(model, method, adjustment)
-    estimate = model.estimate_effect(estimand, method_name=DOWHY_METHODS[method])
-    if estimate is None or estimate.value is None:
-        raise InputError(f"DoWhy could not estimate the effect by {DOWHY_METHODS[method]}.")
+    model, estimand, estimate = _estimated(data, graph, treatment, outcome, method, adjustment)
     options: dict[str, Any] = {
         "num_simulations": simulations,
         "random_state": np.random.RandomState(seed),

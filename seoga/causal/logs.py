@@ -13,7 +13,6 @@ list it was shown in) becomes one row per (user, item) that was shown, with
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,24 +20,9 @@ import pandas as pd
 
 from seoga.errors import InputError
 from seoga.eventlog import EVENT_TYPES, EVENTS_NAME, RECOMMENDATION_LISTS
+from seoga.recommend.interactions import json_objects, read_text
 
 SEARCH_LIST = "search"
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"{path}:{number}: not a JSON object ({error.msg}).") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{number}: each line must be a JSON object.")
-            rows.append(row)
-    return rows
 
 
 def is_event_log(rows: list[dict]) -> bool:
@@ -83,7 +67,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path} does not exist: give a CSV, a JSONL or an event log.")
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        rows = _read_jsonl(path)
+        rows = [row for _, row in json_objects(path, read_text(path))]
         if is_event_log(rows):
             return events_table(rows, str(path))
         frame = pd.DataFrame(rows)
