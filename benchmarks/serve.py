@@ -58,6 +58,7 @@ MEMORY_GOAL = 0.05
 # Warm-up plans, each for half the warm-up: every kind of work, then the overload's clients.
 WARM_PLANS = ({"search": 2, "ask": 1, "write": 1}, {"search": 32})
 OK, BUSY = 200, 503
+INT8_QUERIES = "--int8-queries"
 COLD_REPEATS = 3
 WARM_REPEATS = 20
 ROUND = re.compile(r"round(\d+)")
@@ -188,17 +189,22 @@ def documents_in(base: str, keys: dict) -> int:
     return httpx.get(base + "/v1/info", headers=headers).json()["counts"]["documents"]
 
 
-def load(collection: Path, queries: list[str], arguments) -> dict:
-    """The load phases against one served collection (a copy: the writer adds to it)."""
+def load(collection: Path, queries: list[str], arguments, options: tuple[str, ...] = ()) -> dict:
+    """The load phases against one served collection (a copy: the writer adds to it), the
+    server started with `options`."""
     copy = WORK / f"load-{collection.name}"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(collection, copy)
     store = KeyStore(copy)
     keys = {scope: store.create(scope)[0] for scope in (SEARCH, ADMIN)}
-    server = Server(copy)
+    server = Server(copy, *options)
     process = psutil.Process(server.process.pid)
     me = psutil.Process()
-    out = {"collection": collection.name, "documents": documents_in(server.base, keys)}
+    out = {
+        "collection": collection.name,
+        "options": list(options),
+        "documents": documents_in(server.base, keys),
+    }
     try:
         run = asyncio.run
         # Warm-up touches every kind of work (search, ask, write) and the overload's number of
@@ -233,6 +239,31 @@ def load(collection: Path, queries: list[str], arguments) -> dict:
     finally:
         server.stop()
         shutil.rmtree(copy, ignore_errors=True)
+    return out
+
+
+def query_quality(root: Path) -> dict:
+    """Hybrid nDCG@10 and recall@100 on the SciFact subset's test queries with float32 and
+    with int8 query encoders (the index is the same), and how close their query vectors are."""
+    from seoga.collection import Collection
+    from seoga.evaluate.beir import read_beir
+    from seoga.evaluate.retrieval import RUN_DEPTH, score_run
+    from seoga.models.query_encoding import QueryEncoding
+
+    data = read_beir(SCIFACT_SUBSET)
+    out = {}
+    vectors = {}
+    for name, int8 in (("float32", False), ("int8", True)):
+        collection = Collection.open(root, queries=QueryEncoding(int8=int8))
+        run = {
+            query_id: {hit.doc_id: hit.score for hit in collection.search(text, k=RUN_DEPTH)}
+            for query_id, text in data.queries.items()
+        }
+        out[name] = score_run(data.qrels, run)
+        vectors[name] = collection.embedder.encode_queries(list(data.queries.values()))
+    cosines = np.sum(vectors["float32"] * vectors["int8"], axis=1)
+    out["cosine_mean"], out["cosine_min"] = float(cosines.mean()), float(cosines.min())
+    out["queries"] = len(data.queries)
     return out
 
 
@@ -388,8 +419,9 @@ def render(results: dict, arguments) -> str:
     for run in results["load"]:
         steady, mixed, overload = run["steady"], run["mixed"], run["overload"]
         search = steady.get("search", {})
+        label = " ".join([run["collection"], *(f"`{o}`" for o in run.get("options", []))])
         lines.append(
-            f"| {run['collection']} | {run['documents']:,} | steady search, {arguments.steady} s "
+            f"| {label} | {run['documents']:,} | steady search, {arguments.steady} s "
             f"| 4 | {search.get('per_second')} | {search.get('p50_ms')} | {search.get('p99_ms')} "
             f"| {steady['statuses']} | driver CPU {steady['driver_cpu_share']:.0%} |"
         )
@@ -429,13 +461,26 @@ def render(results: dict, arguments) -> str:
             and not overload["missing_retry_after"]
         )
         verdicts.append(
-            f"- {run['collection']}: steady zero errors {mark(clean)}; mixed zero errors and "
+            f"- {label}: steady zero errors {mark(clean)}; mixed zero errors and "
             f"exact count {mark(mixed_clean)}; overload only 200/503 with Retry-After, no hang "
             f"{mark(overload_clean)}; memory within 5 % {mark(abs(growth) <= MEMORY_GOAL)}"
             + (latency_verdict(search) if "scifact" in run["collection"] and search else "")
         )
     crashed = results.get("crash")
     lines += ["", *verdicts]
+    quality = results.get("int8_quality")
+    if quality:
+        full, int8 = quality["float32"], quality["int8"]
+        lines += [
+            "",
+            f"`{INT8_QUERIES}` encodes queries with dynamically quantised int8 copies of both "
+            "models (ONNX Runtime, one scale per output channel); passages and the index stay "
+            f"float32. On the SciFact subset's {quality['queries']} test queries: hybrid "
+            f"nDCG@10 {full['ndcg@10']:.4f} → {int8['ndcg@10']:.4f} "
+            f"({int8['ndcg@10'] / full['ndcg@10'] - 1:+.2%}), recall@100 "
+            f"{full['recall@100']:.4f} → {int8['recall@100']:.4f}; e5 query vectors at cosine "
+            f"{quality['cosine_mean']:.4f} (min {quality['cosine_min']:.4f}) to float32.",
+        ]
     if crashed:
         lines += [
             "",
@@ -478,11 +523,14 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine_line(), "load": []}
     demo = demo_collection()
-    targets = [(demo, demo_queries())]
+    targets = [(demo, demo_queries(), ())]
     if not arguments.skip_scifact and (SCIFACT_SUBSET / "corpus.jsonl").exists():
-        targets.append(scifact_collection())
-    for collection, queries in targets:
-        results["load"].append(load(collection, queries, arguments))
+        scifact, queries = scifact_collection()
+        targets += [(scifact, queries, ()), (scifact, queries, (INT8_QUERIES,))]
+        results["int8_quality"] = query_quality(scifact)
+        print(json.dumps(results["int8_quality"]), flush=True)
+    for collection, queries, options in targets:
+        results["load"].append(load(collection, queries, arguments, options))
         print(json.dumps(results["load"][-1], ensure_ascii=False), flush=True)
     results["crash"] = crash(demo, arguments)
     print(json.dumps(results["crash"]), flush=True)

@@ -19,6 +19,7 @@ from seoga.index.manifest import FORMAT_VERSION, check_compatible, read_manifest
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
 from seoga.index.writing import IndexReport, Writing, file_sha256, is_under, skipped_summary
+from seoga.models.query_encoding import DEFAULT_QUERY_ENCODING, QueryEncoding
 from seoga.parallel.pipeline import passage_text
 from seoga.search.searching import (
     FUSION_DEPTH,
@@ -64,10 +65,17 @@ SHARED_ANALYZER = ("analyzer", "analyze_word")
 class Collection(Writing, Searching):
     """Index a folder of documents and search it: `create`/`open`, `add`, `remove`, `search`."""
 
-    def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        manifest: dict[str, Any],
+        *,
+        queries: QueryEncoding = DEFAULT_QUERY_ENCODING,
+    ) -> None:
         self.root = root
         self.manifest = manifest
         self.settings = CollectionSettings.from_dict(manifest["settings"])
+        self.queries = queries  # how this process encodes queries (seoga.models.query_encoding)
         # (the pid that made it, the pool): see `_query_threads`.
         self._query_pool: tuple[int, ThreadPoolExecutor] | None = None
 
@@ -104,15 +112,17 @@ class Collection(Writing, Searching):
         return cls(root, manifest)
 
     @classmethod
-    def open(cls, path: str | Path) -> "Collection":
+    def open(
+        cls, path: str | Path, *, queries: QueryEncoding = DEFAULT_QUERY_ENCODING
+    ) -> "Collection":
         root = Path(path)
-        return cls(root, read_manifest(root))
+        return cls(root, read_manifest(root), queries=queries)
 
     def reopened(self) -> "Collection":
         """This collection at its live generation (another writer may have committed since),
         sharing the models and analyzer already loaded here when the settings still name them:
         a server follows new generations this way without loading its models again."""
-        fresh = Collection.open(self.root)
+        fresh = Collection.open(self.root, queries=self.queries)
         same_models = (fresh.settings.embedder, fresh.settings.extra_embedders) == (
             self.settings.embedder,
             self.settings.extra_embedders,
@@ -147,7 +157,7 @@ class Collection(Writing, Searching):
         # torch loads only when a dense model is needed: BM25-only work starts fast.
         from seoga.models.embedders import load_embedder
 
-        return load_embedder(name)
+        return load_embedder(name, queries=self.queries)
 
     @cached_property
     def dense_slots(self) -> list[DenseSlot]:
@@ -158,7 +168,7 @@ class Collection(Writing, Searching):
 
         slots = [DenseSlot(DENSE, "", self.embedder)]
         for position, name in enumerate(self.settings.extra_embedders):
-            embedder = load_embedder(name)
+            embedder = load_embedder(name, queries=self.queries)
             slots.append(
                 DenseSlot(
                     f"{DENSE}:{Path(embedder.name).name}",

@@ -11,6 +11,7 @@ import pytest
 from seoga.collection import Collection
 from seoga.errors import CollectionError, InputError
 from seoga.index.generations import MANIFEST_NAME
+from seoga.models.query_encoding import QueryEncoding
 from seoga.settings import CollectionSettings
 
 KOREAN = (
@@ -66,6 +67,10 @@ def test_reopened_collection_gives_the_same_results(built, tmp_path):
     manifest = json.loads((tmp_path / "kb" / MANIFEST_NAME).read_text())
     assert manifest["embedder"]["dim"] == 32
     assert manifest["counts"]["documents"] == 3
+    encoding = QueryEncoding(int8=True, threads=1)
+    int8 = Collection.open(tmp_path / "kb", queries=encoding)
+    assert int8.search("rank fusion", k=3)[0].doc_id == before[0]
+    assert int8.embedder.queries == encoding and int8.reopened().queries == encoding
 
 
 def test_incremental_index_touches_only_changed_files(built):

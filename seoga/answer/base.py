@@ -55,6 +55,7 @@ class Answer:
     confidence: float
     reader: str
     spans: list[Span] = field(default_factory=list)
+    sentence: Span | None = None  # the sentence an answer span was found in, when a reader says
     scores: list[float] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     support: int = 1

@@ -1,17 +1,23 @@
-"""The highlighter: the sentence of the retrieved passages that best answers the question.
+"""The highlighter: the sentence of the retrieved passages that best answers the question, and
+the answer inside it.
 
 No training: each sentence scores by how close its embedding is to the question's (the
 collection's own bi-encoder), how many of the question's terms it holds (weighted by their
-rarity among the candidate sentences) and how high its passage was retrieved.
+rarity among the candidate sentences) and how high its passage was retrieved. Inside the best
+sentence, the question's expected answer type (seoga.answer.answer_types) picks a span: a
+candidate of that type, not already in the question, nearest the question's words. With no such
+candidate the answer is the sentence.
 """
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from seoga.answer.answer_types import ANSWERED_BY, Candidate, asked_for, candidates
 from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.text.analyzers import Analyzer
@@ -25,6 +31,11 @@ RANK_COST = 0.3
 # Before calibration, sentences compete at this temperature.
 DEFAULT_TEMPERATURE = 2.0
 MIN_SENTENCE_CHARS = 3
+# A question word this many characters from a candidate answer counts half as much as one
+# right beside it: answers sit close to the words the question repeats.
+NEAR_CHARS = 12.0
+# A question word inside a candidate costs as much as one beside it earns.
+OVERLAP_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,9 +55,10 @@ class Highlighter(Reader):
 
     name = "highlighter"
 
-    def __init__(self, analyzer: Analyzer, embedder=None) -> None:
+    def __init__(self, analyzer: Analyzer, embedder=None, *, extract: bool = True) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
+        self.extract = extract  # False: the answer is the whole sentence, as before answer types
 
     @property
     def default_scaling(self) -> TemperatureScaling:
@@ -65,17 +77,38 @@ class Highlighter(Reader):
         scores = self.score(question, sentences)
         order = np.argsort(-scores, kind="stable")
         best = sentences[int(order[0])]
-        text = best.text
+        sentence = Span(best.passage.number, best.start, best.end)
+        found = self.answer_span(question, best) if self.extract else None
+        span = Span(sentence.passage, *found) if found else sentence
+        text = best.passage.text[span.start : span.end]
         if on_token is not None:
             on_token(text)
         ranked = [float(scores[i]) for i in order]
-        return self.answer(
-            text,
-            [best.passage.number],
-            ranked,
-            passages,
-            spans=[Span(best.passage.number, best.start, best.end)],
-        )
+        answer = self.answer(text, [best.passage.number], ranked, passages, spans=[span])
+        answer.sentence = sentence
+        return answer
+
+    def answer_span(self, question: str, sentence: Sentence) -> tuple[int, int] | None:
+        """Passage offsets of the answer inside `sentence`, or None when no candidate fits."""
+        text = sentence.text
+        folded = text.casefold()
+        question_folded = question.casefold()
+        places = [
+            (match.start(), match.end())
+            for term in set(self.analyzer.tokenize(question))
+            for match in re.finditer(re.escape(term.casefold()), folded)
+        ]
+        found = [
+            candidate
+            for candidate in candidates(text)
+            if text[candidate.start : candidate.end].casefold() not in question_folded
+        ]
+        for kind in ANSWERED_BY[asked_for(question)]:
+            pool = [candidate for candidate in found if candidate.kind is kind]
+            if pool:
+                best = max(pool, key=lambda candidate: _nearness(candidate, places))
+                return sentence.start + best.start, sentence.start + best.end
+        return None
 
     @staticmethod
     def sentences(passages: Sequence[Passage]) -> list[Sentence]:
@@ -111,3 +144,16 @@ class Highlighter(Reader):
         weight = {term: math.log(1 + len(texts) / (1 + frequency[term])) for term in terms}
         total = sum(weight.values())
         return np.array([sum(weight[term] for term in found) / total for found in held])
+
+
+def _nearness(candidate: Candidate, places: list[tuple[int, int]]) -> float:
+    """How close the question's words sit to `candidate`; words inside it count against it,
+    since an answer does not repeat the question."""
+    score = 0.0
+    for start, end in places:
+        if start < candidate.end and end > candidate.start:
+            score -= OVERLAP_COST
+            continue
+        gap = candidate.start - end if end <= candidate.start else start - candidate.end
+        score += 1.0 / (1.0 + gap / NEAR_CHARS)
+    return score

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seoga.answer.base import Answer, Passage, Reader, TokenCallback
+from seoga.answer.particles import trim_particles
 from seoga.calibrate.store import READERS, RERANKERS, find_calibration
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.collection import Collection
@@ -27,6 +28,7 @@ class AskSettings:
     rerank_depth: int = DEFAULT_RERANK_DEPTH  # retrieved for the reranker to reorder
     mode: str | None = None  # retrieval mode; the collection's default (hybrid) when None
     threshold: float | None = None  # overrides the calibrated abstention threshold
+    trim_particles: bool = True  # Korean answers lose trailing particles (seoga.answer.particles)
 
 
 class Asker:
@@ -108,6 +110,8 @@ class Asker:
             else self.reader.no_passages(question)
         )
         answer.passages = list(passages)
+        if self.settings.trim_particles:
+            trim_particles(answer)
         answer.confidence = (
             self.scaling.confidence(answer.scores, answer.support) if answer.scores else 0.0
         )

@@ -1,4 +1,5 @@
-"""Fine-tune an encoder into a span reader on SQuAD-format data (transformers Trainer)."""
+"""Fine-tune an encoder into a span reader (transformers Trainer) on SQuAD-format data,
+synthetic questions made from a collection (seoga.answer.synthetic), or both mixed."""
 
 import json
 import random
@@ -20,6 +21,9 @@ from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import terminal_bars
 from seoga.train.freezing import freeze_embeddings
 
+# The synthetic questions a reader was trained on, one JSON object per line, in its folder.
+SYNTHETIC_NAME = "synthetic.jsonl"
+
 
 @dataclass
 class SpanTrainingConfig:
@@ -34,6 +38,9 @@ class SpanTrainingConfig:
     weight_decay: float = 0.01
     freeze_embeddings: bool = True
     seed: int = 42
+    synthetic: str | None = None  # a collection to make questions from
+    synthetic_max: int | None = None
+    synthetic_other_passages: bool = True
 
 
 def prepare_features(examples: list[QAExample], tokenizer, max_length: int, stride: int) -> list:
@@ -93,6 +100,8 @@ def train_span_reader(
 
     config = config or SpanTrainingConfig()
     files = [Path(item) for item in (data if isinstance(data, list) else [data])]
+    if not files and not config.synthetic:
+        raise InputError("give SQuAD-format data (--data), a collection (--synthetic), or both.")
     examples: list[QAExample] = []
     skipped: list[str] = []
     for file in files:
@@ -102,6 +111,9 @@ def train_span_reader(
     set_seed(config.seed)
     if config.max_examples and len(examples) > config.max_examples:
         examples = random.Random(config.seed).sample(examples, config.max_examples)
+    labelled = len(examples)
+    synthetic = _synthetic(config, show_progress)
+    examples += [question.to_example(number) for number, question in enumerate(synthetic)]
     if config.stride >= config.max_length:
         raise InputError("the stride must be smaller than max_length.")
     base = resolve_model(config.base).location
@@ -136,7 +148,10 @@ def train_span_reader(
             # Windows are padded per batch, to the longest in it, not to max_length.
             data_collator=DataCollatorWithPadding(tokenizer),
         )
+        from seoga.train.step_progress import show_steps
+
         quiet_unless(trainer, show_progress)
+        show_steps(trainer, "training the reader", show_progress)
         result = trainer.train()
         trainer.save_model(str(folder))
         tokenizer.save_pretrained(str(folder))
@@ -148,6 +163,8 @@ def train_span_reader(
             "stride": config.stride,
             "data": [str(file) for file in files],
             "examples": len(examples),
+            "labelled_examples": labelled,
+            "synthetic_examples": len(synthetic),
             "features": len(features),
             "skipped": len(skipped),
             "train_loss": result.training_loss,
@@ -155,8 +172,38 @@ def train_span_reader(
         }
         write_model_config(folder, record)
         (folder / "skipped.json").write_text(json.dumps(skipped, ensure_ascii=False, indent=1))
+        if synthetic:
+            (folder / SYNTHETIC_NAME).write_text(
+                "".join(
+                    json.dumps(asdict(question), ensure_ascii=False) + "\n"
+                    for question in synthetic
+                ),
+                encoding="utf-8",
+            )
         _remove_checkpoints(folder)
     return record
+
+
+def _synthetic(config: SpanTrainingConfig, show_progress: bool) -> list:
+    if not config.synthetic:
+        return []
+    from seoga.answer.synthetic import SyntheticConfig, synthetic_questions
+
+    made = synthetic_questions(
+        config.synthetic,
+        SyntheticConfig(
+            max_questions=config.synthetic_max,
+            seed=config.seed,
+            other_passages=config.synthetic_other_passages,
+        ),
+        show_progress=show_progress,
+    )
+    if not made:
+        raise InputError(
+            f"{config.synthetic}: no question could be made from this collection's passages; "
+            "it needs sentences with names, dates, numbers or noun phrases."
+        )
+    return made
 
 
 def _remove_checkpoints(folder: Path) -> None:

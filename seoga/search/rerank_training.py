@@ -227,7 +227,10 @@ def train_reranker(
             loss=loss,
             optimizers=(optimizer(model, config), None),
         )
+        from seoga.train.step_progress import show_steps
+
         quiet_unless(trainer, show_progress)
+        show_steps(trainer, "training the reranker", show_progress)
         trainer.train()
         model.save(str(folder))
         record = {

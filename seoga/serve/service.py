@@ -19,6 +19,7 @@ from seoga.collection import Collection
 from seoga.errors import InputError, SeogaError
 from seoga.eventlog import EventLog
 from seoga.index.generations import MANIFEST_NAME
+from seoga.models.query_encoding import QueryEncoding
 from seoga.search.filters import DocumentFilter
 from seoga.serve.keys import KeyStore
 from seoga.serve.memory import release_freed_memory
@@ -66,6 +67,9 @@ class ServeSettings:
     search_slots: int = os.cpu_count() or 1  # searches that run at once
     search_queue: int = 64  # searches that may wait for a slot; more are answered 503
     queue_seconds: float = 10.0  # the longest a search waits for a slot before a 503
+    int8_queries: bool = False  # encode queries with int8 copies of the models
+    # One ONNX Runtime thread per query: `search_slots` searches at once already fill the cores.
+    query_threads: int = 1
 
 
 class SearchGate:
@@ -107,7 +111,10 @@ class Service:
         self.tasks = TaskQueue()
         self.gate = SearchGate(settings.search_slots, settings.search_queue, settings.queue_seconds)
         self.allowed_roots = [Path(root).resolve() for root in settings.allowed_roots]
-        self._collection = Collection.open(self.root)
+        self._collection = Collection.open(
+            self.root,
+            queries=QueryEncoding(int8=settings.int8_queries, threads=settings.query_threads),
+        )
         self._stamp = self._manifest_stamp()
         self._lock = threading.Lock()
         self._per_generation: dict[str, Any] = {}
