@@ -141,6 +141,22 @@ def test_highlighter_answers_with_the_span_and_keeps_the_sentence(question, answ
     assert answer in sentence and sentence != answer
 
 
+@pytest.mark.parametrize(
+    ("passage", "question", "answer"),
+    [
+        (
+            "인접 채널 사이에는 보호 대역(guard band)이 존재한다.",
+            "인접 채널 사이에 존재하는 것은 무엇인가?",
+            "보호 대역",
+        ),
+        ("노아의 방주에는 8명이 탔고, 방주는 3층으로 되어 있었다.", "방주는 몇 층인가?", "3층"),
+    ],
+)
+def test_highlighter_prefers_the_korean_name_and_the_asked_counter(passage, question, answer):
+    highlighter = Highlighter(build_analyzer("korean"))
+    assert highlighter.read(question, [Passage(1, "d", "", passage)]).text == answer
+
+
 def test_highlighter_falls_back_to_the_sentence():
     highlighter = Highlighter(build_analyzer("english"))
     passages = [Passage(1, "a", "", "Dense retrieval uses vectors. It ranks by term frequency.")]

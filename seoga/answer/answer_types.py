@@ -48,6 +48,10 @@ ANSWERED_BY: dict[Asked, tuple[Kind, ...]] = {
 }
 
 
+# Longer spans are clauses, not answers (KorQuAD and SQuAD answers are mostly a few words).
+MAX_ANSWER_CHARS = 30
+
+
 @dataclass(frozen=True)
 class Candidate:
     """Characters [start, end) of a text that could be an answer of `kind`."""
@@ -96,6 +100,17 @@ ENGLISH_WH_PATTERNS = [
     (r"\bwhere\b|\b(what|which) (city|country|state|place|region|town)\b", Asked.PLACE),
 ]
 ENGLISH_QUESTIONS = [(re.compile(pattern, re.I), asked) for pattern, asked in ENGLISH_WH_PATTERNS]
+
+
+def asked_counter(question: str) -> str | None:
+    """The counter a Korean "how many" question names ("몇 층" → "층"), if any."""
+    if not has_hangul(question):
+        return None
+    tokens = get_kiwi().tokenize(question)
+    for token, following in zip(tokens, tokens[1:], strict=False):
+        if token.form == "몇" and following.tag in COUNTER_TAGS:
+            return following.form
+    return None
 
 
 def asked_for(question: str) -> Asked:

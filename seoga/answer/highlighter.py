@@ -17,10 +17,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seoga.answer.answer_types import ANSWERED_BY, Candidate, asked_for, candidates
+from seoga.answer.answer_types import (
+    ANSWERED_BY,
+    MAX_ANSWER_CHARS,
+    Candidate,
+    Kind,
+    asked_counter,
+    asked_for,
+    candidates,
+)
 from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.text.analyzers import Analyzer
+from seoga.text.scripts import has_hangul
 from seoga.text.sentences import split_sentences_many
 
 # Raw-score weights: e5 cosines sit in a narrow band, so 0.05 of cosine is worth one unit;
@@ -34,6 +43,8 @@ MIN_SENTENCE_CHARS = 3
 # A question word this many characters from a candidate answer counts half as much as one
 # right beside it: answers sit close to the words the question repeats.
 NEAR_CHARS = 12.0
+# Answers written in digits whatever the language of the question.
+NUMERIC = (Kind.DATE, Kind.NUMBER)
 # A question word inside a candidate costs as much as one beside it earns.
 OVERLAP_COST = 1.0
 
@@ -102,9 +113,22 @@ class Highlighter(Reader):
             candidate
             for candidate in candidates(text)
             if text[candidate.start : candidate.end].casefold() not in question_folded
+            and candidate.end - candidate.start <= MAX_ANSWER_CHARS
         ]
+        if has_hangul(question):
+            # A Korean question wants the Korean name, not the English or Hanja gloss
+            # beside it ("보호 대역(guard band)").
+            found = [
+                candidate
+                for candidate in found
+                if candidate.kind in NUMERIC or has_hangul(text[candidate.start : candidate.end])
+            ] or found
+        counter = asked_counter(question)
         for kind in ANSWERED_BY[asked_for(question)]:
             pool = [candidate for candidate in found if candidate.kind is kind]
+            if counter:
+                # "몇 층" is answered by a count of floors, not of people.
+                pool = [c for c in pool if text[c.start : c.end].endswith(counter)] or pool
             if pool:
                 best = max(pool, key=lambda candidate: _nearness(candidate, places))
                 return sentence.start + best.start, sentence.start + best.end

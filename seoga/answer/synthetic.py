@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from seoga.answer.answer_types import Candidate, Kind, candidates
+from seoga.answer.answer_types import MAX_ANSWER_CHARS, Candidate, Kind, candidates
 from seoga.answer.squad import QAExample
 from seoga.progress import track
 from seoga.text.analyzers import Analyzer
@@ -26,7 +26,6 @@ from seoga.text.scripts import has_hangul
 from seoga.text.sentences import split_sentences_many
 
 MIN_ANSWER_CHARS = 1
-MAX_ANSWER_CHARS = 30
 # A question needs this many index terms besides its question word to be answerable at all.
 MIN_QUESTION_TERMS = 3
 MAX_QUESTION_CHARS = 150
