@@ -234,7 +234,8 @@ SOURCES = [
 
 
 def test_synthetic_questions_are_answerable_seeded_and_read_elsewhere():
-    maker = QuestionMaker(build_analyzer("korean"), SyntheticConfig(seed=3, per_sentence=5))
+    config = SyntheticConfig(seed=3, per_sentence=5, other_passages=True)
+    maker = QuestionMaker(build_analyzer("korean"), config)
     made = maker.make(SOURCES)
     assert made and made == maker.make(SOURCES)
     for question in made:
@@ -243,9 +244,9 @@ def test_synthetic_questions_are_answerable_seeded_and_read_elsewhere():
         assert question.answer not in question.question and question.question.endswith("?")
     moved = [q for q in made if q.read_from != q.source]
     assert moved and all({q.source, q.read_from} == {"a", "b"} for q in moved)
-    alone = QuestionMaker(
-        build_analyzer("korean"), SyntheticConfig(seed=3, per_sentence=5, other_passages=False)
-    ).make(SOURCES)
+    alone = QuestionMaker(build_analyzer("korean"), SyntheticConfig(seed=3, per_sentence=5)).make(
+        SOURCES
+    )
     assert all(q.read_from == q.source for q in alone)
     capped = QuestionMaker(build_analyzer("korean"), SyntheticConfig(seed=3, max_questions=2)).make(
         SOURCES

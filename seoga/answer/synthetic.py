@@ -6,8 +6,9 @@ matching question word in the answer's place and turning the sentence into a que
 keeps the question word in place ("1989년 2월 15일 지명수배되었다." → "언제 지명수배되었는가?"),
 English reads as an in-place question ("Manning led what to the title?"). Fabbri et al. (2020)
 found that a reader given the very sentence the question was cut from learns string matching,
-so where another passage of the collection holds the same answer and shares the question's
-words, that passage is the one read.
+so another passage of the collection that holds the same answer and shares the question's words
+can be the one read (`other_passages`); on KorQuAD-A that reader scored lower than one reading
+each question's own passage, so the own passage is the default.
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ class SyntheticQuestion:
 class SyntheticConfig:
     max_questions: int | None = None
     seed: int = 0
-    other_passages: bool = True  # read another passage holding the answer, where one does
+    # Read another passage holding the answer, where one does (Fabbri et al.); on KorQuAD-A the
+    # question's own passage trained the better reader (BENCHMARKS.md "Korean answers").
+    other_passages: bool = False
     per_sentence: int = PER_SENTENCE
 
 

@@ -40,7 +40,7 @@ class SpanTrainingConfig:
     seed: int = 42
     synthetic: str | None = None  # a collection to make questions from
     synthetic_max: int | None = None
-    synthetic_other_passages: bool = True
+    synthetic_other_passages: bool = False
 
 
 def prepare_features(examples: list[QAExample], tokenizer, max_length: int, stride: int) -> list:

@@ -114,9 +114,9 @@ def reader_command(
         bool,
         typer.Option(
             help="Read a synthetic question from another passage holding its answer, "
-            "where one does (not the sentence it was made from)."
+            "where one does (not the passage it was made from)."
         ),
-    ] = True,
+    ] = False,
     base: BaseOption = DEFAULT_EMBEDDER,
     epochs: EpochsOption = 2.0,
     learning_rate: LearningRateOption = 1e-4,
