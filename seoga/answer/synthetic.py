@@ -35,8 +35,13 @@ PER_SENTENCE = 2
 # Another passage is read instead only when it shares this many of the question's terms.
 MIN_SHARED_TERMS = 2
 
-KOREAN_WH = {Kind.DATE: "언제", Kind.NUMBER: "몇", Kind.ENTITY: "무엇", Kind.NOUN: "무엇"}
-KOREAN_WH[Kind.TITLE] = "무엇"
+KOREAN_WH = {
+    Kind.DATE: "언제",
+    Kind.NUMBER: "몇",
+    Kind.ENTITY: "무엇",
+    Kind.NOUN: "무엇",
+    Kind.TITLE: "무엇",
+}
 CURRENCY_COUNTERS = ("원", "달러", "엔", "위안", "유로", "파운드")
 ENGLISH_WH = {
     Kind.DATE: "when",
@@ -109,8 +114,7 @@ def _question_ending(clause: str) -> str:
             return clause[: -len(statement)] + question
     if clause.endswith("다") and len(clause) > 1:
         stem = clause[-2]
-        code = ord(stem) - HANGUL_FIRST
-        if 0 <= code <= HANGUL_LAST - HANGUL_FIRST and code % JONGSEONG_COUNT == JONGSEONG_NIEUN:
+        if _final_consonant(stem) == JONGSEONG_NIEUN:
             # "한다" → "하는가": the ㄴ of the present tense leaves the stem.
             return clause[:-2] + chr(ord(stem) - JONGSEONG_NIEUN) + "는가"
         return clause[:-1] + "는가"
@@ -133,9 +137,14 @@ def _korean_question(sentence: str, candidate: Candidate, answer: str) -> str:
     return _question_ending((before + word + after).strip()) + "?"
 
 
+def _final_consonant(syllable: str) -> int | None:
+    """The index of a Hangul syllable's final consonant (0: none), None for any other character."""
+    code = ord(syllable) - HANGUL_FIRST
+    return code % JONGSEONG_COUNT if 0 <= code <= HANGUL_LAST - HANGUL_FIRST else None
+
+
 def _ends_in_consonant(word: str) -> bool:
-    code = ord(word[-1]) - HANGUL_FIRST
-    return 0 <= code <= HANGUL_LAST - HANGUL_FIRST and code % JONGSEONG_COUNT != 0
+    return bool(_final_consonant(word[-1]))
 
 
 def _particle_for(word: str, after: str) -> str:
