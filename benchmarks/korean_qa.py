@@ -1,8 +1,11 @@
-"""Korean answers on KorQuAD-A (half of KorQuAD 1.0 dev), open-domain: every reader reads the
-same top passages of seoga's hybrid search over the set's 547 paragraphs, for the same seeded
-sample of questions. Rows: the highlighter as before (a sentence), the highlighter with the
-answer-type extractor, with and without particle trimming, and span readers trained on synthetic
-questions made from the collection (no labels), with and without reading another passage.
+"""Korean answers on KorQuAD-A (half of KorQuAD 1.0 dev), open-domain, and the span reader's
+learning curve in Korean and English. Every reader reads the same top passages of seoga's hybrid
+search over the set's 547 paragraphs, for the same seeded sample of questions; each span reader
+is also measured on SQuAD's test half as the SQuAD benchmark splits it (500 questions, top 3
+passages). Rows: the highlighter as before (a sentence), the highlighter with the answer-type
+extractor, with and without particle trimming, and span readers trained on synthetic questions
+made from the collection (no labels; read in their own passage or in another), on SQuAD's train
+half only (zero-shot to Korean), and on both mixed.
 
 Run from the repository root:
     flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/korean_qa.py [--stages ...]
@@ -16,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from benchmarks.qa_readers import split_articles
 from benchmarks.report import DATA, machine_line, write_section
 from seoga.answer.highlighter import Highlighter
 from seoga.answer.pipeline import Asker, AskSettings
@@ -31,10 +36,14 @@ from seoga.evaluate.qa import open_or_build, qa_metrics, read_qa_set, retrieve, 
 from seoga.paths import seoga_home
 
 KORQUAD = DATA / "korquad_v1_dev_a"
+SQUAD = DATA / "squad_v1.1_dev"
+# SQuAD's test half as benchmarks/qa_readers.py measures it, so the figures compare.
+SQUAD_QUESTIONS = 500
+SQUAD_PASSAGES = 3
 WORK_DEFAULT = seoga_home() / "bench" / "korean_qa"
 COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/korean_qa.py"
 RESULTS = "results.json"
-STAGES = ("highlighter", "synthetic")
+STAGES = ("highlighter", "synthetic", "squad", "squad-synthetic")
 HEADING = "## Korean answers (KorQuAD-A)"
 SECONDS_PER_MINUTE = 60
 FOLDS = 2
@@ -42,35 +51,75 @@ SENTENCE = "highlighter (a sentence, as before)"
 TYPED = "highlighter + answer types"
 TYPED_KEPT = TYPED + ", particles kept"
 SYNTHETIC = "span reader, {count:,} synthetic questions"
-SAME_PASSAGE = ", read in their own passage"
+OTHER_PASSAGE = ", read in another passage"
+SQUAD_ONLY = "span reader, SQuAD train half ({count:,} questions)"
+SQUAD_MIXED = "span reader, SQuAD train half ({count:,}) + {synthetic:,} synthetic"
 KEPT = ", particles kept"
-# Issue 20's goals, character F1 on the 300-question sample.
+# Issue 20's goals: character F1 on the 300-question sample, word F1 on SQuAD's test half.
 TYPED_GOAL = 30.0
 SYNTHETIC_GOAL = 40.0
+MIXED_GOAL = 55.0
+SQUAD_GOAL = 55.0
 
 
-def reader_config(args, *, other_passages: bool = True) -> SpanTrainingConfig:
+def reader_config(
+    args, *, synthetic: bool = True, other_passages: bool = False, squad: bool = False
+) -> SpanTrainingConfig:
     return SpanTrainingConfig(
         epochs=args.epochs,
         learning_rate=args.lr,
         batch_size=args.batch,
         max_length=384,
         stride=128,
+        max_examples=args.squad_max if squad else None,
         freeze_embeddings=True,
         seed=args.seed,
-        synthetic=str(args.work / "kb"),
-        synthetic_max=args.synthetic_max,
+        synthetic=str(args.work / "kb") if synthetic else None,
+        synthetic_max=args.synthetic_max if synthetic else None,
         synthetic_other_passages=other_passages,
     )
 
 
-def trained_reader(args, name: str, config: SpanTrainingConfig) -> tuple[Path, dict]:
+def squad_train_file(args) -> Path:
+    """SQuAD's train half (the articles benchmarks/qa_readers.py trains on) as a JSON file."""
+    path = args.work / f"squad-train-half-{args.seed}.json"
+    if not path.exists():
+        path.write_text(json.dumps(split_articles(args.seed)[0]), encoding="utf-8")
+    return path
+
+
+def trained_reader(
+    args, name: str, config: SpanTrainingConfig, data: list[Path] | None = None
+) -> tuple[Path, dict]:
     """The reader of this recipe in the work folder, trained unless one already is."""
     out = args.work / name
     record = out / "seoga_model.json"
     if not record.exists() or json.loads(record.read_text())["config"] != asdict(config):
-        train_span_reader([], out, config)
+        train_span_reader(data or [], out, config)
     return out, json.loads(record.read_text())
+
+
+class English:
+    """SQuAD's test half: its collection, questions and their passages, made on first use."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._ready = None
+
+    def measured(self, reader) -> dict:
+        if self._ready is None:
+            qa_set = read_qa_set(SQUAD)
+            collection = open_or_build(qa_set, None, show_progress=True)
+            test = sorted(split_articles(self.seed)[2] & set(qa_set.beir.queries))
+            random.Random(self.seed).shuffle(test)
+            ids = test[:SQUAD_QUESTIONS]
+            searcher = Asker(collection, settings=AskSettings(passages=SQUAD_PASSAGES))
+            self._ready = (qa_set, collection, ids, retrieve(searcher, qa_set, ids))
+        qa_set, collection, ids, retrieved = self._ready
+        asker = Asker(collection, reader, settings=AskSettings(passages=SQUAD_PASSAGES))
+        records = run_questions(asker, qa_set, ids, show_progress=True, retrieved=retrieved)
+        row = qa_metrics(records)
+        return {key: row[key] for key in ("f1", "exact_match", "accuracy", "n_questions")}
 
 
 def main() -> None:
@@ -80,11 +129,17 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--synthetic-max", type=int, default=3000)
+    parser.add_argument(
+        "--squad-max", type=int, default=None, help="SQuAD train-half questions (default all)"
+    )
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--work", type=Path, default=WORK_DEFAULT)
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--korean-only", action="store_true", help="skip the SQuAD test-half measurements"
+    )
     parser.add_argument(
         "--report-only", action="store_true", help="write the report from saved results"
     )
@@ -106,7 +161,16 @@ def main() -> None:
         show_progress=True,
     )
 
-    def measure(name: str, reader, *, trim: bool = True, training: dict | None = None) -> None:
+    english = English(args.seed)
+
+    def measure(
+        name: str,
+        reader,
+        *,
+        trim: bool = True,
+        training: dict | None = None,
+        in_english: bool = True,
+    ) -> None:
         asker = Asker(
             collection, reader, settings=AskSettings(passages=args.passages, trim_particles=trim)
         )
@@ -129,7 +193,9 @@ def main() -> None:
         row["ece_after"] = expected_calibration_error(fitted.confidences, correct)
         row["training"] = training
         row["load"] = load
-        print(name, {key: row[key] for key in ("f1", "exact_match", "ece_after")}, flush=True)
+        english_too = in_english and not args.korean_only
+        row["squad"] = english.measured(reader) if english_too else None
+        print(name, {key: row[key] for key in ("f1", "exact_match", "squad")}, flush=True)
         results[name] = row
         results_path.write_text(json.dumps(results, indent=1, ensure_ascii=False))
 
@@ -138,24 +204,41 @@ def main() -> None:
         analyzer, embedder = collection.analyzer, collection.embedder
         measure(SENTENCE, Highlighter(analyzer, embedder, extract=False))
         measure(TYPED, Highlighter(analyzer, embedder))
-        measure(TYPED_KEPT, Highlighter(analyzer, embedder), trim=False)
+        measure(TYPED_KEPT, Highlighter(analyzer, embedder), trim=False, in_english=False)
     synthetic = SYNTHETIC.format(count=args.synthetic_max)
     if "synthetic" in stages:
-        folder = f"span-synthetic-{args.synthetic_max}"
+        folder = f"span-synthetic-same-{args.synthetic_max}"
         path, record = trained_reader(args, folder, reader_config(args))
         measure(synthetic, SpanReader(path), training=record)
-        measure(synthetic + KEPT, SpanReader(path), trim=False, training=record)
-    if "same-passage" in stages:
-        config = reader_config(args, other_passages=False)
-        path, record = trained_reader(args, f"span-synthetic-same-{args.synthetic_max}", config)
-        measure(synthetic + SAME_PASSAGE, SpanReader(path), training=record)
+        measure(synthetic + KEPT, SpanReader(path), trim=False, training=record, in_english=False)
+    if "other-passage" in stages:
+        config = reader_config(args, other_passages=True)
+        path, record = trained_reader(args, f"span-synthetic-{args.synthetic_max}", config)
+        measure(synthetic + OTHER_PASSAGE, SpanReader(path), training=record)
+    if "squad" in stages:
+        config = reader_config(args, synthetic=False, squad=True)
+        path, record = trained_reader(args, "span-squad", config, [squad_train_file(args)])
+        measure(
+            SQUAD_ONLY.format(count=record["labelled_examples"]), SpanReader(path), training=record
+        )
+    if "squad-synthetic" in stages:
+        config = reader_config(args, squad=True)
+        path, record = trained_reader(
+            args, "span-squad-synthetic", config, [squad_train_file(args)]
+        )
+        name = SQUAD_MIXED.format(
+            count=record["labelled_examples"], synthetic=record["synthetic_examples"]
+        )
+        measure(name, SpanReader(path), training=record)
     if not args.no_report:
         write_section(HEADING, report(results, args))
 
 
 def report(results: dict, args) -> str:
-    rows = [name for name in results if not name.startswith("_")]
-    load = results[rows[0]]["load"] if rows else machine_line()
+    # The highlighters first, then the span readers in the order they were measured.
+    rows = sorted(results, key=lambda name: not name.startswith("highlighter"))
+    measured = [results[name]["load"] for name in rows if not results[name].get("carried")]
+    load = measured[0] if measured else machine_line()
     lines = [
         f"`{COMMAND}` — {load}.",
         "",
@@ -164,67 +247,95 @@ def report(results: dict, args) -> str:
         f"row. Every reader reads the top {args.passages} passages of the collection's hybrid "
         "search, retrieved once and shared. Character F1 and EM as KorQuAD's script computes "
         "them; right = holds a gold answer or reaches F1 0.5. ECE (15 bins) of the reader's own "
-        f"confidence, and after temperature scaling cross-fitted in {FOLDS} folds.",
+        f"confidence, and after temperature scaling cross-fitted in {FOLDS} folds. SQuAD: "
+        f"{SQUAD_QUESTIONS} questions of SQuAD v1.1 dev's test half (the articles "
+        "benchmarks/qa_readers.py does not train on), top "
+        f"{SQUAD_PASSAGES} passages, word F1 / EM as SQuAD's script computes them. Together "
+        "the rows are the span reader's learning curve in both languages.",
         "",
         "| reader | char F1 | EM | right | gold passage read | s / question | ECE before | "
-        "ECE after | training |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "ECE after | SQuAD F1 | SQuAD EM | training |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in rows:
         row = results[name]
-        training = row.get("training")
-        trained = (
-            f"{training['synthetic_examples']} synthetic questions, "
-            f"{training['train_seconds'] / SECONDS_PER_MINUTE:.0f} min"
-            if training
-            else "none"
-        )
+        squad = row.get("squad")
+        english = f"{squad['f1']:.1f} | {squad['exact_match']:.1f}" if squad else "— | —"
+        mark = " †" if row.get("carried") else ""
         lines.append(
-            f"| {name} | {row['f1']:.1f} | {row['exact_match']:.1f} | {row['accuracy']:.2f} | "
-            f"{row['gold_passage_recall']:.2f} | {row['reading_seconds_per_question']:.2f} | "
-            f"{row['ece_before']:.3f} | {row['ece_after']:.3f} | {trained} |"
+            f"| {name}{mark} | {row['f1']:.1f} | {row['exact_match']:.1f} | "
+            f"{row['accuracy']:.2f} | {row['gold_passage_recall']:.2f} | "
+            f"{row['reading_seconds_per_question']:.2f} | "
+            f"{row['ece_before']:.3f} | {row['ece_after']:.3f} | {english} | "
+            f"{trained(row.get('training'))} |"
         )
     lines.append("")
-    synthetic = [
-        name
-        for name in rows
-        if name.startswith("span reader")
-        and results[name].get("training")
-        and not name.endswith((KEPT, SAME_PASSAGE))
-    ]
-    goals = [(TYPED, TYPED_GOAL)] + [(name, SYNTHETIC_GOAL) for name in synthetic]
-    for name, goal in goals:
-        if name in results:
-            f1 = results[name]["f1"]
-            verdict = "met" if f1 >= goal else "missed"
-            lines.append(f"- {name}: char F1 {f1:.1f} (goal ≥ {goal:.0f}): **{verdict}**")
-    for trimmed in [TYPED, *synthetic]:
+    carried = sorted({results[name]["carried"] for name in rows if results[name].get("carried")})
+    lines += [f"† {note}" for note in carried] + ([""] if carried else [])
+    lines += verdicts(results, rows)
+    training = next((results[n]["training"] for n in rows if results[n].get("training")), None)
+    if training:
+        config = training["config"]
+        lines.append(
+            f"- Span readers: {config['base']} + a QA head, {config['epochs']:g} epoch, "
+            f"batch {config['batch_size']}, lr {config['learning_rate']:g}, word embeddings "
+            f"{'frozen' if config['freeze_embeddings'] else 'trained'}, seed {config['seed']}; "
+            "synthetic questions made from the KorQuAD-A collection's passages, no labels."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def trained(training: dict | None) -> str:
+    """What a reader was trained on and for how long."""
+    if not training:
+        return "none"
+    parts = []
+    if training.get("labelled_examples"):
+        parts.append(f"{training['labelled_examples']:,} SQuAD")
+    if training.get("synthetic_examples"):
+        parts.append(f"{training['synthetic_examples']:,} synthetic")
+    minutes = training["train_seconds"] / SECONDS_PER_MINUTE
+    return f"{' + '.join(parts)} questions, {minutes:.0f} min"
+
+
+def verdicts(results: dict, rows: list[str]) -> list[str]:
+    """Each goal of issue 20 against its row, and what particle trimming and the passage a
+    synthetic question is read in are worth."""
+    lines = []
+
+    def goal(name: str, value: float, target: float, what: str) -> None:
+        verdict = "met" if value >= target else "missed"
+        lines.append(f"- {name}: {what} {value:.1f} (goal ≥ {target:.0f}): **{verdict}**")
+
+    if TYPED in results:
+        goal(TYPED, results[TYPED]["f1"], TYPED_GOAL, "char F1")
+    for name in rows:
+        if not name.startswith("span reader") or name.endswith((KEPT, OTHER_PASSAGE)):
+            continue
+        training = results[name].get("training") or {}
+        labelled, synthetic = training.get("labelled_examples"), training.get("synthetic_examples")
+        if synthetic and not labelled:
+            goal(name, results[name]["f1"], SYNTHETIC_GOAL, "char F1")
+        if synthetic and labelled:
+            goal(name, results[name]["f1"], MIXED_GOAL, "char F1")
+        if labelled and results[name].get("squad"):
+            goal(name, results[name]["squad"]["f1"], SQUAD_GOAL, "SQuAD test-half F1")
+    for trimmed in rows:
         kept = trimmed + KEPT
-        if trimmed in results and kept in results:
+        if kept in results:
             lines.append(
                 f"- Particle trimming, {trimmed}: char F1 {results[kept]['f1']:.1f} → "
                 f"{results[trimmed]['f1']:.1f}, EM {results[kept]['exact_match']:.1f} → "
                 f"{results[trimmed]['exact_match']:.1f}"
             )
-    training = next((results[n]["training"] for n in rows if results[n].get("training")), None)
-    if training:
-        config = training["config"]
-        lines.append(
-            f"- Span readers: {config['base']} + a QA head, {config['epochs']:g} epoch(s), "
-            f"batch {config['batch_size']}, lr {config['learning_rate']:g}, word embeddings "
-            f"{'frozen' if config['freeze_embeddings'] else 'trained'}, seed {config['seed']}; "
-            "questions made from the collection's own passages, no labels."
-        )
-    for name in synthetic:
-        same = name + SAME_PASSAGE
-        if same in results:
+        other = trimmed + OTHER_PASSAGE
+        if other in results:
             lines.append(
-                f"- Reading another passage that holds the answer vs the question's own: char F1 "
-                f"{results[same]['f1']:.1f} → {results[name]['f1']:.1f}, EM "
-                f"{results[same]['exact_match']:.1f} → {results[name]['exact_match']:.1f} "
-                f"({name})"
+                f"- Synthetic questions read in another passage holding the answer instead of "
+                f"their own: char F1 {results[trimmed]['f1']:.1f} → {results[other]['f1']:.1f}, "
+                f"EM {results[trimmed]['exact_match']:.1f} → {results[other]['exact_match']:.1f}"
             )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ import json
 
 import pytest
 
-from seoga.answer.answer_types import Asked, Kind, asked_for, candidates
+from seoga.answer.answer_types import Asked, Kind, asks, candidates
 from seoga.answer.base import Answer, Passage, Reader, Span
 from seoga.answer.highlighter import Highlighter
 from seoga.answer.particles import trim_answer, trim_particles, trim_span
 from seoga.answer.synthetic import QuestionMaker, SourcePassage, SyntheticConfig, make_question
+from seoga.demo import ask_questions, build_demo
 from seoga.errors import InputError
+from seoga.settings import CollectionSettings
 from seoga.text.analyzers import build_analyzer
 
 
@@ -81,7 +83,15 @@ def test_trimming_moves_the_span_and_spares_whole_sentences():
     ],
 )
 def test_what_a_question_asks_for(question, asked):
-    assert asked_for(question) is asked
+    assert asks(question).kind is asked
+
+
+@pytest.mark.parametrize(
+    ("question", "counter"),
+    [("그 건물은 몇 층인가?", "층"), ("몇 명이 참가했는가?", "명"), ("How many floors?", None)],
+)
+def test_the_counter_a_how_many_question_names(question, counter):
+    assert asks(question).counter == counter
 
 
 def spans_of(text: str) -> dict[str, Kind]:
@@ -155,6 +165,32 @@ def test_highlighter_answers_with_the_span_and_keeps_the_sentence(question, answ
 def test_highlighter_prefers_the_korean_name_and_the_asked_counter(passage, question, answer):
     highlighter = Highlighter(build_analyzer("korean"))
     assert highlighter.read(question, [Passage(1, "d", "", passage)]).text == answer
+
+
+def test_highlighter_looks_past_the_best_sentence_for_the_asked_type():
+    # The first sentence shares more of the question's words but holds no count of times.
+    text = (
+        "계약갱신요구권은 2020년 주택임대차보호법 개정으로 도입된 임차인의 권리이다. "
+        "임차인은 이 권리를 한 번만 행사할 수 있다."
+    )
+    highlighter = Highlighter(build_analyzer("korean"))
+    found = highlighter.read("계약갱신요구권은 몇 번 쓸 수 있나요?", [Passage(1, "d", "", text)])
+    assert found.text == "한 번"
+    assert text[found.sentence.start : found.sentence.end].startswith("임차인은")
+
+
+def test_highlighter_does_not_answer_with_the_questions_abbreviation():
+    text = "Dense Passage Retrieval (DPR), introduced by Karpukhin in 2020, encodes passages."
+    highlighter = Highlighter(build_analyzer("english"))
+    found = highlighter.read("Who introduced Dense Passage Retrieval?", [Passage(1, "d", "", text)])
+    assert found.text == "Karpukhin"
+
+
+def test_the_demo_answers_its_sample_questions_with_their_spans(tmp_path):
+    collection, _ = build_demo(tmp_path / "demo", CollectionSettings(embedder="none"))
+    replies = ask_questions(collection)
+    assert [reply.answer.text for reply in replies if not reply.expected] == []
+    assert any(reply.question.lang == "ko" for reply in replies)
 
 
 def test_highlighter_falls_back_to_the_sentence():

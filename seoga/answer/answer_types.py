@@ -102,25 +102,34 @@ ENGLISH_WH_PATTERNS = [
 ENGLISH_QUESTIONS = [(re.compile(pattern, re.I), asked) for pattern, asked in ENGLISH_WH_PATTERNS]
 
 
-def asked_counter(question: str) -> str | None:
-    """The counter a Korean "how many" question names ("몇 층" → "층"), if any."""
+@dataclass(frozen=True)
+class Asks:
+    """What a question asks for, and the counter a Korean "how many" question names
+    ("몇 층" → "층"), read from one analysis of the question."""
+
+    kind: Asked
+    counter: str | None = None
+
+
+def asks(question: str) -> Asks:
+    """What `question` asks for; THING when nothing narrower is recognised."""
     if not has_hangul(question):
-        return None
+        for pattern, asked in ENGLISH_QUESTIONS:
+            if pattern.search(question):
+                return Asks(asked)
+        return Asks(Asked.THING)
     tokens = get_kiwi().tokenize(question)
+    return Asks(_korean_asked(tokens), _korean_counter(tokens))
+
+
+def _korean_counter(tokens) -> str | None:
     for token, following in zip(tokens, tokens[1:], strict=False):
         if token.form == "몇" and following.tag in COUNTER_TAGS:
             return following.form
     return None
 
 
-def asked_for(question: str) -> Asked:
-    """What `question` asks for; THING when nothing narrower is recognised."""
-    if not has_hangul(question):
-        for pattern, asked in ENGLISH_QUESTIONS:
-            if pattern.search(question):
-                return asked
-        return Asked.THING
-    tokens = get_kiwi().tokenize(question)
+def _korean_asked(tokens) -> Asked:
     for index, token in enumerate(tokens):
         asked = KOREAN_WH.get(token.form)
         if asked is None or token.tag.startswith("V"):

@@ -5,8 +5,10 @@ No training: each sentence scores by how close its embedding is to the question'
 collection's own bi-encoder), how many of the question's terms it holds (weighted by their
 rarity among the candidate sentences) and how high its passage was retrieved. Inside the best
 sentence, the question's expected answer type (seoga.answer.answer_types) picks a span: a
-candidate of that type, not already in the question, nearest the question's words. With no such
-candidate the answer is the sentence.
+candidate of that type, not already in the question, nearest the question's words. When the best
+sentence holds no candidate of the type asked for (a date for "when", a count of floors for
+"몇 층"), the next best sentences are looked in first; with no candidate anywhere the answer is
+the sentence.
 """
 
 import math
@@ -20,10 +22,11 @@ import numpy as np
 from seoga.answer.answer_types import (
     ANSWERED_BY,
     MAX_ANSWER_CHARS,
+    Asked,
+    Asks,
     Candidate,
     Kind,
-    asked_counter,
-    asked_for,
+    asks,
     candidates,
 )
 from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
@@ -47,6 +50,10 @@ NEAR_CHARS = 12.0
 NUMERIC = (Kind.DATE, Kind.NUMBER)
 # A question word inside a candidate costs as much as one beside it earns.
 OVERLAP_COST = 1.0
+# Sentences, best first, looked in for an answer of exactly the asked type before a looser one.
+TYPED_SENTENCES = 3
+# Capitalised words, whose initials an abbreviation repeats ("DPR" for "Dense Passage Retrieval").
+CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 
 
 @dataclass(frozen=True)
@@ -86,34 +93,57 @@ class Highlighter(Reader):
         if not sentences:
             return self.no_passages(question)
         scores = self.score(question, sentences)
-        order = np.argsort(-scores, kind="stable")
-        best = sentences[int(order[0])]
+        order = [int(i) for i in np.argsort(-scores, kind="stable")]
+        chosen, found = order[0], None
+        if self.extract:
+            chosen, found = self.answer_in(question, [(i, sentences[i]) for i in order])
+        best = sentences[chosen]
         sentence = Span(best.passage.number, best.start, best.end)
-        found = self.answer_span(question, best) if self.extract else None
         span = Span(sentence.passage, *found) if found else sentence
         text = best.passage.text[span.start : span.end]
         if on_token is not None:
             on_token(text)
-        ranked = [float(scores[i]) for i in order]
+        ranked = [float(scores[i]) for i in [chosen, *(i for i in order if i != chosen)]]
         answer = self.answer(text, [best.passage.number], ranked, passages, spans=[span])
         answer.sentence = sentence
         return answer
 
-    def answer_span(self, question: str, sentence: Sentence) -> tuple[int, int] | None:
-        """Passage offsets of the answer inside `sentence`, or None when no candidate fits."""
+    def answer_in(
+        self, question: str, ranked: list[tuple[int, Sentence]]
+    ) -> tuple[int, tuple[int, int] | None]:
+        """The sentence (its number) the answer comes from and the answer's passage offsets:
+        the first of the best TYPED_SENTENCES holding a candidate of exactly the asked type, else
+        the best sentence's candidate of a looser type, else None (the whole sentence)."""
+        asked = asks(question)
+        terms = set(self.analyzer.tokenize(question))
+        if asked.kind is not Asked.THING:
+            for number, sentence in ranked[:TYPED_SENTENCES]:
+                found = self.answer_span(question, sentence, asked, terms, exact=True)
+                if found:
+                    return number, found
+        number, sentence = ranked[0]
+        return number, self.answer_span(question, sentence, asked, terms, exact=False)
+
+    def answer_span(
+        self, question: str, sentence: Sentence, asked: Asks, terms: set[str], *, exact: bool
+    ) -> tuple[int, int] | None:
+        """Passage offsets of the answer inside `sentence`, or None when no candidate fits;
+        `exact` takes only the asked type itself (with its counter, when one is named)."""
         text = sentence.text
         folded = text.casefold()
         question_folded = question.casefold()
         places = [
             (match.start(), match.end())
-            for term in set(self.analyzer.tokenize(question))
+            for term in terms
             for match in re.finditer(re.escape(term.casefold()), folded)
         ]
+        initials = "".join(word[0] for word in CAPITALISED.findall(question))
         found = [
             candidate
             for candidate in candidates(text)
             if text[candidate.start : candidate.end].casefold() not in question_folded
             and candidate.end - candidate.start <= MAX_ANSWER_CHARS
+            and not _abbreviates(text[candidate.start : candidate.end], initials)
         ]
         if has_hangul(question):
             # A Korean question wants the Korean name, not the English or Hanja gloss
@@ -123,12 +153,13 @@ class Highlighter(Reader):
                 for candidate in found
                 if candidate.kind in NUMERIC or has_hangul(text[candidate.start : candidate.end])
             ] or found
-        counter = asked_counter(question)
-        for kind in ANSWERED_BY[asked_for(question)]:
+        kinds = ANSWERED_BY[asked.kind]
+        for kind in kinds[:1] if exact else kinds:
             pool = [candidate for candidate in found if candidate.kind is kind]
-            if counter:
+            if asked.counter:
                 # "몇 층" is answered by a count of floors, not of people.
-                pool = [c for c in pool if text[c.start : c.end].endswith(counter)] or pool
+                counted = [c for c in pool if text[c.start : c.end].endswith(asked.counter)]
+                pool = counted if exact else counted or pool
             if pool:
                 best = max(pool, key=lambda candidate: _nearness(candidate, places))
                 return sentence.start + best.start, sentence.start + best.end
@@ -168,6 +199,11 @@ class Highlighter(Reader):
         weight = {term: math.log(1 + len(texts) / (1 + frequency[term])) for term in terms}
         total = sum(weight.values())
         return np.array([sum(weight[term] for term in found) / total for found in held])
+
+
+def _abbreviates(text: str, initials: str) -> bool:
+    """Whether `text` is an abbreviation of capitalised words of the question ("DPR")."""
+    return len(text) > 1 and text.isupper() and text.isalpha() and text in initials
 
 
 def _nearness(candidate: Candidate, places: list[tuple[int, int]]) -> float:

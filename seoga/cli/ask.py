@@ -105,7 +105,9 @@ def ask_command(
         print_answer(answer)
 
 
-def print_answer(answer: Answer) -> None:
+def print_answer(answer: Answer, *, passages: bool = True) -> None:
+    """The answer, its confidence and its spans in context; then, with `passages`, every
+    passage read, the cited ones in bold."""
     confidence = f"confidence {answer.confidence:.2f}" + (
         "" if answer.calibrated else " (uncalibrated: run seoga calibrate)"
     )
@@ -127,6 +129,8 @@ def print_answer(answer: Answer) -> None:
                 + escape(context).replace("\0", "[bold yellow]").replace("\1", "[/bold yellow]"),
                 highlight=False,
             )
+    if not passages:
+        return
     console.print()
     cited = set(answer.citations)
     for passage in answer.passages:

@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from seoga.cli.output import console, print_report, print_results
-from seoga.demo import build_demo, run_queries
+from seoga.demo import ask_questions, build_demo, run_queries
 from seoga.paths import seoga_home
 from seoga.settings import CollectionSettings
 
@@ -50,10 +50,31 @@ def demo_command(
         f'Try: seoga search "하이브리드 검색" --collection {root}',
         highlight=False,
     )
+    ask_samples(built, root)
     if serve:
         from seoga.cli.serve import serve_command
 
         serve_command(root, port=port, open_search=True)
+
+
+def ask_samples(collection, root: Path) -> None:
+    """The sample questions, answered by the default reader (the highlighter) with the span."""
+    from seoga.cli.ask import print_answer
+
+    replies = ask_questions(collection)
+    for reply in replies:
+        question = reply.question
+        console.rule(f"[bold]{escape(question.text)}[/]  [dim]({question.lang}, ask)[/]")
+        print_answer(reply.answer, passages=False)
+        verdict = "the expected answer" if reply.expected else "not the expected answer"
+        console.print(f"   [dim]{verdict} ({escape(question.expect)})[/]")
+    console.rule()
+    right = sum(reply.expected for reply in replies)
+    console.print(
+        f"{right}/{len(replies)} questions answered with their expected answer (highlighter). "
+        f'Try: seoga ask "계약갱신요구권은 몇 번 쓸 수 있나요?" --collection {root}',
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
