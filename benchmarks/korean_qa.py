@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks.qa_readers import split_articles
+from benchmarks.qa_readers import split_articles, test_order
 from benchmarks.report import DATA, machine_line, write_section
 from seoga.answer.highlighter import Highlighter
 from seoga.answer.pipeline import Asker, AskSettings
@@ -110,8 +109,7 @@ class English:
         if self._ready is None:
             qa_set = read_qa_set(SQUAD)
             collection = open_or_build(qa_set, None, show_progress=True)
-            test = sorted(split_articles(self.seed)[2] & set(qa_set.beir.queries))
-            random.Random(self.seed).shuffle(test)
+            test = test_order(qa_set, split_articles(self.seed)[2], self.seed)
             ids = test[:SQUAD_QUESTIONS]
             searcher = Asker(collection, settings=AskSettings(passages=SQUAD_PASSAGES))
             self._ready = (qa_set, collection, ids, retrieve(searcher, qa_set, ids))

@@ -67,6 +67,13 @@ def split_articles(seed: int) -> tuple[dict, set[str], set[str]]:
     return {"version": "1.1", "data": train}, ids(train), ids(test)
 
 
+def test_order(qa_set, test_ids: set[str], seed: int) -> list[str]:
+    """The test half's questions in the seeded order the benchmarks take them in."""
+    test = sorted(test_ids & set(qa_set.beir.queries))
+    random.Random(seed).shuffle(test)
+    return test
+
+
 def span_config(args) -> SpanTrainingConfig:
     return SpanTrainingConfig(
         epochs=args.span_epochs,
@@ -208,8 +215,7 @@ def measure(args) -> tuple[dict, dict]:
     trained = time.perf_counter()
     fid_path = train_fid_reader(args.work, Asker(collection, highlighter), qa_set, train_ids, args)
 
-    test = sorted(test_ids & set(qa_set.beir.queries))
-    random.Random(args.seed).shuffle(test)
+    test = test_order(qa_set, test_ids, args.seed)
     ordered = test[: max(args.eval_questions, args.calibration_questions)]
     evaluated = ordered[: args.eval_questions]
     searcher = Asker(collection, highlighter, settings=AskSettings(passages=args.passages))

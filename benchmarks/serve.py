@@ -185,7 +185,9 @@ async def phase(base: str, keys: dict, plan: dict[str, int], seconds: float, que
     return tally, sum(written)
 
 
-def wrk_steady(base: str, key: str, queries: list[str], seconds: float, clients: int) -> dict:
+def wrk_steady(
+    base: str, key: str, queries: list[str], seconds: float, clients: int
+) -> dict | None:
     """The steady search phase driven by wrk (a load generator written in C, so the driver
     takes little of the cores the server runs on): `clients` connections, each sending its next
     search when the last is answered, the query drawn at random from `queries`. Fields as

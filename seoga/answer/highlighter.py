@@ -116,19 +116,27 @@ class Highlighter(Reader):
         the best sentence's candidate of a looser type, else None (the whole sentence)."""
         asked = asks(question)
         terms = set(self.analyzer.tokenize(question))
+        initials = "".join(word[0] for word in CAPITALISED.findall(question))
+        number, best = ranked[0]
+        in_best = self.fitting(question, best, terms, initials)
         if asked.kind is not Asked.THING:
-            for number, sentence in ranked[:TYPED_SENTENCES]:
-                found = self.answer_span(question, sentence, asked, terms, exact=True)
+            for other, sentence in ranked[:TYPED_SENTENCES]:
+                fitting = (
+                    in_best
+                    if sentence is best
+                    else self.fitting(question, sentence, terms, initials)
+                )
+                found = _answer_span(sentence, fitting, asked, exact=True)
                 if found:
-                    return number, found
-        number, sentence = ranked[0]
-        return number, self.answer_span(question, sentence, asked, terms, exact=False)
+                    return other, found
+        return number, _answer_span(best, in_best, asked, exact=False)
 
-    def answer_span(
-        self, question: str, sentence: Sentence, asked: Asks, terms: set[str], *, exact: bool
-    ) -> tuple[int, int] | None:
-        """Passage offsets of the answer inside `sentence`, or None when no candidate fits;
-        `exact` takes only the asked type itself (with its counter, when one is named)."""
+    @staticmethod
+    def fitting(
+        question: str, sentence: Sentence, terms: set[str], initials: str
+    ) -> tuple[list[Candidate], list[tuple[int, int]]]:
+        """The candidates in `sentence` that could answer `question` (not in it, short, not an
+        abbreviation of its words), and where the question's terms sit in the sentence."""
         text = sentence.text
         folded = text.casefold()
         question_folded = question.casefold()
@@ -137,7 +145,6 @@ class Highlighter(Reader):
             for term in terms
             for match in re.finditer(re.escape(term.casefold()), folded)
         ]
-        initials = "".join(word[0] for word in CAPITALISED.findall(question))
         found = [
             candidate
             for candidate in candidates(text)
@@ -153,17 +160,7 @@ class Highlighter(Reader):
                 for candidate in found
                 if candidate.kind in NUMERIC or has_hangul(text[candidate.start : candidate.end])
             ] or found
-        kinds = ANSWERED_BY[asked.kind]
-        for kind in kinds[:1] if exact else kinds:
-            pool = [candidate for candidate in found if candidate.kind is kind]
-            if asked.counter:
-                # "몇 층" is answered by a count of floors, not of people.
-                counted = [c for c in pool if text[c.start : c.end].endswith(asked.counter)]
-                pool = counted if exact else counted or pool
-            if pool:
-                best = max(pool, key=lambda candidate: _nearness(candidate, places))
-                return sentence.start + best.start, sentence.start + best.end
-        return None
+        return found, places
 
     @staticmethod
     def sentences(passages: Sequence[Passage]) -> list[Sentence]:
@@ -199,6 +196,31 @@ class Highlighter(Reader):
         weight = {term: math.log(1 + len(texts) / (1 + frequency[term])) for term in terms}
         total = sum(weight.values())
         return np.array([sum(weight[term] for term in found) / total for found in held])
+
+
+def _answer_span(
+    sentence: Sentence,
+    fitting: tuple[list[Candidate], list[tuple[int, int]]],
+    asked: Asks,
+    *,
+    exact: bool,
+) -> tuple[int, int] | None:
+    """Passage offsets of the answer among the sentence's fitting candidates, or None when none
+    is of the asked type; `exact` takes only the asked type itself (with its counter, when one
+    is named)."""
+    found, places = fitting
+    text = sentence.text
+    kinds = ANSWERED_BY[asked.kind]
+    for kind in kinds[:1] if exact else kinds:
+        pool = [candidate for candidate in found if candidate.kind is kind]
+        if asked.counter:
+            # "몇 층" is answered by a count of floors, not of people.
+            counted = [c for c in pool if text[c.start : c.end].endswith(asked.counter)]
+            pool = counted if exact else counted or pool
+        if pool:
+            best = max(pool, key=lambda candidate: _nearness(candidate, places))
+            return sentence.start + best.start, sentence.start + best.end
+    return None
 
 
 def _abbreviates(text: str, initials: str) -> bool:
