@@ -10,8 +10,9 @@ half only (zero-shot to Korean), and on both mixed.
 Run from the repository root:
     flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/korean_qa.py [--stages ...]
 Writes the "Korean answers (KorQuAD-A)" section of BENCHMARKS.md. Each stage adds its rows to
-$SEOGA_HOME/bench/korean_qa/results.json (the report is made from all rows there); readers
-trained earlier with the same recipe are reused. Calibration is cross-fitted (2 folds) on the
+benchmarks/results/korean_qa.json, kept in the repository because a run's rows outlive its
+machine (the report is made from all rows there); readers trained earlier with the same recipe
+in the work folder are reused. Calibration is cross-fitted (2 folds) on the
 evaluated questions, so every confidence after scaling is a held-out one.
 """
 
@@ -24,7 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.qa_readers import split_articles, test_order
-from benchmarks.report import DATA, machine_line, write_section
+from benchmarks.report import DATA, ROOT, machine_line, write_section
 from seoga.answer.highlighter import Highlighter
 from seoga.answer.pipeline import Asker, AskSettings
 from seoga.answer.span import SpanReader
@@ -41,7 +42,7 @@ SQUAD_QUESTIONS = 500
 SQUAD_PASSAGES = 3
 WORK_DEFAULT = seoga_home() / "bench" / "korean_qa"
 COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/korean_qa.py"
-RESULTS = "results.json"
+RESULTS = ROOT / "benchmarks" / "results" / "korean_qa.json"
 STAGES = ("highlighter", "synthetic", "squad", "squad-synthetic")
 HEADING = "## Korean answers (KorQuAD-A)"
 SECONDS_PER_MINUTE = 60
@@ -143,8 +144,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    results_path = args.work / RESULTS
-    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     if args.report_only:
         write_section(HEADING, report(results, args))
         return
@@ -195,7 +195,8 @@ def main() -> None:
         row["squad"] = english.measured(reader) if english_too else None
         print(name, {key: row[key] for key in ("f1", "exact_match", "squad")}, flush=True)
         results[name] = row
-        results_path.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
 
     stages = args.stages.split(",")
     if "highlighter" in stages:
