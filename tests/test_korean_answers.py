@@ -8,7 +8,13 @@ from seoga.answer.answer_types import Asked, Kind, asks, candidates
 from seoga.answer.base import Answer, Passage, Reader, Span
 from seoga.answer.highlighter import Highlighter
 from seoga.answer.particles import trim_answer, trim_particles, trim_span
-from seoga.answer.synthetic import QuestionMaker, SourcePassage, SyntheticConfig, make_question
+from seoga.answer.synthetic import (
+    MIN_QUESTION_TERMS,
+    QuestionMaker,
+    SourcePassage,
+    SyntheticConfig,
+    make_question,
+)
 from seoga.demo import ask_questions, build_demo
 from seoga.errors import InputError
 from seoga.settings import CollectionSettings
@@ -288,6 +294,20 @@ def test_synthetic_questions_are_answerable_seeded_and_read_elsewhere():
         SOURCES
     )
     assert len(capped) == 2
+
+
+def test_synthetic_filters_count_what_they_drop_and_can_be_turned_off():
+    analyzer = build_analyzer("korean")
+    repeated = [*SOURCES, SOURCES[0]]
+    filtered = QuestionMaker(analyzer, SyntheticConfig(seed=3, per_sentence=5))
+    kept = filtered.make(repeated)
+    assert filtered.dropped["duplicate"] and filtered.dropped["too short"]
+    assert len({q.question for q in kept}) == len(kept)
+    assert all(len(analyzer.tokenize(q.question)) >= MIN_QUESTION_TERMS for q in kept)
+    unfiltered = QuestionMaker(analyzer, SyntheticConfig(seed=3, per_sentence=5, filters=False))
+    everything = unfiltered.make(repeated)
+    assert len(everything) == len(kept) + sum(filtered.dropped.values())
+    assert any(len(analyzer.tokenize(q.question)) < MIN_QUESTION_TERMS for q in everything)
 
 
 def test_cli_trains_a_reader_on_synthetic_questions(tmp_path, tiny_model):

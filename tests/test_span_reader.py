@@ -114,7 +114,7 @@ def test_training_then_reading_over_windows(tmp_path, tiny_bert):
     )
     record = train_span_reader(data, tmp_path / "reader", config, show_progress=False)
     assert record["features"] > len(QAS) and record["train_loss"] > 0
-    reader = SpanReader(tmp_path / "reader")
+    reader = SpanReader(tmp_path / "reader", rank_penalty=0.0)
     passages = [
         Passage(1, "c2", "", CONTEXTS["c2"]),
         Passage(2, "c1", "", CONTEXTS["c1"]),
@@ -125,3 +125,17 @@ def test_training_then_reading_over_windows(tmp_path, tiny_bert):
     assert CONTEXTS["c1"][span.start : span.end] == "42"
     assert 0.0 < answer.confidence <= 1.0 and len(answer.scores) > 1
     assert reader.read("what is offline", passages).text == "engine"
+
+    # Each place down the ranking costs a span the penalty, so a large one keeps the answer
+    # in the first passage.
+    penalty = 2.5
+    ranked = SpanReader(tmp_path / "reader", rank_penalty=penalty)
+    plain = {c[1:]: c[0] for c in reader.candidates("what is the korean query", passages)}
+    lowered = {c[1:]: c[0] for c in ranked.candidates("what is the korean query", passages)}
+    # (Spans of the same text in both passages keep their best place, so compare the shared.)
+    shared = plain.keys() & lowered.keys()
+    assert {number for number, *_ in shared} == {1, 2}
+    for span in shared:
+        assert lowered[span] == pytest.approx(plain[span] - penalty * (span[0] - 1))
+    first_only = SpanReader(tmp_path / "reader", rank_penalty=1e6)
+    assert first_only.read("what is the korean query", passages).citations == [1]

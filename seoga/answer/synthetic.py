@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +32,13 @@ MIN_QUESTION_TERMS = 3
 MAX_QUESTION_CHARS = 150
 # Candidates turned into questions per sentence: more would repeat one sentence many times.
 PER_SENTENCE = 2
+# The filters, as QuestionMaker.dropped names them.
+HOLDS_ANSWER, TOO_SHORT, TOO_LONG, DUPLICATE = (
+    "holds its answer",
+    "too short",
+    "too long",
+    "duplicate",
+)
 # Another passage is read instead only when it shares this many of the question's terms.
 MIN_SHARED_TERMS = 2
 
@@ -98,6 +105,9 @@ class SyntheticConfig:
     # question's own passage trained the better reader (BENCHMARKS.md "Korean answers").
     other_passages: bool = False
     per_sentence: int = PER_SENTENCE
+    # Drop questions that hold their answer, are too short or too long, or repeat another;
+    # turned off only to measure what the filters are worth.
+    filters: bool = True
 
 
 @dataclass(frozen=True)
@@ -200,11 +210,13 @@ class AnswerHolders:
 
 
 class QuestionMaker:
-    """Makes synthetic questions from passages; `make` returns them, seeded."""
+    """Makes synthetic questions from passages; `make` returns them, seeded, and counts in
+    `dropped` the questions each filter removed (counted even when the filters are off)."""
 
     def __init__(self, analyzer: Analyzer, config: SyntheticConfig | None = None) -> None:
         self.analyzer = analyzer
         self.config = config or SyntheticConfig()
+        self.dropped: Counter[str] = Counter()
 
     def make(
         self, passages: Sequence[SourcePassage], *, show_progress: bool = False
@@ -212,15 +224,21 @@ class QuestionMaker:
         rng = random.Random(self.config.seed)
         sentences = split_sentences_many(passage.text for passage in passages)
         holders = AnswerHolders(passages, self.analyzer) if self.config.other_passages else None
-        made: dict[str, SyntheticQuestion] = {}
+        self.dropped = Counter()
+        questions: list[SyntheticQuestion] = []
+        seen: set[str] = set()
         pairs = zip(passages, sentences, strict=True)
         for passage, spans in track(
             pairs, "making questions", total=len(passages), enabled=show_progress
         ):
             for start, end in spans:
                 for question in self._from_sentence(passage, start, end, rng, holders):
-                    made.setdefault(question.question, question)
-        questions = list(made.values())
+                    if question.question in seen:
+                        self.dropped[DUPLICATE] += 1
+                        if self.config.filters:
+                            continue
+                    seen.add(question.question)
+                    questions.append(question)
         rng.shuffle(questions)
         if self.config.max_questions is not None:
             questions = questions[: self.config.max_questions]
@@ -244,12 +262,11 @@ class QuestionMaker:
             answer = sentence[candidate.start : candidate.end]
             question = make_question(sentence, candidate)
             terms = set(self.analyzer.tokenize(question))
-            if (
-                answer in question
-                or len(terms) < MIN_QUESTION_TERMS
-                or len(question) > MAX_QUESTION_CHARS
-            ):
-                continue
+            rejected = _rejected(question, answer, terms)
+            if rejected:
+                self.dropped[rejected] += 1
+                if self.config.filters:
+                    continue
             read_from, at = passage, start + candidate.start
             other = holders.other(answer, terms, passage) if holders else None
             if other is not None:
@@ -263,6 +280,17 @@ class QuestionMaker:
                 passage.doc_id,
                 read_from.doc_id,
             )
+
+
+def _rejected(question: str, answer: str, terms: set[str]) -> str | None:
+    """The filter a question fails, if any."""
+    if answer in question:
+        return HOLDS_ANSWER
+    if len(terms) < MIN_QUESTION_TERMS:
+        return TOO_SHORT
+    if len(question) > MAX_QUESTION_CHARS:
+        return TOO_LONG
+    return None
 
 
 def collection_passages(collection) -> list[SourcePassage]:

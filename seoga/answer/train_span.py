@@ -28,9 +28,11 @@ SYNTHETIC_NAME = "synthetic.jsonl"
 @dataclass
 class SpanTrainingConfig:
     base: str = DEFAULT_EMBEDDER
+    # Chosen by measurement (BENCHMARKS.md "Span reader: training recipe"): two epochs beat
+    # one, lr 1e-4 beat 2e-4, and training the word embeddings too gained nothing.
     epochs: float = 2.0
     learning_rate: float = 1e-4
-    batch_size: int = 16
+    batch_size: int = 8
     max_length: int = DEFAULT_MAX_LENGTH
     stride: int = DEFAULT_STRIDE
     max_examples: int | None = None
@@ -41,6 +43,7 @@ class SpanTrainingConfig:
     synthetic: str | None = None  # a collection to make questions from
     synthetic_max: int | None = None
     synthetic_other_passages: bool = False
+    synthetic_filters: bool = True
 
 
 def prepare_features(examples: list[QAExample], tokenizer, max_length: int, stride: int) -> list:
@@ -195,6 +198,7 @@ def _synthetic(config: SpanTrainingConfig, show_progress: bool) -> list:
             max_questions=config.synthetic_max,
             seed=config.seed,
             other_passages=config.synthetic_other_passages,
+            filters=config.synthetic_filters,
         ),
         show_progress=show_progress,
     )

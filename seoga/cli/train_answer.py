@@ -117,10 +117,17 @@ def reader_command(
             "where one does (not the passage it was made from)."
         ),
     ] = False,
+    synthetic_filters: Annotated[
+        bool,
+        typer.Option(
+            help="Drop synthetic questions that hold their answer, are too short or too long, "
+            "or repeat another (--no-synthetic-filters keeps them, to measure the filters)."
+        ),
+    ] = True,
     base: BaseOption = DEFAULT_EMBEDDER,
     epochs: EpochsOption = 2.0,
     learning_rate: LearningRateOption = 1e-4,
-    batch_size: Annotated[int, typer.Option(help="Windows per step.")] = 16,
+    batch_size: Annotated[int, typer.Option(help="Windows per step.")] = 8,
     max_length: Annotated[int, typer.Option(help="Tokens per window.")] = 384,
     stride: Annotated[int, typer.Option(help="Tokens shared by consecutive windows.")] = 128,
     max_examples: MaxExamplesOption = None,
@@ -145,6 +152,7 @@ def reader_command(
         synthetic=str(synthetic) if synthetic else None,
         synthetic_max=synthetic_max,
         synthetic_other_passages=other_passages,
+        synthetic_filters=synthetic_filters,
     )
     record = train_span_reader(list(data or []), out, config, show_progress=not as_json)
     if record["synthetic_examples"] and not as_json:
