@@ -7,8 +7,9 @@ keeps the question word in place ("1989년 2월 15일 지명수배되었다." �
 English reads as an in-place question ("Manning led what to the title?"). Fabbri et al. (2020)
 found that a reader given the very sentence the question was cut from learns string matching,
 so another passage of the collection that holds the same answer and shares the question's words
-can be the one read (`other_passages`); on KorQuAD-A that reader scored lower than one reading
-each question's own passage, so the own passage is the default.
+can be the one read (`other_passages`); on KorQuAD-A that reader scored about the same as one
+reading each question's own passage (a little better in Korean, worse in English), so the own
+passage, the simpler, is the default.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ class SyntheticQuestion:
 class SyntheticConfig:
     max_questions: int | None = None
     seed: int = 0
-    # Read another passage holding the answer, where one does (Fabbri et al.); on KorQuAD-A the
-    # question's own passage trained the better reader (BENCHMARKS.md "Korean answers").
+    # Read another passage holding the answer, where one does (Fabbri et al.); on KorQuAD-A it
+    # trained about as good a reader as the own passage (BENCHMARKS.md "Korean answers").
     other_passages: bool = False
     per_sentence: int = PER_SENTENCE
     # Drop questions that hold their answer, are too short or too long, or repeat another;
