@@ -211,8 +211,7 @@ def main() -> None:
         row["squad"] = english.measured(reader) if english_too else None
         print(name, {key: row[key] for key in ("f1", "exact_match", "squad")}, flush=True)
         results[name] = row
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+        save(results)
 
     stages = args.stages.split(",")
     if "highlighter" in stages:
@@ -240,7 +239,7 @@ def main() -> None:
         made = maker.make(collection_passages(collection))
         results[synthetic + UNFILTERED]["made"] = len(made)
         results[synthetic + UNFILTERED]["dropped"] = dict(maker.dropped)
-        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+        save(results)
     if "squad" in stages:
         config = reader_config(args, synthetic=False, squad=True)
         folder = "span-squad" + (f"-{args.squad_max}" if args.squad_max else "")
@@ -262,8 +261,12 @@ def main() -> None:
         write_section(HEADING, report(results, args))
 
 
+def save(results: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
 def report(results: dict, args) -> str:
-    # The highlighters first, then the span readers in the order they were measured.
     rows = sorted(results, key=lambda name: row_order(name, results[name]))
     measured = [results[name]["load"] for name in rows if not results[name].get("carried")]
     load = measured[0] if measured else machine_line()
@@ -317,11 +320,12 @@ def report(results: dict, args) -> str:
 
 
 def row_order(name: str, row: dict) -> tuple:
-    """Highlighters first, then span readers along the learning curve (labelled, then
-    synthetic questions), each reader's variants after it."""
+    """Highlighters first, in the order they were measured (the sort is stable), then span
+    readers along the learning curve (labelled, then synthetic questions), each reader's
+    variants after it."""
     training = row.get("training") or {}
     if name.startswith("highlighter"):
-        return (0, 0, 0, len(name))
+        return (0, 0, 0, "")
     return (1, training.get("labelled_examples", 0), training.get("synthetic_examples", 0), name)
 
 
@@ -350,10 +354,10 @@ def verdicts(results: dict, rows: list[str]) -> list[str]:
     if TYPED in results:
         goal(TYPED, results[TYPED]["f1"], TYPED_GOAL, "char F1")
     full = max((results[n].get("training") or {}).get("labelled_examples", 0) for n in rows)
+    variants = (KEPT, OTHER_PASSAGE, UNRANKED, UNFILTERED)
     for name in rows:
         # Goals are judged on rows of the current code only; carried rows keep their footnote.
-        extras = (KEPT, OTHER_PASSAGE, UNRANKED, UNFILTERED)
-        if not name.startswith("span reader") or name.endswith(extras):
+        if not name.startswith("span reader") or name.endswith(variants):
             continue
         if results[name].get("carried"):
             continue
