@@ -3,6 +3,8 @@
 # nothing pulls the multi-GB CUDA wheels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Tesseract (kor+eng) for OCR of scans, and a Korean font for its tests (root + apt only).
+bash scripts/system.sh
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip

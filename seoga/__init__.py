@@ -11,6 +11,7 @@ from seoga.collection import Collection, IndexReport  # noqa: E402
 from seoga.search.results import SearchResult  # noqa: E402
 from seoga.settings import CollectionSettings  # noqa: E402
 from seoga.text.documents import Document  # noqa: E402
+from seoga.text.loaders import ReadOptions, load_file  # noqa: E402
 
 __all__ = [
     "AskSettings",
@@ -19,7 +20,9 @@ __all__ = [
     "CollectionSettings",
     "Document",
     "IndexReport",
+    "ReadOptions",
     "SearchResult",
+    "load_file",
 ]
 LAZY = {"Asker", "AskSettings"}
 

@@ -15,6 +15,7 @@ import pytest
 from seoga.collection import Collection
 from seoga.parallel.executors import InProcess, ProcessPool, make_executor
 from seoga.settings import CollectionSettings
+from tests.hwp_files import extended_control, hwp_file, paragraph, table
 from tests.serving import LoopbackCluster
 
 FILES = 12
@@ -36,6 +37,12 @@ def write_folder(folder: Path) -> Path:
     for n in range(FILES):
         text = (KOREAN if n % 2 else ENGLISH).format(n=n) * (1 + n % 4)
         (folder / f"doc{n:02d}.txt").write_text(text, encoding="utf-8")
+    # A Hangul document with a heading and a table: structure must travel through workers too.
+    rows = [["구분", "내용"], ["보증금", "계약 종료 후 반환"], ["갱신", "한 번 요구 가능"]]
+    body = paragraph(0, "Ⅰ. 임대차 안내") + paragraph(
+        0, extended_control(11, "tbl "), controls=[table(rows, "표 1. 계약 조건")]
+    )
+    (folder / "guide.hwp").write_bytes(hwp_file([body]))
     (folder / "blob.bin").write_bytes(b"\x00\x01")
     return folder
 

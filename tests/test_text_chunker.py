@@ -1,10 +1,13 @@
 """Sentence splitting and chunking: offsets, sizes, overlap, over-long sentences."""
 
+from dataclasses import replace
+
 import pytest
 
 from seoga.errors import InputError
 from seoga.text.chunker import Chunker, approximate_tokens
 from seoga.text.documents import Document
+from seoga.text.formats.structure import BLOCK_SEPARATOR, section_at
 from seoga.text.sentences import split_sentences, split_sentences_many
 
 KOREAN = "전세 계약을 갱신하려면 임대인에게 통지해야 합니다. 기간은 2년입니다! 보증금은 돌려받나요?"
@@ -174,3 +177,77 @@ def test_chunk_many_equals_chunk_each():
 def test_bad_sizes_are_input_errors(max_tokens, overlap):
     with pytest.raises(InputError):
         Chunker(max_tokens=max_tokens, overlap_tokens=overlap)
+
+
+# (section path, blocks): a preamble before any heading, a long section, a nested one and a
+# short one, each section starting with its heading as format readers build them.
+SECTION_BLOCKS = [
+    ("", ["과업지시서의 머리말입니다."]),
+    ("Ⅰ. 개요", ["Ⅰ. 개요", long_text()]),
+    ("Ⅰ. 개요 > 1. 배경", ["1. 배경", KOREAN]),
+    ("Ⅱ. 일정", ["Ⅱ. 일정", ENGLISH]),
+]
+
+
+def sectioned_document() -> Document:
+    text, sections = "", []
+    for path, blocks in SECTION_BLOCKS:
+        text += BLOCK_SEPARATOR if text else ""
+        if path:
+            sections.append([len(text), path])
+        text += BLOCK_SEPARATOR.join(blocks)
+    return Document("plan", text, metadata={"sections": sections})
+
+
+def straddles(chunk, bounds: list[int]) -> bool:
+    return any(chunk.start < bound < chunk.end for bound in bounds)
+
+
+def test_a_document_with_sections_is_chunked_section_by_section():
+    document = sectioned_document()
+    sections = document.metadata["sections"]
+    starts = [start for start, _ in sections]
+    chunker = Chunker(max_tokens=60, overlap_tokens=8)
+    chunks = chunker.chunk(document)
+    assert [chunk.position for chunk in chunks] == list(range(len(chunks)))
+    for chunk in chunks:
+        assert chunk.text == document.text[chunk.start : chunk.end]
+        assert chunk.section == section_at(sections, chunk.start)
+        assert not straddles(chunk, starts)
+    # The preamble and each section start chunks of their own; a long section takes several.
+    assert {0, *starts} <= {chunk.start for chunk in chunks}
+    assert [chunk.section for chunk in chunks].count("Ⅰ. 개요") > 1
+    background = [chunk for chunk in chunks if chunk.section == "Ⅰ. 개요 > 1. 배경"]
+    assert [chunk.text for chunk in background] == [f"1. 배경{BLOCK_SEPARATOR}{KOREAN}"]
+    # Without its sections the same text packs across the headings.
+    plain = chunker.chunk(replace(document, metadata={}))
+    assert any(straddles(chunk, starts) for chunk in plain)
+    assert {chunk.section for chunk in plain} == {""}
+
+
+def test_chunk_many_with_sections_equals_chunk_each():
+    documents = [
+        sectioned_document(),
+        Document("a", long_text()),
+        Document("b", ""),
+        replace(sectioned_document(), doc_id="again"),
+    ]
+    chunker = Chunker(max_tokens=40, overlap_tokens=8)
+    expected = [chunk for document in documents for chunk in chunker.chunk(document)]
+    assert chunker.chunk_many(documents) == expected
+
+
+def test_sections_out_of_order_or_at_one_offset():
+    text = f"{KOREAN}{BLOCK_SEPARATOR}{ENGLISH}"
+    second = len(KOREAN) + len(BLOCK_SEPARATOR)
+    sections = [[second, "B"], [0, "A"], [0, "A2"], [len(text) + 1, "beyond"]]
+    chunks = Chunker().chunk(Document("d", text, metadata={"sections": sections}))
+    assert [(chunk.text, chunk.section) for chunk in chunks] == [(KOREAN, "A2"), (ENGLISH, "B")]
+
+
+@pytest.mark.parametrize("sections", ["서론", [[0]], [["0", "A"]], [[True, "A"]], [[0, 1]]])
+def test_sections_metadata_of_another_shape_is_ignored(sections):
+    chunker = Chunker(max_tokens=40, overlap_tokens=8)
+    text = long_text()
+    found = chunker.chunk(Document("d", text, metadata={"sections": sections}))
+    assert found == chunker.chunk(Document("d", text))

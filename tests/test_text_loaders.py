@@ -198,9 +198,9 @@ def test_binary_empty_missing_and_unsupported_files_are_problems(tmp_path):
     folder = tmp_path / "folder.txt"
     folder.mkdir()
     assert only_problem(folder).startswith("cannot be read")
-    word = tmp_path / "letter.docx"
-    word.write_bytes(b"PK\x03\x04")
-    assert only_problem(word).startswith("unsupported file type .docx")
+    word = tmp_path / "letter.doc"
+    word.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    assert only_problem(word).startswith("unsupported file type .doc")
 
 
 def test_undecodable_text_is_a_problem(tmp_path):
@@ -332,16 +332,21 @@ def test_discover_walks_sorted_passes_hidden_over_and_lists_unread_kinds(tmp_pat
         tmp_path / "b" / "y.md",
         tmp_path / "c.jsonl",
     ]
-    skipped = [tmp_path / ".hidden.txt", tmp_path / ".git" / "notes.md", tmp_path / "z.docx"]
+    skipped = [tmp_path / ".hidden.txt", tmp_path / ".git" / "notes.md", tmp_path / "z.doc"]
     for path in wanted + skipped:
         path.write_text("text", encoding="utf-8")
     found = discover(tmp_path)
     assert found.files == wanted
-    assert found.skipped == [str(tmp_path / "z.docx")]  # hidden ones are not even listed
-    assert discover(tmp_path / "z.docx").files == [tmp_path / "z.docx"]
+    assert found.skipped == [str(tmp_path / "z.doc")]  # hidden ones are not even listed
+    assert discover(tmp_path / "z.doc").files == [tmp_path / "z.doc"]
     with pytest.raises(InputError):
         discover(tmp_path / "missing")
 
 
 def test_supported_suffixes():
-    assert {".txt", ".md", ".html", ".htm", ".pdf", ".jsonl", ".csv"} == SUPPORTED_SUFFIXES
+    documents = {".txt", ".md", ".html", ".htm", ".pdf", ".jsonl", ".csv"}
+    office = {".hwp", ".hwpx", ".docx", ".pptx", ".xlsx"}
+    images = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+    assert documents | office | images == SUPPORTED_SUFFIXES
+    # Old binary Office files stay unread: they are reported, not guessed at.
+    assert not {".doc", ".ppt", ".xls"} & SUPPORTED_SUFFIXES

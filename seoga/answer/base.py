@@ -27,6 +27,7 @@ class Passage:
     score: float = 0.0
     chunk_id: int | None = None
     relevance: float | None = None  # the reranker's calibrated probability, when reranked
+    section: str = ""  # the chunk's section path, "" when its document has none
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -82,6 +82,7 @@ class Asker:
                 source=hit.source,
                 score=hit.score,
                 chunk_id=hit.chunk_id,
+                section=hit.section,
             )
             for rank, hit in enumerate(results, start=1)
         ]

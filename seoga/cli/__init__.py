@@ -15,6 +15,7 @@ from seoga.cli import (
     evaluate_qa,
     evaluate_recommend,
     index,
+    read,
     recommend,
     related,
     search,
@@ -39,6 +40,7 @@ app = typer.Typer(
     add_completion=False,
 )
 index.register(app)
+read.register(app)
 search.register(app)
 demo.register(app)
 app.add_typer(evaluate.app, name="eval")

@@ -10,7 +10,7 @@ from seoga.answer.base import Answer
 from seoga.answer.loading import READER_HELP, load_reader
 from seoga.answer.pipeline import DEFAULT_PASSAGES, Asker, AskSettings
 from seoga.cli.index import CollectionOption, JsonOption
-from seoga.cli.output import console, print_json
+from seoga.cli.output import console, print_json, with_section
 from seoga.collection import Collection
 
 SNIPPET_CHARS = 160
@@ -139,8 +139,9 @@ def print_answer(answer: Answer, *, passages: bool = True) -> None:
         mark = "[bold]" if passage.number in cited else ""
         close = "[/bold]" if mark else ""
         relevance = f" · relevance {passage.relevance:.2f}" if passage.relevance is not None else ""
+        heading = with_section(passage.title or passage.doc_id, passage.section)
         console.print(
-            f"{mark}\\[{passage.number}] {escape(passage.title or passage.doc_id)}{close} — "
+            f"{mark}\\[{passage.number}] {escape(heading)}{close} — "
             f"{escape(snippet)} — [dim]{escape(passage.source)}{relevance}[/]",
             highlight=False,
         )

@@ -13,6 +13,7 @@ from seoga.index.generations import MANIFEST_NAME
 from seoga.parallel.executors import make_executor
 from seoga.parallel.pipeline import DEFAULT_BATCH_FILES
 from seoga.settings import CollectionSettings
+from seoga.text.loaders import DEFAULT_OCR_LANGUAGES, ReadOptions
 
 EXIT_NOTHING_INDEXED = 1
 
@@ -27,6 +28,16 @@ WorkersOption = Annotated[
 DaskOption = Annotated[
     str | None,
     typer.Option(help="A Dask scheduler (tcp://HOST:PORT) or local:N for N local workers."),
+]
+OcrOption = Annotated[
+    str,
+    typer.Option(
+        help="Tesseract OCR: auto (pages and images with no text layer), always (every PDF "
+        "page), never."
+    ),
+]
+OcrLanguagesOption = Annotated[
+    str, typer.Option(help="Tesseract languages, e.g. kor+eng (each needs its language data).")
 ]
 FusionOption = Annotated[str | None, typer.Option("--fusion", help="convex or rrf.")]
 DenseWeightOption = Annotated[
@@ -79,6 +90,8 @@ def index_command(
             f"{DEFAULT_BATCH_FILES} a task)."
         ),
     ] = None,
+    ocr: OcrOption = "auto",
+    ocr_languages: OcrLanguagesOption = DEFAULT_OCR_LANGUAGES,
     as_json: JsonOption = False,
 ) -> None:
     """Index files and folders; re-running it picks up new and changed files only.
@@ -130,6 +143,7 @@ def index_command(
             show_progress=not as_json,
             executor=executor,
             batch_files=batch_files,
+            read_options=ReadOptions(ocr=ocr, ocr_languages=ocr_languages),
         )
     finally:
         executor.close()

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from seoga.collection import IndexReport, skipped_summary
 from seoga.search.results import SearchResult
+from seoga.text.formats.structure import PATH_SEPARATOR
 
 console = Console()
 error_console = Console(stderr=True)
@@ -19,6 +20,11 @@ def print_json(payload: Any) -> None:
     console.print_json(json.dumps(payload, ensure_ascii=False))
 
 
+def with_section(title: str, section: str) -> str:
+    """A hit's title followed by the section path it was found in, when there is one."""
+    return f"{title}{PATH_SEPARATOR}{section}" if section else title
+
+
 def print_results(results: list[SearchResult], related: dict[str, list] | None = None) -> None:
     """Each result with its highlighted snippet, and its related documents when given."""
     related = related or {}
@@ -26,8 +32,9 @@ def print_results(results: list[SearchResult], related: dict[str, list] | None =
         console.print("no results.")
         return
     for rank, result in enumerate(results, start=1):
+        heading = with_section(result.title or result.doc_id, result.section)
         console.print(
-            f"[bold]{rank}. {escape(result.title or result.doc_id)}[/]  "
+            f"[bold]{rank}. {escape(heading)}[/]  "
             f"[dim]score {result.score:.3f} · {escape(result.source)}[/]",
             highlight=False,
         )
@@ -62,6 +69,9 @@ def print_report(report: IndexReport, collection: str) -> None:
             f"{escape(first)}{' …' if summary['count'] > len(summary['first']) else ''}",
             highlight=False,
         )
+    if report.formats:
+        found = ", ".join(f"{count} {name}" for name, count in sorted(report.formats.items()))
+        console.print(f"files found: {found}", highlight=False)
     console.print(
         f"{collection}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed files; "

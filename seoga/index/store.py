@@ -13,7 +13,11 @@ STORE_NAME = "store.sqlite"
 # SQLite builds before 3.32 allow 999 bound parameters per statement.
 SQL_VARIABLES_PER_QUERY = 999
 
-SCHEMA = """
+# Added to `chunks` after the first stores were written: an older store gains it when opened
+# to write, and reads as '' when opened read-only.
+SECTION_COLUMN = "section TEXT NOT NULL DEFAULT ''"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     sha256 TEXT NOT NULL,
@@ -35,7 +39,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     text TEXT NOT NULL,
-    tokens TEXT NOT NULL
+    tokens TEXT NOT NULL,
+    {SECTION_COLUMN}
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 """
@@ -45,7 +50,8 @@ TOKEN_SEPARATOR = " "
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """A chunk as search results need it: its text and its document's title and source."""
+    """A chunk as search results need it: its text and section path, and its document's title
+    and source."""
 
     chunk_id: int
     doc_id: str
@@ -53,6 +59,7 @@ class StoredChunk:
     text: str
     title: str
     source: str
+    section: str = ""
 
 
 class Store:
@@ -64,6 +71,18 @@ class Store:
         self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         if not read_only:
             self.connection.executescript(SCHEMA)
+            self._migrate()
+        self._section = "section" if self._has_section() else "'' AS section"
+
+    def _has_section(self) -> bool:
+        columns = self.connection.execute("PRAGMA table_info(chunks)")
+        return any(name == "section" for _, name, *_ in columns)
+
+    def _migrate(self) -> None:
+        """Bring an older store's tables up to SCHEMA."""
+        if not self._has_section():
+            self.connection.execute(f"ALTER TABLE chunks ADD COLUMN {SECTION_COLUMN}")
+            self.connection.commit()
 
     @classmethod
     def copy(cls, source: Path | None, destination: Path) -> "Store":
@@ -72,6 +91,8 @@ class Store:
         if source is not None:
             with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live:
                 live.backup(store.connection)
+            # The copy has the live store's schema, which may be older.
+            store._migrate()
         return store
 
     def close(self) -> None:
@@ -135,8 +156,8 @@ class Store:
         self, chunk_ids: Sequence[int], chunks: Sequence[Chunk], tokens: Sequence[list[str]]
     ) -> None:
         self.connection.executemany(
-            "INSERT INTO chunks (chunk_id, doc_id, position, start, end, text, tokens)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks (chunk_id, doc_id, position, start, end, text, tokens, section)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     chunk_id,
@@ -146,6 +167,7 @@ class Store:
                     chunk.end,
                     chunk.text,
                     TOKEN_SEPARATOR.join(chunk_tokens),
+                    chunk.section,
                 )
                 for chunk_id, chunk, chunk_tokens in zip(chunk_ids, chunks, tokens, strict=True)
             ],
@@ -160,7 +182,7 @@ class Store:
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         rows = self._rows_with(
-            "SELECT chunk_id, doc_id, position, chunks.text, title, source"
+            f"SELECT chunk_id, doc_id, position, chunks.text, title, source, {self._section}"
             " FROM chunks JOIN documents USING (doc_id) WHERE chunk_id IN ({marks})",
             chunk_ids,
         )
@@ -218,7 +240,7 @@ class Store:
     def iter_chunks(self) -> Iterator[StoredChunk]:
         """Every chunk with its document's title and source, in chunk-id order."""
         rows = self.connection.execute(
-            "SELECT chunk_id, doc_id, position, chunks.text, title, source"
+            f"SELECT chunk_id, doc_id, position, chunks.text, title, source, {self._section}"
             " FROM chunks JOIN documents USING (doc_id) ORDER BY chunk_id"
         )
         for row in rows:

@@ -46,7 +46,7 @@ from seoga.parallel.pipeline import (
 from seoga.progress import track
 from seoga.settings import DENSE, CollectionSettings, FusionSettings
 from seoga.text.documents import Document, LoadProblem
-from seoga.text.loaders import discover
+from seoga.text.loaders import ReadOptions, discover, format_of
 from seoga.text.scripts import can_read
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files of a kind seoga does not read
+    formats: dict[str, int] = field(default_factory=dict)  # files found, per format read
     documents: int = 0
     chunks: int = 0
     seconds: float = 0.0
@@ -88,6 +89,7 @@ class IndexReport:
             "documents": self.documents,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
+            "formats": self.formats,
             "problems": [str(problem) for problem in self.problems],
             "skipped": skipped_summary(self.skipped),
         }
@@ -136,8 +138,12 @@ class Writing:
         show_progress: bool = False,
         executor: "Executor | None" = None,
         batch_files: int | None = None,
+        read_options: ReadOptions | None = None,
     ) -> IndexReport:
         """Index files and folders: new files are added, changed ones re-indexed, the rest kept.
+
+        `read_options` say how files are read (OCR of scanned pages and images: see
+        `seoga.text.formats.base.ReadOptions`); they apply to the files read in this call.
 
         With `prune`, files indexed earlier from under these paths that are gone are removed.
         Loading, chunking, analysing and encoding run on `executor` (this process when None:
@@ -158,6 +164,8 @@ class Writing:
                 found = discover(root)
                 report.skipped += found.skipped
                 for file in track(found.files, "reading files", enabled=show_progress):
+                    kind = format_of(file) or "other"
+                    report.formats[kind] = report.formats.get(kind, 0) + 1
                     key = str(file)
                     seen.add(key)
                     task = self._changed(file, known, report)
@@ -173,7 +181,9 @@ class Writing:
                 size = batch_files or batch_size_for(
                     len(tasks), executor.workers if executor else InProcess.workers
                 )
-                self._write(batched(tasks, size), gone, report, executor, show_progress)
+                self._write(
+                    batched(tasks, size), gone, report, executor, show_progress, read_options
+                )
         report.seconds = time.perf_counter() - started
         return report
 
@@ -250,7 +260,7 @@ class Writing:
                 ).save(writer.path)
                 store.close()
                 stored = [c for c in stored if can_read(embedder.languages, c.text)]
-                texts = [passage_text(chunk.title, chunk.text) for chunk in stored]
+                texts = [passage_text(chunk.title, chunk.text, chunk.section) for chunk in stored]
                 chunk_ids = np.asarray([chunk.chunk_id for chunk in stored], dtype=np.int64)
                 vectors = (
                     embedder.encode_passages(texts, show_progress=show_progress)
@@ -311,9 +321,10 @@ class Writing:
             return None
         return FileTask(key, sha256, size)
 
-    def ingest_spec(self) -> IngestSpec:
+    def ingest_spec(self, read_options: ReadOptions | None = None) -> IngestSpec:
         """What a worker needs to process this collection's batches."""
         return IngestSpec(
+            read=read_options or ReadOptions(),
             analyzer=self.manifest["analyzer"],
             chunk_tokens=self.settings.chunk_tokens,
             chunk_overlap=self.settings.chunk_overlap,
@@ -335,10 +346,11 @@ class Writing:
         report: IndexReport,
         executor: "Executor | None",
         show_progress: bool,
+        read_options: ReadOptions | None = None,
     ) -> None:
         """Process the batches (on `executor`) and commit them, less the `gone` files, as one
         new generation, in batch order; nothing is written when nothing changed."""
-        spec = self.ingest_spec()
+        spec = self.ingest_spec(read_options)
         # Work done in this process uses the models already loaded here.
         for slot, name in zip(self.dense_slots, self._model_names(), strict=True):
             MODELS.remember(name, slot.embedder)

@@ -20,7 +20,7 @@ import numpy as np
 from seoga.text.analyzers import Analyzer, build_analyzer
 from seoga.text.chunker import Chunker
 from seoga.text.documents import Chunk, Document, LoadProblem
-from seoga.text.loaders import load_file
+from seoga.text.loaders import ReadOptions, load_file
 from seoga.text.scripts import can_read
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class IngestSpec:
     chunk_tokens: int
     chunk_overlap: int
     embedders: tuple[tuple[str, str], ...] = ()  # (slot key, model name or path), main first
+    read: ReadOptions = ReadOptions()
 
     @property
     def main_embedder(self) -> str | None:
@@ -83,8 +84,11 @@ class Processed:
     problems: list[LoadProblem] = field(default_factory=list)
 
 
-def passage_text(title: str, text: str) -> str:
-    """What the indexes see for a chunk: its document's title, then the chunk."""
+def passage_text(title: str, text: str, section: str = "") -> str:
+    """What the indexes see for a chunk: its document's title, the section path it lies in (so
+    that a query naming a heading finds it), then the chunk; each on its own line."""
+    if section:
+        text = f"{section}\n{text}"
     return f"{title}\n{text}" if title else text
 
 
@@ -133,7 +137,7 @@ def process_batch(spec: IngestSpec, batch: list[FileTask]) -> Processed:
         if task.documents is not None:
             found = list(task.documents)
         else:
-            loaded = load_file(Path(task.path))
+            loaded = load_file(Path(task.path), options=spec.read)
             out.problems += loaded.problems
             found = loaded.documents
         out.files.append(LoadedFile(task, found))
@@ -154,7 +158,8 @@ def process_batch(spec: IngestSpec, batch: list[FileTask]) -> Processed:
         document.title for document, run in zip(documents, runs, strict=True) for _ in range(run)
     ]
     out.texts = [
-        passage_text(title, chunk.text) for title, chunk in zip(titles, out.chunks, strict=True)
+        passage_text(title, chunk.text, chunk.section)
+        for title, chunk in zip(titles, out.chunks, strict=True)
     ]
     out.tokens = MODELS.analyzer(spec.analyzer).tokenize_many(out.texts)
     for key, name in spec.embedders:

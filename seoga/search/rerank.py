@@ -61,7 +61,7 @@ class Reranker:
     def rerank(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
         """Passages best first by the cross-encoder, renumbered from 1, each with `score` set
         to its logit and `relevance` to its calibrated probability."""
-        logits = self.logits(question, [passage_text(p.title, p.text) for p in passages])
+        logits = self.logits(question, [passage_text(p.title, p.text, p.section) for p in passages])
         order = np.argsort(-logits, kind="stable")
         probabilities = self.probabilities(logits)
         return [

@@ -22,6 +22,7 @@ class SearchResult:
     chunk_id: int
     highlights: list[Highlight] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    section: str = ""  # the section path of the best chunk, "" when its document has none
 
     def marked_snippet(self, open_mark: str = "[", close_mark: str = "]") -> str:
         """The snippet with each highlight wrapped in the given marks."""

@@ -230,6 +230,7 @@ class Searching:
                     chunk_id=chunk.chunk_id,
                     highlights=highlights,
                     scores=by_retriever,
+                    section=chunk.section,
                 )
             )
         return results

@@ -210,6 +210,7 @@ class Service:
                 {
                     "id": hit.doc_id,
                     "title": hit.title,
+                    "section": hit.section,
                     "source": hit.source,
                     "score": hit.score,
                     "chunk_id": hit.chunk_id,

@@ -3,6 +3,8 @@
 import math
 import re
 from collections.abc import Callable, Iterable
+from operator import itemgetter
+from typing import Any
 
 from seoga.errors import InputError
 from seoga.progress import track
@@ -17,6 +19,11 @@ CJK_CHARS_PER_TOKEN = 2
 
 # A unit to pack: (start, end, tokens) — a sentence, or a piece of one that was too long.
 Unit = tuple[int, int, int]
+# A run of a document's text chunked on its own: (start, end, section path in force over it).
+Part = tuple[int, int, str]
+# The metadata key under which format readers list a document's headings as
+# [start offset, section path] pairs (see seoga.text.formats.structure.StructuredText).
+SECTIONS = "sections"
 
 
 def approximate_tokens(text: str) -> int:
@@ -25,13 +32,45 @@ def approximate_tokens(text: str) -> int:
     return len(_LATIN_WORD.findall(text)) + math.ceil(cjk / CJK_CHARS_PER_TOKEN)
 
 
+def section_starts(sections: Any) -> list[tuple[int, str]]:
+    """A document's `sections` metadata as (start offset, path) pairs in text order; none when
+    it is not a list of such pairs (a JSONL record may bring a "sections" field of its own)."""
+    if not isinstance(sections, list):
+        return []
+    pairs = []
+    for entry in sections:
+        match entry:
+            case [int() as start, str() as path] if not isinstance(start, bool):
+                pairs.append((start, path))
+            case _:
+                return []
+    return sorted(pairs, key=itemgetter(0))
+
+
+def document_parts(document: Document) -> list[Part]:
+    """The runs of a document's text that no chunk straddles: the whole text when it has no
+    sections, else the text before its first heading and then each section."""
+    length = len(document.text)
+    sections = section_starts(document.metadata.get(SECTIONS))
+    if not sections:
+        return [(0, length, "")]
+    starts = [min(max(start, 0), length) for start, _ in sections]
+    # Two headings at one offset leave the first an empty part: the later path holds there.
+    parts = [(0, starts[0], "")] if starts[0] else []
+    ends = [*starts[1:], length]
+    return parts + [
+        (start, end, path) for start, end, (_, path) in zip(starts, ends, sections, strict=True)
+    ]
+
+
 class Chunker:
     """Packs whole sentences into chunks of at most max_tokens.
 
     Consecutive chunks share trailing sentences worth about overlap_tokens. A sentence longer
     than max_tokens is cut at whitespace (a single over-long word by characters). count_tokens
     should count a text's tokens without special tokens; a chunk's size is the sum of its
-    sentences' counts.
+    sentences' counts. A document with sections (headings) is chunked section by section, so
+    that each chunk lies in one section and carries its path.
     """
 
     def __init__(
@@ -59,42 +98,59 @@ class Chunker:
     def chunk_many(self, documents: Iterable[Document], show_progress: bool = False) -> list[Chunk]:
         """Chunks of all documents, sentence splitting batched across them."""
         documents = list(documents)
-        # A document that fits in one chunk needs no sentence splitting (Kiwi is the slow part).
-        whole = [self._whole(document) for document in documents]
-        long_documents = [d for d, chunk in zip(documents, whole, strict=True) if chunk is None]
-        spans = iter(split_sentences_many(document.text for document in long_documents))
+        parts = [document_parts(document) for document in documents]
+        # A part that fits in one chunk needs no sentence splitting (Kiwi is the slow part).
+        whole = [
+            [self._whole(document.text, part) for part in own_parts]
+            for document, own_parts in zip(documents, parts, strict=True)
+        ]
+        spans = iter(
+            split_sentences_many(
+                document.text[start:end]
+                for document, own_parts, fits in zip(documents, parts, whole, strict=True)
+                for (start, end, _), single in zip(own_parts, fits, strict=True)
+                if single is None
+            )
+        )
         chunks: list[Chunk] = []
-        for document, single in track(
-            zip(documents, whole, strict=True),
+        for document, own_parts, fits in track(
+            zip(documents, parts, whole, strict=True),
             "Chunking",
             total=len(documents),
             enabled=show_progress,
         ):
-            chunks.extend([single] if single else self._chunks(document, next(spans)))
+            text = document.text
+            first = len(chunks)
+            for (start, _, section), single in zip(own_parts, fits, strict=True):
+                bounds = [single] if single else self._bounds(text, start, next(spans))
+                chunks.extend(
+                    Chunk(
+                        doc_id=document.doc_id,
+                        position=len(chunks) - first,
+                        text=text[chunk_start:chunk_end],
+                        start=chunk_start,
+                        end=chunk_end,
+                        section=section,
+                    )
+                    for chunk_start, chunk_end in bounds
+                )
         return chunks
 
-    def _whole(self, document: Document) -> Chunk | None:
-        """The document as its only chunk when it fits; None when it must be split."""
-        text = document.text
-        start = len(text) - len(text.lstrip())
-        end = len(text.rstrip())
-        if start >= end or self.count_tokens(text) > self.max_tokens:
+    def _whole(self, text: str, part: Part) -> Span | None:
+        """The part, trimmed, as its only chunk when it fits; None when it must be split."""
+        start, end, _ = part
+        piece = text[start:end]
+        trimmed_start = start + len(piece) - len(piece.lstrip())
+        trimmed_end = start + len(piece.rstrip())
+        if trimmed_start >= trimmed_end or self.count_tokens(piece) > self.max_tokens:
             return None
-        return Chunk(doc_id=document.doc_id, position=0, text=text[start:end], start=start, end=end)
+        return trimmed_start, trimmed_end
 
-    def _chunks(self, document: Document, sentences: list[Span]) -> list[Chunk]:
-        text = document.text
-        units = self._units(text, sentences)
-        return [
-            Chunk(
-                doc_id=document.doc_id,
-                position=position,
-                text=text[units[first][0] : units[last][1]],
-                start=units[first][0],
-                end=units[last][1],
-            )
-            for position, (first, last) in enumerate(self._pack(units))
-        ]
+    def _bounds(self, text: str, offset: int, sentences: list[Span]) -> list[Span]:
+        """(start, end) of each chunk of the part at `offset`, whose sentences are given
+        relative to it."""
+        units = self._units(text, [(offset + start, offset + end) for start, end in sentences])
+        return [(units[first][0], units[last][1]) for first, last in self._pack(units)]
 
     def _units(self, text: str, sentences: list[Span]) -> list[Unit]:
         units: list[Unit] = []

@@ -24,6 +24,7 @@ class Chunk:
     text: str
     start: int
     end: int
+    section: str = ""  # the section path in force at `start` ("" when the document has none)
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ class Passage:
     doc_id: str
     text: str
     title: str = ""
+    section: str = ""  # the chunk's section path, when its document has headings
 
 
 @dataclass
@@ -368,7 +369,7 @@ def collection_passages(root: Path) -> list[Passage]:
     collection = Collection.open(root)
     if collection.generation is None:
         raise InputError(f"{root} is an empty collection; index some files into it first.")
-    return [Passage(c.doc_id, c.text, c.title) for c in collection.store.iter_chunks()]
+    return [Passage(c.doc_id, c.text, c.title, c.section) for c in collection.store.iter_chunks()]
 
 
 def file_passages(root: Path, *, max_tokens: int = 256) -> list[Passage]:
@@ -391,7 +392,9 @@ def file_passages(root: Path, *, max_tokens: int = 256) -> list[Passage]:
         )
     titles = {document.doc_id: document.title for document in documents}
     chunks = Chunker(max_tokens=max_tokens, overlap_tokens=0).chunk_many(documents)
-    return [Passage(chunk.doc_id, chunk.text, titles[chunk.doc_id]) for chunk in chunks]
+    return [
+        Passage(chunk.doc_id, chunk.text, titles[chunk.doc_id], chunk.section) for chunk in chunks
+    ]
 
 
 def detect_format(path: Path) -> str:

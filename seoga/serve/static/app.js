@@ -53,6 +53,11 @@ function element(tag, text, className) {
   return node;
 }
 
+// The section path a hit or passage lies in, as a line under its title; none without one.
+function sectionLine(item) {
+  return item.section ? [element("span", item.section, "hit-section")] : [];
+}
+
 function snippet(segments) {
   const paragraph = element("p", undefined, "snippet");
   for (const segment of segments) {
@@ -104,7 +109,9 @@ function showResults(body) {
     const title = element("button", hit.title || hit.id, "hit-title");
     title.type = "button";
     title.addEventListener("click", () => openDocument(hit.id, position, "search"));
-    item.append(title, element("span", hit.source, "hit-source"), snippet(hit.snippet));
+    item.append(
+      title, ...sectionLine(hit), element("span", hit.source, "hit-source"), snippet(hit.snippet),
+    );
     list.append(item);
   });
   report(
@@ -158,7 +165,10 @@ function showPassages(passages) {
     const item = element("li");
     item.id = "passage-" + passage.number;
     item.value = passage.number;
-    item.append(element("strong", passage.title || passage.doc_id), element("p", passage.text));
+    item.append(
+      element("strong", passage.title || passage.doc_id), ...sectionLine(passage),
+      element("p", passage.text),
+    );
     list.append(item);
   }
 }

@@ -40,7 +40,9 @@ def ict_examples(
             continue
         for start, end in rng.sample(usable, min(queries_per_passage, len(usable))):
             anchors.append(passage.text[start:end])
-            positives.append(passage_text(passage.title, remove_span(passage.text, start, end)))
+            positives.append(
+                passage_text(passage.title, remove_span(passage.text, start, end), passage.section)
+            )
     order = list(range(len(anchors)))
     rng.shuffle(order)
     if max_examples is not None:

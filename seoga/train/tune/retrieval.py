@@ -140,7 +140,7 @@ def _retrieval_tasks(
     chunk_documents = collection.chunk_documents
     stored = list(collection.store.iter_chunks())
     chunk_ids = [chunk.chunk_id for chunk in stored]
-    texts = [passage_text(chunk.title, chunk.text) for chunk in stored]
+    texts = [passage_text(chunk.title, chunk.text, chunk.section) for chunk in stored]
     groups: dict[str, SparseTask] = {}
     for trial_id, trial in pending:
         analyzer, bm25 = _sparse_settings(grid, trial, settings.analyzer)
