@@ -435,6 +435,7 @@ SCAN_DPI = 300
 POINTS_PER_INCH = 72
 A4_INCHES = (8.27, 11.69)
 SCAN_MARGIN_INCHES = 0.9
+SCAN_COLUMN_GAP_INCHES = 0.4
 SCAN_FONT_PT = 11
 SCAN_LEADING = 1.6
 TILT_DEGREES = 0.8
@@ -464,24 +465,29 @@ def scanned_page(
     *,
     dpi: int = SCAN_DPI,
     size_inches: tuple[float, float] = A4_INCHES,
+    columns: int = 1,
     scan_like: Random | None = None,
 ) -> tuple[Image.Image, str]:
     """A greyscale page image of the paragraphs, as a scanner at `dpi` would see them, and the
-    text that fitted on it (paragraphs joined by blank lines). `scan_like`: a seeded Random
-    that tilts, blurs and adds noise."""
+    text that fitted on it (paragraphs joined by blank lines, in reading order). `scan_like`: a
+    seeded Random that tilts, blurs, adds noise and JPEG-compresses."""
     width, height = (round(inches * dpi) for inches in size_inches)
     image = Image.new("L", (width, height), WHITE)
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(str(font_path), round(SCAN_FONT_PT * dpi / POINTS_PER_INCH))
-    margin = round(SCAN_MARGIN_INCHES * dpi)
+    margin, gap = round(SCAN_MARGIN_INCHES * dpi), round(SCAN_COLUMN_GAP_INCHES * dpi)
+    column_width = (width - 2 * margin - (columns - 1) * gap) // columns
     line_height = round(SCAN_FONT_PT * SCAN_LEADING * dpi / POINTS_PER_INCH)
-    y, placed = margin, []
+    column, y, placed = 0, margin, []
     for text in texts:
-        lines = _wrap_pixels(text, font, width - 2 * margin)
+        lines = _wrap_pixels(text, font, column_width)
         if y + len(lines) * line_height > height - margin:
-            break
+            column, y = column + 1, margin
+            if column == columns:
+                break
+        x = margin + column * (column_width + gap)
         for line in lines:
-            draw.text((margin, y), line, font=font, fill=BLACK)
+            draw.text((x, y), line, font=font, fill=BLACK)
             y += line_height
         y += line_height // 2
         placed.append(text)
@@ -522,35 +528,85 @@ def image_pdf(images: list[Image.Image], dpi: int = SCAN_DPI) -> bytes:
     return out.getvalue()
 
 
-def measure_ocr(rng: Random, font_path: Path, pages: int) -> dict:
-    """Korean and English pages, clean and scan-like, read by seoga's PDF reader."""
+# Tesseract settings compared on the same pages; seoga uses ocr.TESSERACT_OPTIONS.
+OCR_SETTINGS: dict[str, tuple[str, ...]] = {
+    "psm 3 (automatic layout)": ("--psm", "3"),
+    "psm 3, no vertical text": ("--psm", "3", "-c", "textord_tabfind_vertical_text=0"),
+    "psm 4 (one column)": ("--psm", "4"),
+    "psm 6 (one block)": ("--psm", "6"),
+}
+PARAGRAPHS_PER_SCAN = 40  # more than a page holds: the page takes what fits
+
+
+@dataclass
+class Scan:
+    name: str
+    image: Image.Image
+    reference: str
+
+
+def make_scans(rng: Random, font_path: Path, per_kind: int) -> list[Scan]:
+    """Korean and English pages, clean and scan-like, and Korean two-column pages."""
+    kinds = [
+        ("Korean, clean", korean_sentence, 1, False),
+        ("Korean, scan-like", korean_sentence, 1, True),
+        ("English, clean", english_sentence, 1, False),
+        ("English, scan-like", english_sentence, 1, True),
+        ("Korean, 2 columns, clean", korean_sentence, 2, False),
+    ]
+    scans = []
+    for name, sentence, columns, rough in kinds:
+        for _ in range(per_kind):
+            texts = paragraphs(rng, PARAGRAPHS_PER_SCAN, sentence)
+            look = Random(rng.random()) if rough else None
+            image, reference = scanned_page(texts, font_path, columns=columns, scan_like=look)
+            scans.append(Scan(name, image, reference))
+    return scans
+
+
+def measure_ocr_settings(scans: list[Scan], languages: str) -> dict:
+    """CER of each Tesseract setting on every kind of scan (the image straight to Tesseract)."""
+    from seoga.text.formats.ocr import recognise
+
+    found: dict = {}
+    for setting, options in OCR_SETTINGS.items():
+        for name in dict.fromkeys(scan.name for scan in scans):
+            chosen = [scan for scan in scans if scan.name == name]
+            started = time.perf_counter()
+            texts = [recognise(scan.image, languages, SCAN_DPI, options) for scan in chosen]
+            seconds = (time.perf_counter() - started) / len(chosen)
+            found.setdefault(setting, {})[name] = _ocr_scores(chosen, texts, seconds)
+            print(setting, name, found[setting][name], flush=True)
+    return found
+
+
+def measure_ocr_reader(scans: list[Scan]) -> dict:
+    """seoga's PDF reader on the scans saved as image PDFs: render, OCR and all."""
     from seoga.text.formats.base import ReadOptions
     from seoga.text.formats.pdf import read_pdf
 
     found = {}
-    for language, sentence in (("Korean", korean_sentence), ("English", english_sentence)):
-        for look in ("clean", "scan-like"):
-            references, hypotheses, seconds = [], [], []
-            for _ in range(pages):
-                texts = paragraphs(rng, 40, sentence)
-                image, reference = scanned_page(
-                    texts, font_path, scan_like=Random(rng.random()) if look != "clean" else None
-                )
-                started = time.perf_counter()
-                result = read_pdf(Path("scan.pdf"), image_pdf([image]), ReadOptions())
-                seconds.append(time.perf_counter() - started)
-                text = result.documents[0].text if result.documents else ""
-                references.append(reference)
-                hypotheses.append(text)
-            reference, hypothesis = "\n".join(references), "\n".join(hypotheses)
-            found[f"{language}, {look}"] = {
-                "pages": pages,
-                "characters_per_page": len(comparable(reference)) / pages,
-                "cer": cer(reference, hypothesis),
-                "cer_no_spaces": cer(reference, hypothesis, spaces=False),
-                "seconds_per_page": statistics.mean(seconds),
-            }
+    for name in dict.fromkeys(scan.name for scan in scans):
+        chosen = [scan for scan in scans if scan.name == name]
+        texts, started = [], time.perf_counter()
+        for scan in chosen:
+            result = read_pdf(Path("scan.pdf"), image_pdf([scan.image]), ReadOptions())
+            texts.append(result.documents[0].text if result.documents else "")
+        seconds = (time.perf_counter() - started) / len(chosen)
+        found[name] = _ocr_scores(chosen, texts, seconds)
     return found
+
+
+def _ocr_scores(scans: list[Scan], texts: list[str], seconds: float) -> dict:
+    reference = "\n".join(scan.reference for scan in scans)
+    hypothesis = "\n".join(texts)
+    return {
+        "pages": len(scans),
+        "characters_per_page": len(comparable(reference)) / len(scans),
+        "cer": cer(reference, hypothesis),
+        "cer_no_spaces": cer(reference, hypothesis, spaces=False),
+        "seconds_per_page": seconds,
+    }
 
 
 # --- Report ---------------------------------------------------------------------------------
@@ -566,24 +622,31 @@ def table(rows: list[list[str]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--paragraphs", type=int, default=60, help="per PDF")
+    parser.add_argument("--paragraphs", type=int, default=60, help="per text-layer PDF")
     parser.add_argument("--repeats", type=int, default=5, help="timed reads per PDF")
-    parser.add_argument("--ocr-pages", type=int, default=2, help="per language and look")
-    parser.add_argument("--no-ocr", action="store_true")
+    parser.add_argument("--scans", type=int, default=2, help="scanned pages of each kind")
+    parser.add_argument("--languages", default="kor+eng", help="Tesseract languages")
+    parser.add_argument("--parts", default="text,ocr-settings,ocr", help="what to measure")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     rng = Random(args.seed)
     results: dict = {"config": vars(args), "machine": machine_line(), "versions": versions()}
-    results["text_layer"] = {}
-    for made in make_pdfs(rng, args.paragraphs):
-        results["text_layer"][made.kind] = {
-            name: measure_reader(made, read, args.repeats) for name, read in READERS.items()
+    if "text" in parts:
+        results["text_layer"] = {
+            made.kind: {
+                name: measure_reader(made, read, args.repeats) for name, read in READERS.items()
+            }
+            for made in make_pdfs(rng, args.paragraphs)
         }
-    if not args.no_ocr:
-        font_path = korean_font()
-        if font_path is None:
-            results["ocr"] = "skipped: no Korean font (scripts/system.sh installs fonts-nanum)"
-        else:
-            results["ocr"] = measure_ocr(rng, font_path, args.ocr_pages)
+    font_path = korean_font()
+    if parts & {"ocr-settings", "ocr"} and font_path is None:
+        results["ocr"] = "skipped: no Korean font (scripts/system.sh installs fonts-nanum)"
+    elif parts & {"ocr-settings", "ocr"}:
+        scans = make_scans(Random(args.seed), font_path, args.scans)
+        if "ocr-settings" in parts:
+            results["ocr_settings"] = measure_ocr_settings(scans, args.languages)
+        if "ocr" in parts:
+            results["ocr"] = measure_ocr_reader(scans)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     print(report(results))
@@ -607,53 +670,38 @@ def versions() -> dict[str, str]:
 
 
 def report(results: dict) -> str:
-    rows = [
-        [
-            "PDF",
-            "reader",
-            "pages",
-            "recall",
-            "precision",
-            "CER",
-            "CER no spaces",
-            "order",
-            "pages/s",
-        ]
-    ]
-    for kind, by_reader in results["text_layer"].items():
-        for name, row in by_reader.items():
-            rows.append(
-                [
-                    kind,
-                    name,
-                    str(row["pages"]),
-                    f"{row['char_recall']:.4f}",
-                    f"{row['char_precision']:.4f}",
-                    f"{row['cer']:.4f}",
-                    f"{row['cer_no_spaces']:.4f}",
-                    f"{row['anchors_in_order']:.3f}",
-                    f"{row['pages_per_second']:.0f}",
-                ]
-            )
-    parts = [results["machine"], "", table(rows)]
+    parts = [results["machine"]]
+    if "text_layer" in results:
+        rows = [["PDF", "reader", "pages", "recall", "precision", "CER", "CER no spaces"]]
+        rows[0] += ["in order", "pages/s"]
+        for kind, by_reader in results["text_layer"].items():
+            for name, row in by_reader.items():
+                scores = ("char_recall", "char_precision", "cer", "cer_no_spaces")
+                rows.append(
+                    [kind, name, str(row["pages"])]
+                    + [f"{row[score]:.4f}" for score in scores]
+                    + [f"{row['anchors_in_order']:.3f}", f"{row['pages_per_second']:.0f}"]
+                )
+        parts += ["", table(rows)]
+    for setting, by_scan in results.get("ocr_settings", {}).items():
+        parts += ["", f"Tesseract {setting}", _ocr_table(by_scan)]
     ocr = results.get("ocr")
     if isinstance(ocr, dict):
-        rows = [["scanned page", "pages", "chars/page", "CER", "CER no spaces", "s/page"]]
-        for name, row in ocr.items():
-            rows.append(
-                [
-                    name,
-                    str(row["pages"]),
-                    f"{row['characters_per_page']:.0f}",
-                    f"{row['cer']:.4f}",
-                    f"{row['cer_no_spaces']:.4f}",
-                    f"{row['seconds_per_page']:.2f}",
-                ]
-            )
-        parts += ["", table(rows)]
+        parts += ["", "seoga's PDF reader on image PDFs (render + OCR)", _ocr_table(ocr)]
     elif ocr:
         parts += ["", ocr]
     return "\n".join(parts)
+
+
+def _ocr_table(by_scan: dict) -> str:
+    rows = [["scanned page", "pages", "chars/page", "CER", "CER no spaces", "s/page"]]
+    for name, row in by_scan.items():
+        rows.append(
+            [name, str(row["pages"]), f"{row['characters_per_page']:.0f}"]
+            + [f"{row['cer']:.4f}", f"{row['cer_no_spaces']:.4f}"]
+            + [f"{row['seconds_per_page']:.2f}"]
+        )
+    return table(rows)
 
 
 if __name__ == "__main__":

@@ -220,6 +220,14 @@ def test_fields_tabs_breaks_boxes_and_tracked_deletions():
     assert document.text == "2024년 3월\n\n앞 뒤\n다음 줄강조 끝\n\n상자 안 글"
 
 
+def test_a_switch_reads_one_of_its_alternatives():
+    switch = (
+        f'<hp:switch><hp:case hp:required-namespace="{HP2016}">{text("새 방식")}</hp:case>'
+        f"<hp:default>{text('옛 방식')}</hp:default></hp:switch>"
+    )
+    assert only_document(hwpx({"Contents/section0.xml": section(para(switch))})).text == "새 방식"
+
+
 def test_a_file_with_no_text_is_a_problem_not_an_empty_document():
     result = read(hwpx({"Contents/section0.xml": section(para(""))}))
     assert not result.documents
@@ -234,6 +242,15 @@ def test_a_file_with_no_text_is_a_problem_not_an_empty_document():
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "OLE"),
         (hwpx({"Contents/other.xml": "<a/>"}, manifest=""), "no Contents/sectionN.xml"),
         (hwpx({"Contents/section0.xml": "<hs:sec"}), "broken XML in Contents/section0.xml"),
+        (
+            hwpx(
+                {
+                    "Contents/section0.xml": section(para(text("암호"))),
+                    "META-INF/manifest.xml": "<manifest><encryption-data/></manifest>",
+                }
+            ),
+            "password-protected (encrypted) HWPX file",
+        ),
     ],
 )
 def test_unreadable_files_are_problems(data, reason):

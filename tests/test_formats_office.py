@@ -15,6 +15,7 @@ import pytest
 from docx.oxml import parse_xml
 from pptx.util import Inches
 
+from seoga.text.formats import office
 from seoga.text.formats.base import ReadOptions
 from seoga.text.formats.hwpx import read_hwpx
 from seoga.text.formats.office import read_docx, read_pptx, read_xlsx
@@ -186,6 +187,11 @@ def presentation() -> bytes:
     shape = second.shapes.add_table(3, 3, Inches(1), Inches(1), Inches(6), Inches(2))
     shape.table.cell(0, 0).merge(shape.table.cell(0, 1))
     fill(shape.table, [["구분", "", "비고"], ["A", "B", "C"], ["1", "1", "1"]])
+    group = second.shapes.add_group_shape()
+    inside = group.shapes.add_textbox(Inches(1), Inches(6), Inches(3), Inches(1))
+    inside.text_frame.text = "묶음 글"
+    # A slide with no words (here an empty placeholder) adds no "슬라이드 3" heading.
+    deck.slides.add_slide(deck.slide_layouts[1]).shapes.title.text = ""
     deck.core_properties.title = "발표 자료"
     return saved(deck)
 
@@ -199,11 +205,9 @@ def test_pptx_slides_are_sections_with_tables_and_notes():
     assert document.text.startswith(
         "추진 배경\n\n첫째 항목\n둘째 항목\n\n슬라이드 노트: 발표 때 강조할 점"
     )
-    # Top to bottom: the table (1 inch down) before the text box (5 inches down).
-    assert (
-        "구분 | 비고\n구분: A | 구분: B | 비고: C\n구분: 1 | 구분: 1 | 비고: 1\n\n표 아래 설명"
-        in (document.text)
-    )
+    # Top to bottom: the table (1 inch down), the text box (5 inches), the group (6 inches).
+    table = "구분 | 비고\n구분: A | 구분: B | 비고: C\n구분: 1 | 구분: 1 | 비고: 1"
+    assert document.text.endswith(f"{table}\n\n표 아래 설명\n\n묶음 글")
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -259,6 +263,25 @@ def test_xlsx_indexes_cached_formula_values():
     )
     sales = read_xlsx(Path("book.xlsx"), cached, ReadOptions()).documents[0]
     assert sales.text.endswith("2100.5")
+
+
+def test_a_deck_of_empty_slides_is_a_problem():
+    deck = pptx.Presentation()
+    deck.slides.add_slide(deck.slide_layouts[6])
+    assert reasons(read_pptx(Path("empty.pptx"), saved(deck), ReadOptions())) == ["no text"]
+
+
+def test_a_sheet_past_the_cell_limit_is_cut_short_and_said_so(monkeypatch):
+    monkeypatch.setattr(office, "MAX_SHEET_CELLS", 1000)
+    book = openpyxl.Workbook()
+    for row in range(1, 6):
+        book.active.cell(row, 1, f"행{row}")
+        # A value far to the right widens every row read to its column.
+        book.active.cell(row, 400, "끝")
+    result = read_xlsx(Path("wide.xlsx"), saved(book), ReadOptions())
+    assert reasons(result) == ["sheet 'Sheet' has more than 1,000 cells; the rest is skipped"]
+    assert "행2" in result.documents[0].text
+    assert "행3" not in result.documents[0].text
 
 
 def test_a_workbook_of_empty_sheets_is_a_problem():

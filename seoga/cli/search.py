@@ -16,6 +16,7 @@ from seoga.cli.index import (
 from seoga.cli.output import print_json, print_results
 from seoga.cli.related import Blend, Readers, open_readers, related_documents
 from seoga.collection import Collection
+from seoga.search.filters import DocumentFilter
 
 DEFAULT_RESULTS = 10
 
@@ -33,6 +34,16 @@ def search_command(
     ] = 0,
     interactions: Readers = None,
     blend: Blend = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only documents whose source starts with this.")
+    ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="Only documents whose metadata has KEY:VALUE (repeatable), e.g. author:홍길동.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search a collection: hybrid BM25 + dense by default, fused as the collection stores it
@@ -40,7 +51,8 @@ def search_command(
     opened = Collection.open(collection)
     given = given_options(method=fusion, dense_weight=dense_weight, extra_weight=extra_weight)
     opened.settings.fusion = replace(opened.settings.fusion, **given)
-    results = opened.search(query, k=k, mode=mode)
+    where = DocumentFilter.parse(source, filters or [])
+    results = opened.search(query, k=k, mode=mode, where=where)
     lists = {}
     if related > 0:
         finder = related_documents(opened, open_readers(interactions), blend)

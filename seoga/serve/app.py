@@ -35,6 +35,7 @@ from seoga.serve.service import (
     Service,
 )
 from seoga.text.documents import Document
+from seoga.text.formats.base import OcrMode
 
 MAX_K = 100
 MAX_WINDOW = 1_000  # offset + k: deeper pages are not served (as Meilisearch's maxTotalHits)
@@ -103,6 +104,9 @@ class NewDocuments(BaseModel):
 class IndexRequest(BaseModel):
     paths: list[str] = Field(min_length=1, max_length=MAX_DOCUMENTS)
     prune: bool = Field(False, description="Remove files gone from under these paths.")
+    ocr: OcrMode = Field(
+        "auto", description="OCR of scanned pages and images: auto (no text layer), always, never."
+    )
 
 
 class Event(BaseModel):
@@ -269,7 +273,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
     @app.post("/v1/index", tags=["documents"], dependencies=[AdminKey], status_code=202)
     def index(body: IndexRequest, wait: Annotated[bool, Query()] = False) -> dict[str, Any]:
         """Index files and folders under the server's allowed roots: a task."""
-        return answered(service, service.index(body.paths, body.prune), wait)
+        return answered(service, service.index(body.paths, body.prune, body.ocr), wait)
 
     @app.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[AdminKey])
     def task(task_id: int) -> dict[str, Any]:

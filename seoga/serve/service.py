@@ -26,6 +26,7 @@ from seoga.serve.memory import release_freed_memory
 from seoga.serve.tasks import Task, TaskQueue
 from seoga.settings import FusionSettings
 from seoga.text.documents import Document
+from seoga.text.loaders import ReadOptions
 
 if TYPE_CHECKING:
     from seoga.answer.base import Answer
@@ -381,11 +382,12 @@ class Service:
 
         return self._write_task("documents.delete", work)
 
-    def index(self, paths: list[str], prune: bool) -> Task:
+    def index(self, paths: list[str], prune: bool, ocr: str = "auto") -> Task:
         checked = [self.allowed_path(path) for path in paths]
+        options = ReadOptions(ocr=ocr)
 
         def work() -> dict[str, Any]:
-            return self._writer().add(checked, prune=prune).to_dict()
+            return self._writer().add(checked, prune=prune, read_options=options).to_dict()
 
         return self._write_task("index", work)
 

@@ -24,7 +24,13 @@ import olefile
 
 from seoga.text.documents import LoadResult
 from seoga.text.formats.base import ReadOptions, failed, structured
-from seoga.text.formats.structure import Cell, StructuredText, grid_from_cells, table_lines
+from seoga.text.formats.structure import (
+    MAX_HEADING_CHARS,
+    Cell,
+    StructuredText,
+    grid_from_cells,
+    table_lines,
+)
 from seoga.text.normalize import normalize_line
 
 FILE_HEADER = "FileHeader"
@@ -343,7 +349,8 @@ class _Body:
         """A top-level paragraph: may be a heading; its controls follow it."""
         text = paragraph_text(paragraph)
         level = self.styles.heading_level(paragraph) if text.strip() else None
-        if level is not None:
+        # Hangul's outline numbering also numbers long list items: those stay body text.
+        if level is not None and len(normalize_line(text)) <= MAX_HEADING_CHARS:
             self.blocks.append(("heading", text, level))
         elif text.strip():
             self.blocks.append(("guess", text))

@@ -52,7 +52,7 @@ ENCRYPTION_MARK = b"encryption-data"
 
 # Hangul's default outline styles ("개요 1" … "개요 7"); a paragraph shape's outline level
 # counts from 0.
-OUTLINE_STYLE = re.compile(r"^(?:개요|Outline)\s*(\d)$", re.IGNORECASE)
+OUTLINE_STYLE = re.compile(r"^(?:개요|Outline)\s*(\d{1,2})$", re.IGNORECASE)
 OUTLINE_HEADING = "OUTLINE"
 NOTES_TITLES = {"footNote": "각주", "endNote": "미주"}
 FURNITURE = ("header", "footer")
@@ -60,7 +60,8 @@ FURNITURE = ("header", "footer")
 # Characters written as elements inside <hp:t>.
 INLINE_CHARACTERS = {"tab": "\t", "lineBreak": "\n", "hyphen": "-", "nbSpace": " ", "fwSpace": " "}
 # Objects whose text is not body text: equations (a script), form controls (captions of
-# buttons), hidden comments, and the generated alt text of shapes ("사각형입니다.").
+# buttons), hidden comments, the generated alt text of shapes ("사각형입니다."); and layout
+# records, which hold none.
 SKIPPED_OBJECTS = frozenset(
     {
         "equation", "btn", "checkBtn", "radioBtn", "comboBox", "listBox", "edit", "scrollBar",

@@ -23,9 +23,13 @@ TESSERACT_VARIABLE = "SEOGA_TESSERACT"
 DEFAULT_TESSERACT = "tesseract"
 # Tesseract's models are trained on text scanned at about 300 DPI; less loses Hangul strokes.
 OCR_DPI = 300
-# Automatic page segmentation: finds columns and blocks, as a scanned report needs (measured
-# against the other modes in benchmarks/pdf_readers.py).
+# Page segmentation mode: measured in benchmarks/pdf_readers.py (see TESSERACT_OPTIONS).
 PAGE_SEGMENTATION_MODE = 3
+TESSERACT_OPTIONS: tuple[str, ...] = ("--psm", str(PAGE_SEGMENTATION_MODE))
+# Tesseract's OpenMP threads spin-wait for each other: on a busy 2-core machine a page took
+# 56-71 s with 2 threads and 6-9 s with 1. seoga runs files in parallel instead; a limit the
+# user set is kept.
+OMP_THREAD_LIMIT = "1"
 # A dense A4 page takes a few seconds; a hostile image must not hold a run for longer.
 PAGE_TIMEOUT_SECONDS = 120
 # The PNG only travels through a pipe: the fastest compression is the cheapest there.
@@ -62,19 +66,25 @@ def install_hint(languages: str) -> str:
     return "apt-get install " + " ".join(packages)
 
 
-def recognise(image: Image.Image, languages: str, dpi: int | None = OCR_DPI) -> str:
+def recognise(
+    image: Image.Image,
+    languages: str,
+    dpi: int | None = OCR_DPI,
+    options: tuple[str, ...] = TESSERACT_OPTIONS,
+) -> str:
     """The text Tesseract reads in `image`, normalised; raises OcrError. `dpi`: the
     resolution the image was rendered or scanned at (None lets Tesseract estimate it)."""
-    command = [tesseract_command(), "stdin", "stdout", "-l", languages]
-    command += ["--psm", str(PAGE_SEGMENTATION_MODE)]
+    command = [tesseract_command(), "stdin", "stdout", "-l", languages, *options]
     if dpi:
         command += ["--dpi", str(dpi)]
+    environment = {"OMP_THREAD_LIMIT": OMP_THREAD_LIMIT, **os.environ}
     try:
         done = subprocess.run(
             command,
             input=_png(image),
             capture_output=True,
             timeout=PAGE_TIMEOUT_SECONDS,
+            env=environment,
             check=False,
         )
     except FileNotFoundError as error:

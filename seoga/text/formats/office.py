@@ -375,17 +375,25 @@ def read_pptx(path: Path, data: bytes, options: ReadOptions) -> LoadResult:
 
 def _read_slide(slide: Any, number: int, built: StructuredText) -> None:
     title_shape = slide.shapes.title
-    title = _frame_text(title_shape.text_frame) if title_shape is not None else ""
-    built.heading(normalize_line(title) or SLIDE_TITLE.format(number=number), 1)
-    skipped = title_shape.shape_id if title_shape is not None else None
+    title = normalize_line(_frame_text(title_shape.text_frame)) if title_shape is not None else ""
+    blocks: list[tuple] = []
     for shape in _reading_order(slide.shapes):
-        if shape.shape_id != skipped:
-            _read_shape(shape, built)
+        if title_shape is None or shape.shape_id != title_shape.shape_id:
+            _shape_blocks(shape, blocks)
     if slide.has_notes_slide:
         frame = slide.notes_slide.notes_text_frame
         notes = _frame_text(frame) if frame is not None else ""
-        if notes.strip():
-            built.paragraph(NOTES_LABEL + notes)
+        blocks.append(("paragraph", NOTES_LABEL + notes if notes.strip() else ""))
+    blocks = [block for block in blocks if _lines([block])]
+    # A slide with no words (pictures, empty placeholders) is no section of its own.
+    if not title and not blocks:
+        return
+    built.heading(title or SLIDE_TITLE.format(number=number), 1)
+    for kind, content in blocks:
+        if kind == "table":
+            built.table(content)
+        else:
+            built.paragraph(content)
 
 
 def _reading_order(shapes: Iterable[Any]) -> list[Any]:
@@ -393,15 +401,15 @@ def _reading_order(shapes: Iterable[Any]) -> list[Any]:
     return sorted(shapes, key=lambda shape: (shape.top or 0, shape.left or 0))
 
 
-def _read_shape(shape: Any, built: StructuredText) -> None:
+def _shape_blocks(shape: Any, blocks: list[tuple]) -> None:
     # Not `shape.shape_type`: it raises on shapes python-pptx does not know.
     if isinstance(shape, GroupShape):
         for inner in _reading_order(shape.shapes):
-            _read_shape(inner, built)
+            _shape_blocks(inner, blocks)
     elif shape.has_table:
-        built.table(_slide_table(shape.table))
+        blocks.append(("table", _slide_table(shape.table)))
     elif shape.has_text_frame:
-        built.paragraph(_frame_text(shape.text_frame))
+        blocks.append(("paragraph", _frame_text(shape.text_frame)))
 
 
 def _frame_text(frame: Any) -> str:

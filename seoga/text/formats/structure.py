@@ -6,6 +6,7 @@ pages stay true: a chunk finds its section path from its start offset.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from seoga.text.normalize import normalize_line, normalize_text
@@ -99,9 +100,7 @@ def table_lines(rows: list[list[str]]) -> list[str]:
     reads `header: value | header: value`; otherwise rows read `value | value`. Empty cells are
     left out, and a value repeated across merged columns (`MergedText`) is said once.
     """
-    marked = [
-        [(normalize_line(cell), isinstance(cell, MergedText)) for cell in row] for row in rows
-    ]
+    marked = [[(_cell_line(cell), isinstance(cell, MergedText)) for cell in row] for row in rows]
     marked = [row for row in marked if any(value for value, _ in row)]
     if not marked:
         return []
@@ -113,6 +112,19 @@ def table_lines(rows: list[list[str]]) -> list[str]:
         if line:
             lines.append(line)
     return lines
+
+
+def _cell_line(cell: str) -> str:
+    """`normalize_line` of a cell; most cells are clean already, which is far cheaper to see
+    (printable leaves " " the only space) than to normalise (a sheet has millions of cells)."""
+    if (
+        cell.isprintable()
+        and "  " not in cell
+        and cell == cell.strip()
+        and unicodedata.is_normalized("NFC", cell)
+    ):
+        return cell
+    return normalize_line(cell)
 
 
 def _row_line(row: list[tuple[str, bool]], header: list[str] | None) -> str:
