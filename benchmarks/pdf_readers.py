@@ -45,6 +45,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "pdf_readers.json"
 KOREAN_FONTS = (
     "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
     "/usr/share/fonts/truetype/nanum/NanumMyeongjo.ttf",
+    "/usr/share/fonts/truetype/nanum/NanumBarunGothic.ttf",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
@@ -196,25 +197,32 @@ def char_recall_precision(reference: str, hypothesis: str) -> tuple[float, float
     return common / max(1, sum(want.values())), common / max(1, sum(got.values()))
 
 
-# Reading order is checked at anchors: the reference's 8-character pieces (spaces removed)
-# that occur once in it and once in the extracted text, one every 16 characters, about one a
-# line in a column.
+# Reading order is checked at anchors: the reference's 8-character pieces (spaces removed), one
+# every 16 characters, that occur once in it and once in the extracted text. Two anchors next to
+# each other in the reference stay so when the second follows the first within their distance
+# in the reference plus a little slack (for misread characters); lines of two columns read
+# across, interleaved, break the pairs at every line end.
 ANCHOR_CHARS = 8
 ANCHOR_STEP = 16
+ORDER_SLACK = 8
 
 
 def reading_order(reference: str, hypothesis: str) -> tuple[float, float]:
-    """(share of anchors found, share of consecutive found anchors in the reference's order)."""
+    """(share of anchors found, share of neighbouring anchors that stay neighbours)."""
     reference, hypothesis = comparable(reference, False), comparable(hypothesis, False)
-    anchors = [
-        reference[start : start + ANCHOR_CHARS]
-        for start in range(0, len(reference) - ANCHOR_CHARS + 1, ANCHOR_STEP)
+    starts = range(0, len(reference) - ANCHOR_CHARS + 1, ANCHOR_STEP)
+    anchors = [(start, reference[start : start + ANCHOR_CHARS]) for start in starts]
+    anchors = [(start, text) for start, text in anchors if reference.count(text) == 1]
+    found = [
+        (start, hypothesis.find(text)) for start, text in anchors if hypothesis.count(text) == 1
     ]
-    anchors = [anchor for anchor in anchors if reference.count(anchor) == 1]
-    positions = [hypothesis.find(a) for a in anchors if hypothesis.count(a) == 1]
-    pairs = list(zip(positions, positions[1:], strict=False))
-    ordered = sum(1 for first, second in pairs if first < second)
-    return len(positions) / max(1, len(anchors)), ordered / max(1, len(pairs))
+    pairs = list(zip(found, found[1:], strict=False))
+    kept = sum(
+        1
+        for (reference_1, found_1), (reference_2, found_2) in pairs
+        if 0 < found_2 - found_1 <= reference_2 - reference_1 + ORDER_SLACK
+    )
+    return len(found) / max(1, len(anchors)), kept / max(1, len(pairs))
 
 
 # --- PDFs with a text layer ------------------------------------------------------------------
@@ -438,6 +446,7 @@ SCAN_MARGIN_INCHES = 0.9
 SCAN_COLUMN_GAP_INCHES = 0.4
 SCAN_FONT_PT = 11
 SCAN_LEADING = 1.6
+TITLE_SCALE = 1.6  # a title's size over the body's
 TILT_DEGREES = 0.8
 BLUR_RADIUS = 0.7
 NOISE_SIGMA = 18
@@ -446,17 +455,18 @@ JPEG_QUALITY = 70
 BLACK, WHITE = 0, 255
 
 
+def korean_fonts() -> list[Path]:
+    """TrueType fonts with Hangul on this system, the known ones first."""
+    found = [Path(candidate) for candidate in KOREAN_FONTS if Path(candidate).is_file()]
+    for folder in (Path(name) for name in FONT_FOLDERS if Path(name).is_dir()):
+        for pattern in KOREAN_FONT_GLOBS:
+            found += [path for path in sorted(folder.rglob(pattern)) if path not in found]
+    return found
+
+
 def korean_font() -> Path | None:
     """A TrueType font with Hangul on this system, or None."""
-    for candidate in KOREAN_FONTS:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    for folder in FONT_FOLDERS:
-        for pattern in KOREAN_FONT_GLOBS:
-            found = sorted(Path(folder).rglob(pattern)) if Path(folder).is_dir() else []
-            if found:
-                return found[0]
-    return None
+    return next(iter(korean_fonts()), None)
 
 
 def scanned_page(
@@ -466,11 +476,13 @@ def scanned_page(
     dpi: int = SCAN_DPI,
     size_inches: tuple[float, float] = A4_INCHES,
     columns: int = 1,
+    title: str = "",
     scan_like: Random | None = None,
 ) -> tuple[Image.Image, str]:
     """A greyscale page image of the paragraphs, as a scanner at `dpi` would see them, and the
-    text that fitted on it (paragraphs joined by blank lines, in reading order). `scan_like`: a
-    seeded Random that tilts, blurs, adds noise and JPEG-compresses."""
+    text that fitted on it (paragraphs joined by blank lines, in reading order). `title`: a
+    larger first line across the columns. `scan_like`: a seeded Random that tilts, blurs, adds
+    noise and JPEG-compresses."""
     width, height = (round(inches * dpi) for inches in size_inches)
     image = Image.new("L", (width, height), WHITE)
     draw = ImageDraw.Draw(image)
@@ -478,11 +490,18 @@ def scanned_page(
     margin, gap = round(SCAN_MARGIN_INCHES * dpi), round(SCAN_COLUMN_GAP_INCHES * dpi)
     column_width = (width - 2 * margin - (columns - 1) * gap) // columns
     line_height = round(SCAN_FONT_PT * SCAN_LEADING * dpi / POINTS_PER_INCH)
-    column, y, placed = 0, margin, []
+    top, placed = margin, []
+    if title:
+        title_pt = SCAN_FONT_PT * TITLE_SCALE
+        title_font = ImageFont.truetype(str(font_path), round(title_pt * dpi / POINTS_PER_INCH))
+        draw.text((margin, top), title, font=title_font, fill=BLACK)
+        top += round(title_pt * SCAN_LEADING * dpi / POINTS_PER_INCH) + line_height // 2
+        placed.append(title)
+    column, y = 0, top
     for text in texts:
         lines = _wrap_pixels(text, font, column_width)
         if y + len(lines) * line_height > height - margin:
-            column, y = column + 1, margin
+            column, y = column + 1, top
             if column == columns:
                 break
         x = margin + column * (column_width + gap)
@@ -545,21 +564,38 @@ class Scan:
     reference: str
 
 
-def make_scans(rng: Random, font_path: Path, per_kind: int) -> list[Scan]:
-    """Korean and English pages, clean and scan-like, and Korean two-column pages."""
+SCAN_FONTS = 3  # the pages of each kind take turns among this many Korean fonts
+KOREAN_TITLES = (
+    "제3차 운영위원회 회의 결과 보고",
+    "2024년 상반기 민원 처리 현황",
+    "전세 계약 안내문",
+)
+ENGLISH_TITLES = ("Minutes of the third committee meeting", "Search quality report", "Notice")
+
+
+def make_scans(rng: Random, per_kind: int) -> list[Scan]:
+    """Korean and English pages, one column (clean and scan-like) and two."""
     kinds = [
         ("Korean, clean", korean_sentence, 1, False),
         ("Korean, scan-like", korean_sentence, 1, True),
+        ("Korean, 2 columns", korean_sentence, 2, False),
         ("English, clean", english_sentence, 1, False),
         ("English, scan-like", english_sentence, 1, True),
-        ("Korean, 2 columns, clean", korean_sentence, 2, False),
+        ("English, 2 columns", english_sentence, 2, False),
     ]
+    fonts = korean_fonts()[:SCAN_FONTS]
     scans = []
     for name, sentence, columns, rough in kinds:
-        for _ in range(per_kind):
+        titles = KOREAN_TITLES if sentence is korean_sentence else ENGLISH_TITLES
+        for page in range(per_kind):
             texts = paragraphs(rng, PARAGRAPHS_PER_SCAN, sentence)
-            look = Random(rng.random()) if rough else None
-            image, reference = scanned_page(texts, font_path, columns=columns, scan_like=look)
+            image, reference = scanned_page(
+                texts,
+                fonts[page % len(fonts)],
+                columns=columns,
+                title=rng.choice(titles),
+                scan_like=Random(rng.random()) if rough else None,
+            )
             scans.append(Scan(name, image, reference))
     return scans
 
@@ -600,11 +636,15 @@ def measure_ocr_reader(scans: list[Scan]) -> dict:
 def _ocr_scores(scans: list[Scan], texts: list[str], seconds: float) -> dict:
     reference = "\n".join(scan.reference for scan in scans)
     hypothesis = "\n".join(texts)
+    recall, precision = char_recall_precision(reference, hypothesis)
     return {
         "pages": len(scans),
         "characters_per_page": len(comparable(reference)) / len(scans),
         "cer": cer(reference, hypothesis),
         "cer_no_spaces": cer(reference, hypothesis, spaces=False),
+        "char_recall": recall,
+        "char_precision": precision,
+        "anchors_in_order": reading_order(reference, hypothesis)[1],
         "seconds_per_page": seconds,
     }
 
@@ -638,11 +678,10 @@ def main() -> None:
             }
             for made in make_pdfs(rng, args.paragraphs)
         }
-    font_path = korean_font()
-    if parts & {"ocr-settings", "ocr"} and font_path is None:
+    if parts & {"ocr-settings", "ocr"} and korean_font() is None:
         results["ocr"] = "skipped: no Korean font (scripts/system.sh installs fonts-nanum)"
     elif parts & {"ocr-settings", "ocr"}:
-        scans = make_scans(Random(args.seed), font_path, args.scans)
+        scans = make_scans(Random(args.seed), args.scans)
         if "ocr-settings" in parts:
             results["ocr_settings"] = measure_ocr_settings(scans, args.languages)
         if "ocr" in parts:
@@ -694,11 +733,13 @@ def report(results: dict) -> str:
 
 
 def _ocr_table(by_scan: dict) -> str:
-    rows = [["scanned page", "pages", "chars/page", "CER", "CER no spaces", "s/page"]]
+    rows = [["scanned page", "pages", "chars/page", "CER", "CER no spaces", "recall"]]
+    rows[0] += ["precision", "in order", "s/page"]
     for name, row in by_scan.items():
+        scores = ("cer", "cer_no_spaces", "char_recall", "char_precision", "anchors_in_order")
         rows.append(
             [name, str(row["pages"]), f"{row['characters_per_page']:.0f}"]
-            + [f"{row['cer']:.4f}", f"{row['cer_no_spaces']:.4f}"]
+            + [f"{row[score]:.4f}" for score in scores]
             + [f"{row['seconds_per_page']:.2f}"]
         )
     return table(rows)

@@ -80,9 +80,14 @@ def reference(tmp_path_factory, folder, settings) -> Collection:
 def assert_same(built: Collection, reference: Collection) -> None:
     """Same documents, chunks and tokens; vectors within TOLERANCE; same top-10 lists."""
     assert built.documents() == reference.documents()
-    chunks = [(c.chunk_id, c.doc_id, c.position, c.text) for c in built.store.iter_chunks()]
-    wanted = [(c.chunk_id, c.doc_id, c.position, c.text) for c in reference.store.iter_chunks()]
+    chunks = [
+        (c.chunk_id, c.doc_id, c.position, c.text, c.section) for c in built.store.iter_chunks()
+    ]
+    wanted = [
+        (c.chunk_id, c.doc_id, c.position, c.text, c.section) for c in reference.store.iter_chunks()
+    ]
     assert chunks == wanted
+    assert any(section for *_, section in chunks)  # the Hangul document's heading travelled
     assert list(built.store.iter_chunk_tokens()) == list(reference.store.iter_chunk_tokens())
     for key, index in reference.dense_indexes.items():
         other = built.dense_indexes[key]
