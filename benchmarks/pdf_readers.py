@@ -2,6 +2,8 @@
 
 Run from the repository root: PYTHONPATH=. python benchmarks/pdf_readers.py [--seed 0]
 It prints the tables and writes benchmarks/results/pdf_readers.json (with its config and seed).
+Needs the bench extra (reportlab, pypdf), Tesseract and fonts-nanum (scripts/system.sh), and
+Chromium for its PDFs (scripts/browser.sh; without it those are left out).
 
 Text layers: seeded Korean paragraphs (with some English, numbers and symbols) are printed into
 PDFs by reportlab with its CID fonts (one column; two columns as two frames; two columns drawn
@@ -10,13 +12,14 @@ by headless Chromium from HTML in a Nanum TrueType font (subset CID fonts with T
 justified column; two CSS columns). Each library's text is scored against the known text:
 character recall and precision (a bag of the non-space characters), the character error rate
 (CER: edit distance over the reference length, spaces collapsed, and again with no spaces),
-and reading order (the share of consecutive paragraphs found in their order); speed is pages
-per second from the bytes, the median of a few repeats.
+and reading order (see `reading_order`); speed is pages per second from the bytes, the median
+of a few repeats.
 
-OCR: pages rendered with Pillow in a Korean font (clean, and "scan-like": tilted, blurred,
-noisy, JPEG-compressed), saved as image PDFs and read end to end by seoga's PDF reader: CER
-and seconds per page, Korean and English apart. The test suite reuses `scanned_page`,
-`korean_font` and `cer` from here.
+OCR: pages drawn with Pillow in Korean fonts, a larger title first (Korean and English; one
+column clean and "scan-like": tilted, blurred, noisy, JPEG-compressed; two columns). Each
+Tesseract setting in OCR_SETTINGS reads the images; then seoga's PDF reader reads them saved
+as image PDFs, end to end (render, OCR): the same scores and seconds per page. The test suite
+reuses `scanned_page`, `korean_font`, `image_pdf` and `cer` from here.
 """
 
 import argparse

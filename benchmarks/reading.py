@@ -1191,13 +1191,13 @@ def report(results: dict) -> str:
 # Read by hand in the texts of the 2026-12-07 run (reading.json keeps, per file and peer, the
 # words a peer reads that seoga does not): check them against a new run's texts.
 NOTES = (
-    "- Where peers read more of the HWP/HWPX previews: table-position.hwp, whose preview has "
-    "“전” and “후” either side of a table, which seoga's text joins into “전후” (the eight-unit "
-    "control that anchors the table adds no space; sample-5017.hwp reads “표표끝” the same "
-    "way); viewtext.hwp, a distribution document (배포용), where the peers read the "
+    "- Where peers read more of the HWP/HWPX previews: viewtext.hwp, a distribution document "
+    "(배포용), where the peers read the "
     "placeholder Hangul stores in ViewText (“이 문서는 상위 버전의 배포용 문서입니다…”) and "
     "seoga reports the file; reader_writer_ChangeTrack.hwpx, whose preview keeps “추적”, "
-    "text deleted under change tracking that seoga leaves out on purpose.",
+    "text deleted under change tracking that seoga leaves out on purpose. (An earlier run "
+    "found seoga joining “전 [table] 후” into “전후” in table-position.hwp: the control that "
+    "anchors a table or drawing in a line now reads as a space, HWP recall .926 → .963.)",
     "- What only peers read: gethwp's HWPX text is every XML text node, numbering formats "
     "(“^1.”), shapes' generated descriptions (“사각형입니다”), form-field parameters and "
     "equation scripts included (hence no empty files); LlamaIndex's reader and gethwp decode "

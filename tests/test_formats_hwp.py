@@ -57,13 +57,15 @@ def test_controls_never_leak_their_payload():
         + "홍길동"
         + "\x04" + "\x00" * 6 + "\x04"
         + "\x09" + "\x00" * 6 + "\x09"
-        + "끝\n다음\x1e줄"
+        + "끝\n다음\x1e줄 전"
+        + extended_control(11, "tbl ")
+        + "후"
     )  # fmt: skip
     units = (text + "\r").encode("utf-16-le")
     para = paragraph(0, "")
     (node,) = _tree(para)
     node.children[0].payload = units
-    assert paragraph_text(node) == "성명:홍길동\t끝\n다음 줄"
+    assert paragraph_text(node) == "성명:홍길동\t끝\n다음 줄 전 후"
 
 
 def test_table_rows_read_with_their_header_and_caption(tmp_path):

@@ -99,7 +99,7 @@ def stand_in(tmp_path, monkeypatch):
 
 
 def test_pdf_metadata_becomes_document_metadata(tmp_path):
-    pypdf = pytest.importorskip("pypdf")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (the dev extra) writes this PDF")
     writer = pypdf.PdfWriter(clone_from=io.BytesIO(make_pdf(["Body text here."])))
     writer.add_metadata(
         {
@@ -139,7 +139,7 @@ def test_pdf_dates(value, iso):
 
 
 def test_encrypted_pdf_is_a_problem(tmp_path):
-    pypdf = pytest.importorskip("pypdf")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (the dev extra) writes this PDF")
     writer = pypdf.PdfWriter(clone_from=io.BytesIO(make_pdf(["Secret text."])))
     writer.encrypt("secret", algorithm="RC4-128")
     out = io.BytesIO()
@@ -187,10 +187,12 @@ def test_missing_korean_data_is_a_problem_with_the_install_hint(tmp_path, stand_
     result = load_file(write(tmp_path, "scan.pdf", image_pdf([blank_scan()])))
     assert result.documents == []
     [problem] = result.problems
-    assert problem.reason == f"page 1 not read by OCR: Tesseract has no language data for kor; install it: {HINT}"
+    assert (
+        problem.reason
+        == f"page 1 not read by OCR: Tesseract has no language data for kor; install it: {HINT}"
+    )
 
 
-@needs_sh
 def test_mixed_pdf_keeps_its_text_layer_and_names_the_pages_not_read(tmp_path, monkeypatch):
     monkeypatch.setenv(ocr.TESSERACT_VARIABLE, str(tmp_path / "no-such-tesseract"))
     data = joined_pdf(make_pdf(["Typed first page."]), image_pdf([blank_scan()]))

@@ -25,10 +25,13 @@ import olefile
 from seoga.text.documents import LoadResult
 from seoga.text.formats.base import ReadOptions, failed, structured
 from seoga.text.formats.structure import (
+    ENDNOTES_TITLE,
+    FOOTNOTES_TITLE,
     MAX_HEADING_CHARS,
     Cell,
     StructuredText,
     grid_from_cells,
+    outline_style_level,
     table_lines,
 )
 from seoga.text.normalize import normalize_line
@@ -74,8 +77,6 @@ PARA_HEADER_SHAPE_OFFSET = 8
 PARA_HEADER_STYLE_OFFSET = 10
 HEADING_KIND_SHIFT, HEADING_KIND_BITS, OUTLINE_KIND = 23, 0b11, 1
 HEADING_LEVEL_SHIFT, HEADING_LEVEL_BITS = 25, 0b111
-# Default styles of Hangul that mark outline headings ("개요 1" … "개요 7").
-OUTLINE_STYLE = re.compile(r"^(?:개요|Outline)\s*(\d)$", re.IGNORECASE)
 
 # Text code units: one-unit controls and what they read as; every other unit below 32 opens
 # an eight-unit control (inline or extended).
@@ -84,7 +85,9 @@ PARAGRAPH_BREAK = 13
 ONE_UNIT_CONTROLS = {0: "", 10: "\n", 13: "", 24: "-", 30: " ", 31: " "} | {
     code: "" for code in range(25, 30)
 }
-TAB = 9
+# Eight-unit controls that stand between words: a tab, and a table or drawing anchored in the
+# line ("전 [표] 후" must not read "전후"); the others (fields, notes, numbers) add nothing.
+EIGHT_UNIT_CONTROLS = {9: "\t", 11: " "}
 CONTROL_UNITS = 8
 
 # Control ids (four ASCII letters, stored as a little-endian uint32).
@@ -95,7 +98,7 @@ CTRL_FOOTER_TEXT = "foot"
 CTRL_FOOTNOTE = "fn  "
 CTRL_ENDNOTE = "en  "
 CTRL_HIDDEN_COMMENT = "tcmt"
-NOTES_TITLES = {CTRL_FOOTNOTE: "각주", CTRL_ENDNOTE: "미주"}
+NOTES_TITLES = {CTRL_FOOTNOTE: FOOTNOTES_TITLE, CTRL_ENDNOTE: ENDNOTES_TITLE}
 # List header of a table cell: column, row, column span, row span after 8 bytes.
 CELL_ADDRESS = struct.Struct("<4H")
 CELL_ADDRESS_OFFSET = 8
@@ -274,9 +277,9 @@ class _Styles:
                 shapes += 1
             elif record.tag == TAG_STYLE:
                 name, english = _style_names(record.payload)
-                match = OUTLINE_STYLE.match(name) or OUTLINE_STYLE.match(english)
-                if match:
-                    styles.style_levels[names] = int(match.group(1))
+                level = outline_style_level(name, english)
+                if level is not None:
+                    styles.style_levels[names] = level
                 names += 1
         return styles
 
@@ -305,7 +308,8 @@ def _control_id(record: Record) -> str:
 
 
 def paragraph_text(paragraph: Record) -> str:
-    """A paragraph's characters, every control's eight units skipped (tab kept as a tab)."""
+    """A paragraph's characters, every control's eight units skipped (a tab kept as a tab, an
+    anchored table or drawing as a space)."""
     text = next((child for child in paragraph.children if child.tag == TAG_PARA_TEXT), None)
     if text is None:
         return ""
@@ -328,7 +332,7 @@ def paragraph_text(paragraph: Record) -> str:
             pieces.append(ONE_UNIT_CONTROLS[code])
             index += 1
         else:
-            pieces.append("\t" if code == TAB else "")
+            pieces.append(EIGHT_UNIT_CONTROLS.get(code, ""))
             index += CONTROL_UNITS
     if run_start is not None:
         pieces.append(data[2 * run_start : 2 * units].decode("utf-16-le", errors="replace"))
@@ -431,10 +435,7 @@ class _Body:
             else:
                 built.paragraph(block[1])
         for kind, notes in self.notes.items():
-            if notes:
-                built.heading(NOTES_TITLES[kind], 1)
-                for note in notes:
-                    built.paragraph(note)
+            built.notes(NOTES_TITLES[kind], notes)
         return built
 
 

@@ -34,10 +34,13 @@ from seoga.text.formats.safety import (
     read_xml,
 )
 from seoga.text.formats.structure import (
+    ENDNOTES_TITLE,
+    FOOTNOTES_TITLE,
     MAX_HEADING_CHARS,
     Cell,
     StructuredText,
     grid_from_cells,
+    outline_style_level,
     table_lines,
 )
 from seoga.text.normalize import normalize_line
@@ -52,9 +55,8 @@ ENCRYPTION_MARK = b"encryption-data"
 
 # Hangul's default outline styles ("개요 1" … "개요 7"); a paragraph shape's outline level
 # counts from 0.
-OUTLINE_STYLE = re.compile(r"^(?:개요|Outline)\s*(\d{1,2})$", re.IGNORECASE)
 OUTLINE_HEADING = "OUTLINE"
-NOTES_TITLES = {"footNote": "각주", "endNote": "미주"}
+NOTES_TITLES = {"footNote": FOOTNOTES_TITLE, "endNote": ENDNOTES_TITLE}
 FURNITURE = ("header", "footer")
 
 # Characters written as elements inside <hp:t>.
@@ -195,11 +197,9 @@ class _Styles:
         for element in head.iter():
             name = _local(element.tag)
             if name == "style":
-                match = OUTLINE_STYLE.match(element.get("name", "")) or OUTLINE_STYLE.match(
-                    element.get("engName", "")
-                )
-                if match:
-                    styles.style_levels[element.get("id", "")] = int(match.group(1))
+                level = outline_style_level(element.get("name", ""), element.get("engName", ""))
+                if level is not None:
+                    styles.style_levels[element.get("id", "")] = level
             elif name == "paraPr":
                 heading = _first(element, "heading")
                 if heading is not None and heading.get("type") == OUTLINE_HEADING:
@@ -260,10 +260,7 @@ class _Body:
             else:
                 built.paragraph(block.text)
         for kind, notes in self.notes.items():
-            if notes:
-                built.heading(NOTES_TITLES[kind], 1)
-                for note in notes:
-                    built.paragraph(note)
+            built.notes(NOTES_TITLES[kind], notes)
         return built
 
     def _paragraph(self, paragraph: Element, body: bool = False) -> list[_Block]:

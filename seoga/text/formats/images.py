@@ -38,16 +38,16 @@ def read_image(path: Path, data: bytes, options: ReadOptions) -> LoadResult:
         return failed(path, f"not a readable image: {error}")
     built = StructuredText()
     ocr = OcrPages(options.ocr_languages)
-    for index in range(min(frames, MAX_FRAMES)):
-        built.page()
-        built.paragraph(ocr.read(index + 1, partial(_frame, image, index), dpi) or "")
+    with image:
+        for index in range(min(frames, MAX_FRAMES)):
+            built.page()
+            built.paragraph(ocr.read(index + 1, partial(_frame, image, index), dpi) or "")
     problems = ocr.problems(str(path), whole="image" if frames == 1 else None)
     if frames > MAX_FRAMES:
-        problems.append(
-            LoadProblem(str(path), f"only the first {MAX_FRAMES} of {frames} frames read")
-        )
+        reason = f"only the first {MAX_FRAMES} of {frames} frames read"
+        problems.append(LoadProblem(str(path), reason))
     if not built.text:
-        return LoadResult(problems=problems) if problems else failed(path, "no text found")
+        return LoadResult(problems=problems) if problems else failed(path, "no text found by OCR")
     result = structured(path, "", built, {"ocr_pages": ocr.read_pages})
     result.problems.extend(problems)
     return result

@@ -44,9 +44,12 @@ from seoga.text.formats.safety import (
     is_ole,
 )
 from seoga.text.formats.structure import (
+    ENDNOTES_TITLE,
+    FOOTNOTES_TITLE,
     Cell,
     StructuredText,
     grid_from_cells,
+    outline_style_level,
     table_lines,
 )
 from seoga.text.normalize import normalize_line
@@ -54,7 +57,7 @@ from seoga.text.normalize import normalize_line
 # Where every Office application writes the core properties; the libraries make up defaults
 # ("python-docx", today's date) when a file has none, which must not pass for the file's own.
 CORE_PROPERTIES = "docProps/core.xml"
-NOTES_TITLES = {"footnote": "각주", "endnote": "미주"}
+NOTES_TITLES = {"footnote": FOOTNOTES_TITLE, "endnote": ENDNOTES_TITLE}
 SLIDE_TITLE = "슬라이드 {number}"
 NOTES_LABEL = "슬라이드 노트: "
 SHEET_TITLE = "{workbook} — {sheet}"
@@ -65,9 +68,9 @@ MAX_SHEET_CELLS = 10_000_000
 # table's caption, up to this many; a longer run is a list, read as rows.
 MAX_CAPTION_ROWS = 3
 
-# Heading styles: Word's built-in ones (stored in English whatever the display language) and
-# the Korean names some tools write; an outline level of 9 means body text.
-HEADING_STYLE_NAMES = ("heading ", "제목 ")
+# Heading styles ("Heading N", stored in English whatever the display language, or the
+# Korean "제목 N" some tools write) are read by `outline_style_level`; an outline level of 9
+# means body text.
 TITLE_STYLE_NAMES = ("title",)
 BODY_OUTLINE_LEVEL = 9
 # A chain of styles based on one another is followed this far (a file may loop them).
@@ -188,11 +191,7 @@ class _WordReader:
             else:
                 built.paragraph(block[1])
         for kind, title in NOTES_TITLES.items():
-            notes = self._notes(kind)
-            if notes:
-                built.heading(title, 1)
-                for note in notes:
-                    built.paragraph(note)
+            built.notes(title, self._notes(kind))
         return built
 
     def _related_parts(self, relationship_types: tuple[str, ...]) -> list[Any]:
@@ -281,10 +280,9 @@ class _WordReader:
             lowered = name.lower()
             if lowered in TITLE_STYLE_NAMES:
                 return None, True
-            for prefix in HEADING_STYLE_NAMES:
-                number = lowered.removeprefix(prefix)
-                if lowered.startswith(prefix) and number.isdecimal():
-                    return int(number), False
+            level = outline_style_level(name)
+            if level is not None:
+                return level, False
             if outline is not None:
                 return outline, False
             style_id = based_on

@@ -36,6 +36,11 @@ _NUMBERED_HEADINGS = (
     (3, re.compile(r"^[가-하]\s*[.．]\s+\S")),
     (4, re.compile(r"^\(\d{1,2}\)\s*\S")),
 )
+# Outline styles ("개요 1", "Outline 2", "Heading 3", "제목 1") name their level.
+_OUTLINE_STYLE = re.compile(r"^(?:개요|Outline|Heading|제목)\s*(\d{1,2})$", re.IGNORECASE)
+# Where notes go: after the body, each kind under its own heading.
+FOOTNOTES_TITLE = "각주"
+ENDNOTES_TITLE = "미주"
 # A line that ends a sentence is body text, whatever its numbering. "요" ends a sentence only
 # with its full stop: headings end in nouns such as 개요, 필요, 주요.
 _SENTENCE_END = re.compile(r"(?:[다음함임됨][.]?|[.!?。])$")
@@ -46,6 +51,11 @@ def numbered_heading_level(text: str) -> int | None:
     if len(text) > MAX_HEADING_CHARS or _SENTENCE_END.search(text):
         return None
     return next((level for level, pattern in _NUMBERED_HEADINGS if pattern.match(text)), None)
+
+
+def outline_style_level(*names: str) -> int | None:
+    """The heading level an outline style's name (or its English name) gives, if any."""
+    return next((int(m.group(1)) for n in names if (m := _OUTLINE_STYLE.match(n))), None)
 
 
 @dataclass
@@ -197,6 +207,14 @@ class StructuredText:
             lines.insert(0, caption)
         if lines:
             self._append(ROW_SEPARATOR.join(lines))
+
+    def notes(self, title: str, notes: list[str]) -> None:
+        """Footnotes or endnotes after the body, under their own heading (a note read inside
+        its sentence would break it)."""
+        if notes:
+            self.heading(title, 1)
+            for note in notes:
+                self.paragraph(note)
 
     def page(self) -> None:
         """A new page starts with the next block."""
