@@ -8,12 +8,12 @@ from rich.markup import escape
 
 from seoga.cli.index import OcrLanguagesOption, OcrOption
 from seoga.cli.output import console, error_console, print_json
-from seoga.text.formats.structure import section_at
+from seoga.text.formats.structure import PAGE_STARTS, SECTIONS, section_at
 from seoga.text.loaders import DEFAULT_OCR_LANGUAGES, ReadOptions, load_file
 
 EXIT_NOTHING_READ = 1
 # Metadata a reader keeps for seoga's own use, shown as sections or not at all.
-STRUCTURE_KEYS = ("sections", "page_starts")
+STRUCTURE_KEYS = (SECTIONS, PAGE_STARTS)
 
 
 def read_command(
@@ -50,7 +50,7 @@ def read_command(
             console.print(f"[bold]{escape(document.title)}[/]  [dim]{escape(document.doc_id)}[/]")
             if shown:
                 console.print(f"[dim]{escape(str(shown))}[/]", highlight=False)
-            _print_text(document.text, document.metadata.get("sections", []))
+            _print_text(document.text, document.metadata.get(SECTIONS, []))
         for problem in problems:
             error_console.print(f"not read: {escape(str(problem))}", highlight=False)
     if not documents:

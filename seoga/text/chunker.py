@@ -9,6 +9,7 @@ from typing import Any
 from seoga.errors import InputError
 from seoga.progress import track
 from seoga.text.documents import Chunk, Document
+from seoga.text.formats.structure import SECTIONS
 from seoga.text.sentences import Span, split_sentences_many
 
 _LATIN_WORD = re.compile(r"[^\W\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u4e00-\u9fff\uac00-\ud7a3]+")
@@ -21,9 +22,6 @@ CJK_CHARS_PER_TOKEN = 2
 Unit = tuple[int, int, int]
 # A run of a document's text chunked on its own: (start, end, section path in force over it).
 Part = tuple[int, int, str]
-# The metadata key under which format readers list a document's headings as
-# [start offset, section path] pairs (see seoga.text.formats.structure.StructuredText).
-SECTIONS = "sections"
 
 
 def approximate_tokens(text: str) -> int:

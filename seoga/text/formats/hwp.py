@@ -28,11 +28,15 @@ from seoga.text.formats.structure import (
     ENDNOTES_TITLE,
     FOOTNOTES_TITLE,
     MAX_HEADING_CHARS,
+    Block,
     Cell,
+    DocumentBlocks,
+    Paragraph,
     StructuredText,
+    Table,
+    block_lines,
     grid_from_cells,
     outline_style_level,
-    table_lines,
 )
 from seoga.text.normalize import normalize_line
 
@@ -345,9 +349,7 @@ class _Body:
 
     def __init__(self, styles: _Styles) -> None:
         self.styles = styles
-        self.blocks: list[tuple] = []
-        self.furniture: list[str] = []
-        self.notes: dict[str, list[str]] = {CTRL_FOOTNOTE: [], CTRL_ENDNOTE: []}
+        self.document = DocumentBlocks()
 
     def body_paragraph(self, paragraph: Record) -> None:
         """A top-level paragraph: may be a heading; its controls follow it."""
@@ -355,12 +357,12 @@ class _Body:
         level = self.styles.heading_level(paragraph) if text.strip() else None
         # Hangul's outline numbering also numbers long list items: those stay body text.
         if level is not None and len(normalize_line(text)) <= MAX_HEADING_CHARS:
-            self.blocks.append(("heading", text, level))
+            self.document.body.append(Paragraph(text, level))
         elif text.strip():
-            self.blocks.append(("guess", text))
-        self._controls(paragraph, self.blocks, 0)
+            self.document.body.append(Paragraph(text, guess=True))
+        self._controls(paragraph, self.document.body, 0)
 
-    def _controls(self, paragraph: Record, blocks: list[tuple], depth: int) -> None:
+    def _controls(self, paragraph: Record, blocks: list[Block], depth: int) -> None:
         if depth > MAX_NESTING:
             return
         for control in paragraph.children:
@@ -370,32 +372,32 @@ class _Body:
             if kind == CTRL_TABLE:
                 blocks.append(self._table(control, depth))
             elif kind in (CTRL_HEADER_TEXT, CTRL_FOOTER_TEXT):
-                for line in self._list_texts(control, depth):
-                    if line not in self.furniture:
-                        self.furniture.append(line)
-            elif kind in self.notes:
-                note = " ".join(self._list_texts(control, depth))
-                if note:
-                    self.notes[kind].append(note)
+                self.document.add_furniture(self._list_texts(control, depth))
+            elif kind in NOTES_TITLES:
+                self.document.add_note(
+                    NOTES_TITLES[kind], " ".join(self._list_texts(control, depth))
+                )
             elif kind != CTRL_HIDDEN_COMMENT:
                 # Text boxes, grouped shapes and captions of pictures: their paragraphs.
-                nested: list[tuple] = []
                 for inner in _paragraphs_below(control):
-                    text = paragraph_text(inner)
-                    if text.strip():
-                        nested.append(("paragraph", text))
-                    self._controls(inner, nested, depth + 1)
-                blocks.extend(nested)
+                    blocks += self._list_blocks(inner, depth)
+
+    def _list_blocks(self, paragraph: Record, depth: int) -> list[Block]:
+        """One paragraph of a list (a cell, a box, a note), with the tables and boxes inside."""
+        text = paragraph_text(paragraph)
+        blocks: list[Block] = [Paragraph(text)] if text.strip() else []
+        self._controls(paragraph, blocks, depth + 1)
+        return blocks
 
     def _list_texts(self, control: Record, depth: int) -> list[str]:
         """The texts of a control's paragraphs (and of tables inside them) as lines."""
         return [
             line
             for inner in _paragraphs_below(control)
-            for line in self._list_texts_of(inner, depth)
+            for line in block_lines(self._list_blocks(inner, depth))
         ]
 
-    def _table(self, control: Record, depth: int) -> tuple:
+    def _table(self, control: Record, depth: int) -> Table:
         """A table: its caption (lists before the TABLE record) and its cells (lists after)."""
         caption: list[str] = []
         cells: list[tuple[Cell, list[str]]] = []
@@ -406,37 +408,13 @@ class _Body:
                 cells.append((_cell(child), []))
             elif child.tag == TAG_PARA_HEADER:
                 lines = cells[-1][1] if cells else caption
-                lines += self._list_texts_of(child, depth)
+                lines += block_lines(self._list_blocks(child, depth))
         # The first entry only marks where the TABLE record was.
         found = [replace(cell, text="\n".join(lines)) for cell, lines in cells[1:]]
-        return ("table", grid_from_cells(found), " ".join(caption))
-
-    def _list_texts_of(self, paragraph: Record, depth: int) -> list[str]:
-        """One paragraph of a list as lines, with the tables and boxes inside it."""
-        blocks: list[tuple] = []
-        text = paragraph_text(paragraph)
-        if text.strip():
-            blocks.append(("paragraph", text))
-        self._controls(paragraph, blocks, depth + 1)
-        return [line for block in blocks for line in _block_lines(block)]
+        return Table(grid_from_cells(found), " ".join(caption))
 
     def build(self) -> StructuredText:
-        built = StructuredText()
-        for line in self.furniture:
-            built.paragraph(line)
-        for block in self.blocks:
-            kind = block[0]
-            if kind == "heading":
-                built.heading(block[1], block[2])
-            elif kind == "guess":
-                built.paragraph_or_heading(block[1])
-            elif kind == "table":
-                built.table(block[1], block[2])
-            else:
-                built.paragraph(block[1])
-        for kind, notes in self.notes.items():
-            built.notes(NOTES_TITLES[kind], notes)
-        return built
+        return self.document.build()
 
 
 def _paragraphs_below(record: Record) -> Iterator[Record]:
@@ -455,13 +433,6 @@ def _cell(list_header: Record) -> Cell:
         return Cell(0, 0, "")
     column, row, column_span, row_span = CELL_ADDRESS.unpack_from(payload, CELL_ADDRESS_OFFSET)
     return Cell(row, column, "", row_span, column_span)
-
-
-def _block_lines(block: tuple) -> list[str]:
-    if block[0] == "table":
-        caption = [block[2]] if block[2] else []
-        return caption + table_lines(block[1])
-    return [line for line in (normalize_line(part) for part in block[1].split("\n")) if line]
 
 
 def _summary(ole: olefile.OleFileIO) -> dict[str, Any]:

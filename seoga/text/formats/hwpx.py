@@ -37,11 +37,15 @@ from seoga.text.formats.structure import (
     ENDNOTES_TITLE,
     FOOTNOTES_TITLE,
     MAX_HEADING_CHARS,
+    Block,
     Cell,
+    DocumentBlocks,
+    Paragraph,
     StructuredText,
+    Table,
+    block_lines,
     grid_from_cells,
     outline_style_level,
-    table_lines,
 )
 from seoga.text.normalize import normalize_line
 
@@ -214,59 +218,27 @@ class _Styles:
         )
 
 
-@dataclass
-class _Paragraph:
-    text: str
-    level: int | None = None  # an outline heading's level
-    guess: bool = False  # a body paragraph that may be a hand-numbered heading
-
-
-@dataclass
-class _Table:
-    rows: list[list[str]]
-    caption: str = ""
-
-
-_Block = _Paragraph | _Table
-
-
 class _Body:
     """Walks the sections' paragraphs into blocks, keeping furniture (headers, footers) and
     notes apart so that each is said once, where it reads best."""
 
     def __init__(self, styles: _Styles) -> None:
         self.styles = styles
-        self.blocks: list[_Block] = []
-        self.furniture: list[str] = []
-        self.notes: dict[str, list[str]] = {kind: [] for kind in NOTES_TITLES}
+        self.document = DocumentBlocks()
         self.deleting = False  # inside text deleted under change tracking
 
     def section(self, root: Element) -> None:
         self.deleting = False
         for paragraph in _children(root, "p"):
-            self.blocks.extend(self._paragraph(paragraph, body=True))
+            self.document.body.extend(self._paragraph(paragraph, body=True))
 
     def build(self) -> StructuredText:
-        built = StructuredText()
-        for line in self.furniture:
-            built.paragraph(line)
-        for block in self.blocks:
-            if isinstance(block, _Table):
-                built.table(block.rows, block.caption)
-            elif block.level is not None:
-                built.heading(block.text, block.level)
-            elif block.guess:
-                built.paragraph_or_heading(block.text)
-            else:
-                built.paragraph(block.text)
-        for kind, notes in self.notes.items():
-            built.notes(NOTES_TITLES[kind], notes)
-        return built
+        return self.document.build()
 
-    def _paragraph(self, paragraph: Element, body: bool = False) -> list[_Block]:
+    def _paragraph(self, paragraph: Element, body: bool = False) -> list[Block]:
         """A paragraph's text, then the objects it anchors (tables, text boxes)."""
         texts: list[str] = []
-        anchored: list[_Block] = []
+        anchored: list[Block] = []
         self._inline(paragraph, texts, anchored)
         text = "".join(texts)
         if not text.strip():
@@ -275,9 +247,9 @@ class _Body:
         # Outline numbering also serves long list items; a heading is a short line.
         if level is not None and (len(text.strip()) > MAX_HEADING_CHARS or "\n" in text.strip()):
             level = None
-        return [_Paragraph(text, level, guess=body and level is None), *anchored]
+        return [Paragraph(text, level, guess=body and level is None), *anchored]
 
-    def _inline(self, element: Element, texts: list[str], anchored: list[_Block]) -> None:
+    def _inline(self, element: Element, texts: list[str], anchored: list[Block]) -> None:
         for child in element:
             name = _local(child.tag)
             if name == "t":
@@ -327,18 +299,15 @@ class _Body:
         for child in control:
             name = _local(child.tag)
             if name in FURNITURE:
-                for line in self._lines(self._object_blocks(child)):
-                    if line not in self.furniture:
-                        self.furniture.append(line)
-            elif name in self.notes:
-                note = " ".join(self._lines(self._object_blocks(child)))
-                if note:
-                    self.notes[name].append(note)
+                self.document.add_furniture(block_lines(self._object_blocks(child)))
+            elif name in NOTES_TITLES:
+                note = " ".join(block_lines(self._object_blocks(child)))
+                self.document.add_note(NOTES_TITLES[name], note)
 
-    def _object_blocks(self, element: Element) -> list[_Block]:
+    def _object_blocks(self, element: Element) -> list[Block]:
         """The paragraphs of an object's lists (text boxes, captions, cells of groups), in
         order, however deep its shapes nest them."""
-        blocks: list[_Block] = []
+        blocks: list[Block] = []
         for child in element:
             name = _local(child.tag)
             if name == "p":
@@ -350,7 +319,7 @@ class _Body:
                 blocks.extend(self._object_blocks(child))
         return blocks
 
-    def _table(self, table: Element) -> _Table:
+    def _table(self, table: Element) -> Table:
         cells = []
         for row_index, row in enumerate(_children(table, "tr")):
             for column_index, cell in enumerate(_children(row, "tc")):
@@ -361,7 +330,7 @@ class _Body:
                     Cell(
                         _number(address, "rowAddr", row_index),
                         _number(address, "colAddr", column_index),
-                        "\n".join(self._lines(self._object_blocks(content)))
+                        "\n".join(block_lines(self._object_blocks(content)))
                         if content is not None
                         else "",
                         _number(span, "rowSpan", 1),
@@ -370,20 +339,9 @@ class _Body:
                 )
         caption = _first(table, "caption")
         caption_text = (
-            " ".join(self._lines(self._object_blocks(caption))) if caption is not None else ""
+            " ".join(block_lines(self._object_blocks(caption))) if caption is not None else ""
         )
-        return _Table(grid_from_cells(cells), caption_text)
-
-    @staticmethod
-    def _lines(blocks: list[_Block]) -> list[str]:
-        """Blocks flattened into lines (a cell's or a note's text; nested tables row by row)."""
-        lines: list[str] = []
-        for block in blocks:
-            if isinstance(block, _Table):
-                lines += ([block.caption] if block.caption else []) + table_lines(block.rows)
-            else:
-                lines += [line for line in map(normalize_line, block.text.split("\n")) if line]
-        return lines
+        return Table(grid_from_cells(cells), caption_text)
 
 
 def _number(element: Element | None, name: str, default: int) -> int:

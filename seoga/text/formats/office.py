@@ -46,11 +46,15 @@ from seoga.text.formats.safety import (
 from seoga.text.formats.structure import (
     ENDNOTES_TITLE,
     FOOTNOTES_TITLE,
+    Block,
     Cell,
+    DocumentBlocks,
+    Paragraph,
     StructuredText,
+    Table,
+    block_lines,
     grid_from_cells,
     outline_style_level,
-    table_lines,
 )
 from seoga.text.normalize import normalize_line
 
@@ -161,8 +165,7 @@ def read_docx(path: Path, data: bytes, options: ReadOptions) -> LoadResult:
 
 
 class _WordReader:
-    """Walks a Word document's XML into blocks: ("heading", text, level), ("guess", text),
-    ("paragraph", text), ("table", rows)."""
+    """Walks a Word document's XML into blocks (`Paragraph`, `Table`)."""
 
     def __init__(self, document: Any) -> None:
         self.document = document
@@ -170,29 +173,15 @@ class _WordReader:
         self.title = ""
 
     def build(self) -> StructuredText:
-        body = self._blocks(self.document.element.body, body=True)
-        styled = any(block[0] == "heading" for block in body)
-        built = StructuredText()
-        furniture: list[str] = []
+        document = DocumentBlocks(body=self._blocks(self.document.element.body, body=True))
         for part in self._related_parts((RT.HEADER, RT.FOOTER)):
-            for line in _lines(self._blocks(part.element)):
-                if line not in furniture:
-                    furniture.append(line)
-        for line in furniture:
-            built.paragraph(line)
-        for block in body:
-            kind = block[0]
-            if kind == "heading":
-                built.heading(block[1], block[2])
-            elif kind == "guess" and not styled:
-                built.paragraph_or_heading(block[1])
-            elif kind == "table":
-                built.table(block[1])
-            else:
-                built.paragraph(block[1])
+            document.add_furniture(block_lines(self._blocks(part.element)))
         for kind, title in NOTES_TITLES.items():
-            built.notes(title, self._notes(kind))
-        return built
+            for note in self._notes(kind):
+                document.add_note(title, note)
+        # Hand-numbered lines are headings only in a document that styles none of its own.
+        styled = any(isinstance(b, Paragraph) and b.level is not None for b in document.body)
+        return document.build(guess_headings=not styled)
 
     def _related_parts(self, relationship_types: tuple[str, ...]) -> list[Any]:
         relationships = [
@@ -208,40 +197,40 @@ class _WordReader:
         for part in self._related_parts((NOTE_PARTS[kind],)):
             for note in parse_xml(part.blob).iterchildren(qn(f"w:{kind}")):
                 if note.get(W_TYPE, NOTE_KINDS[0]) in NOTE_KINDS:
-                    text = " ".join(_lines(self._blocks(note)))
+                    text = " ".join(block_lines(self._blocks(note)))
                     if text:
                         notes.append(text)
         return notes
 
-    def _blocks(self, container: _Element, body: bool = False) -> list[tuple]:
-        blocks: list[tuple] = []
+    def _blocks(self, container: _Element, body: bool = False) -> list[Block]:
+        blocks: list[Block] = []
         for child in container:
             if child.tag == W_P:
                 blocks.extend(self._paragraph(child, body))
             elif child.tag == W_TBL:
-                blocks.append(("table", self._table(child)))
+                blocks.append(Table(self._table(child)))
             elif child.tag in DOCX_WRAPPERS:
                 blocks.extend(self._blocks(child, body))
         return blocks
 
-    def _paragraph(self, paragraph: _Element, body: bool) -> list[tuple]:
+    def _paragraph(self, paragraph: _Element, body: bool) -> list[Block]:
         """The paragraph's text, then its text boxes."""
         texts: list[str] = []
-        boxes: list[tuple] = []
+        boxes: list[Block] = []
         self._inline(paragraph, texts, boxes)
         text = "".join(texts)
         if not text.strip():
             return boxes
         if not body:
-            return [("paragraph", text), *boxes]
+            return [Paragraph(text), *boxes]
         level, is_title = self._heading_level(paragraph)
         if is_title and not self.title:
             self.title = normalize_line(text)
         if level is not None:
-            return [("heading", text, level), *boxes]
-        return [("guess", text), *boxes]
+            return [Paragraph(text, level), *boxes]
+        return [Paragraph(text, guess=True), *boxes]
 
-    def _inline(self, element: _Element, texts: list[str], boxes: list[tuple]) -> None:
+    def _inline(self, element: _Element, texts: list[str], boxes: list[Block]) -> None:
         for child in element:
             tag = child.tag
             if tag == W_T:
@@ -303,7 +292,7 @@ class _WordReader:
                 if merge is not None and merge.get(W_VAL) != "restart" and above is not None:
                     above.row_span = row_index - above.row + 1
                 else:
-                    text = "\n".join(_lines(self._blocks(cell)))
+                    text = "\n".join(block_lines(self._blocks(cell)))
                     found = Cell(row_index, column, text, 1, span)
                     cells.append(found)
                     for covered in range(column, column + span):
@@ -340,17 +329,6 @@ def _int_value(properties: _Element | None, name: str, default: int) -> int:
     return int(value) if value.isdecimal() else default
 
 
-def _lines(blocks: list[tuple]) -> list[str]:
-    """Blocks flattened into lines: a cell's, a note's or a header's text."""
-    lines: list[str] = []
-    for block in blocks:
-        if block[0] == "table":
-            lines += table_lines(block[1])
-        else:
-            lines += [line for line in map(normalize_line, block[1].split("\n")) if line]
-    return lines
-
-
 # --- PPTX ------------------------------------------------------------------------------------
 
 
@@ -374,24 +352,21 @@ def read_pptx(path: Path, data: bytes, options: ReadOptions) -> LoadResult:
 def _read_slide(slide: Any, number: int, built: StructuredText) -> None:
     title_shape = slide.shapes.title
     title = normalize_line(_frame_text(title_shape.text_frame)) if title_shape is not None else ""
-    blocks: list[tuple] = []
+    blocks: list[Block] = []
     for shape in _reading_order(slide.shapes):
         if title_shape is None or shape.shape_id != title_shape.shape_id:
             _shape_blocks(shape, blocks)
     if slide.has_notes_slide:
         frame = slide.notes_slide.notes_text_frame
         notes = _frame_text(frame) if frame is not None else ""
-        blocks.append(("paragraph", NOTES_LABEL + notes if notes.strip() else ""))
-    blocks = [block for block in blocks if _lines([block])]
+        blocks.append(Paragraph(NOTES_LABEL + notes if notes.strip() else ""))
+    blocks = [block for block in blocks if block_lines([block])]
     # A slide with no words (pictures, empty placeholders) is no section of its own.
     if not title and not blocks:
         return
     built.heading(title or SLIDE_TITLE.format(number=number), 1)
-    for kind, content in blocks:
-        if kind == "table":
-            built.table(content)
-        else:
-            built.paragraph(content)
+    for block in blocks:
+        built.block(block)
 
 
 def _reading_order(shapes: Iterable[Any]) -> list[Any]:
@@ -399,15 +374,15 @@ def _reading_order(shapes: Iterable[Any]) -> list[Any]:
     return sorted(shapes, key=lambda shape: (shape.top or 0, shape.left or 0))
 
 
-def _shape_blocks(shape: Any, blocks: list[tuple]) -> None:
+def _shape_blocks(shape: Any, blocks: list[Block]) -> None:
     # Not `shape.shape_type`: it raises on shapes python-pptx does not know.
     if isinstance(shape, GroupShape):
         for inner in _reading_order(shape.shapes):
             _shape_blocks(inner, blocks)
     elif shape.has_table:
-        blocks.append(("table", _slide_table(shape.table)))
+        blocks.append(Table(_slide_table(shape.table)))
     elif shape.has_text_frame:
-        blocks.append(("paragraph", _frame_text(shape.text_frame)))
+        blocks.append(Paragraph(_frame_text(shape.text_frame)))
 
 
 def _frame_text(frame: Any) -> str:

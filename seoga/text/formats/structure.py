@@ -7,6 +7,7 @@ pages stay true: a chunk finds its section path from its start offset.
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from seoga.text.normalize import normalize_line, normalize_text
@@ -17,6 +18,10 @@ ROW_SEPARATOR = "\n"
 CELL_SEPARATOR = " | "
 HEADER_VALUE_SEPARATOR = ": "
 PATH_SEPARATOR = " > "
+# The metadata keys under which a document's headings ([start offset, path] pairs) and page
+# starts are kept.
+SECTIONS = "sections"
+PAGE_STARTS = "page_starts"
 # Deeper heading levels than this are folded into the deepest one.
 MAX_HEADING_LEVEL = 6
 # Numbered lines longer than this are list items or sentences, not headings.
@@ -147,6 +152,37 @@ def _row_line(row: list[tuple[str, bool]], header: list[str] | None) -> str:
     return CELL_SEPARATOR.join(parts)
 
 
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph as a reader found it: a heading when its style gives a `level`, possibly a
+    hand-numbered heading when `guess` (body text of a format whose headings carry no style)."""
+
+    text: str
+    level: int | None = None
+    guess: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[list[str]]
+    caption: str = ""
+
+
+Block = Paragraph | Table
+
+
+def block_lines(blocks: Iterable[Block]) -> list[str]:
+    """Blocks flattened into lines: a cell's, a note's or a header's text (a table inside
+    them read row by row, its caption first)."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            lines += ([block.caption] if block.caption else []) + table_lines(block.rows)
+        else:
+            lines += [line for line in map(normalize_line, block.text.split("\n")) if line]
+    return lines
+
+
 @dataclass
 class StructuredText:
     """Builds a document's text from blocks in reading order, remembering where each section
@@ -208,6 +244,17 @@ class StructuredText:
         if lines:
             self._append(ROW_SEPARATOR.join(lines))
 
+    def block(self, block: Block, *, guess_headings: bool = True) -> None:
+        """A block a reader found (see `Paragraph`, `Table`)."""
+        if isinstance(block, Table):
+            self.table(block.rows, block.caption)
+        elif block.level is not None:
+            self.heading(block.text, block.level)
+        elif block.guess and guess_headings:
+            self.paragraph_or_heading(block.text)
+        else:
+            self.paragraph(block.text)
+
     def notes(self, title: str, notes: list[str]) -> None:
         """Footnotes or endnotes after the body, under their own heading (a note read inside
         its sentence would break it)."""
@@ -228,11 +275,46 @@ class StructuredText:
         """`sections` and `page_starts` for the document's metadata, where there are any."""
         found: dict = {}
         if self.sections:
-            found["sections"] = self.sections
+            found[SECTIONS] = self.sections
         if self.page_starts:
             found["pages"] = len(self.page_starts)
-            found["page_starts"] = self.page_starts
+            found[PAGE_STARTS] = self.page_starts
         return found
+
+
+@dataclass
+class DocumentBlocks:
+    """A word-processor document as its reader walks it: the body's blocks, and apart from
+    them the furniture (headers, footers: said once, first) and the notes (footnotes, endnotes:
+    after the body, each kind under its heading)."""
+
+    body: list[Block] = field(default_factory=list)
+    furniture: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(
+        default_factory=lambda: {FOOTNOTES_TITLE: [], ENDNOTES_TITLE: []}
+    )
+
+    def add_furniture(self, lines: Iterable[str]) -> None:
+        """Header or footer lines; each is said once however many pages repeat it."""
+        for line in lines:
+            if line not in self.furniture:
+                self.furniture.append(line)
+
+    def add_note(self, title: str, text: str) -> None:
+        if text:
+            self.notes[title].append(text)
+
+    def build(self, *, guess_headings: bool = True) -> StructuredText:
+        """The document's text; `guess_headings=False` reads hand-numbered lines as body text
+        (a document whose headings are styled)."""
+        built = StructuredText()
+        for line in self.furniture:
+            built.paragraph(line)
+        for block in self.body:
+            built.block(block, guess_headings=guess_headings)
+        for title, notes in self.notes.items():
+            built.notes(title, notes)
+        return built
 
 
 def section_at(sections: list[list], offset: int) -> str:
