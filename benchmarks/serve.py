@@ -9,7 +9,13 @@ answered), every loop bounded in count and time:
 - mixed: 3 searching, 1 asking and 1 writer adding batches of documents (`?wait=true`), 30 s;
   the final document count must be exact;
 - overload: 32 clients for 15 s: only 200 or 503 with Retry-After, never another 5xx or a hang;
-- the server's memory after each phase against after warm-up (goal: within 5 % at the end).
+- the server's memory after each phase against after warm-up (goal: within 5 % at the end);
+- abuse (its own section, "Serving under abuse"; `--only abuse` runs it alone): while 3
+  clients search, 200 idle sockets from 10 loopback addresses, 20 clients sending a request head
+  one byte a second, an event flood (1,000 events a request) and fuzzed bodies (random bytes and
+  JSON, lone surrogates, invalid UTF-8, deep nesting), after a control without attackers and
+  each attacker alone; goals: no 5xx, /health (a fresh connection every 50 ms, from another
+  process) p99 under 100 ms, the server's memory flat.
 Collections: the demo collection and the SciFact subset of the distillation benchmark (800
 abstracts; the whole corpus takes 40 minutes to encode on 2 cores), both with seoga's default
 models. Warm vs cold: one query through the server against `seoga search` as a fresh process.
@@ -17,8 +23,8 @@ Crash: 20 × kill -9 at a random moment of an index task (up to 1.5 × its lengt
 land after its commit); each time the collection must open, search and hold either the old or
 the new documents.
 
-    flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/serve.py
-Writes the "Serving" section of BENCHMARKS.md.
+    flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/serve.py [--only abuse]
+Writes the "Serving" and "Serving under abuse" sections of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import random
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +74,32 @@ WARM_REPEATS = 20
 ROUND = re.compile(r"round(\d+)")
 CRASH_WINDOW_SHARE = 1.5  # kills up to 1.5 × an index task's length after it starts
 WRK_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+# The abuse phase: what the attackers hold while the searching clients and /health are timed.
+ABUSE_COMMAND = COMMAND + " --only abuse"
+ABUSE_SEARCHERS = 3
+IDLE_SOCKETS = 200
+IDLE_ADDRESSES = 10  # 127.0.0.2 ... 127.0.0.11: under the server's per-address share each
+SLOW_CLIENTS = 20
+SLOW_ADDRESS = "127.0.0.100"
+SLOW_BYTE_SECONDS = 1.0
+FLOOD_CLIENTS = 2
+FLOOD_EVENTS = 1_000
+FUZZ_CLIENTS = 2
+FUZZ_MAX_BYTES = 4096
+FUZZ_DEPTH = 100_000  # nesting of the deepest JSON body
+RECONNECT_PAUSE = 0.1  # an attacker whose socket was closed opens another after this
+HEALTH_INTERVAL = 0.05
+HEALTH_GOAL_MS = 100
+SERVER_ERROR = 500
+SAMPLE_SECONDS = 1.0  # the server's memory and sockets are sampled this often
+SETTLE_SECONDS = 3.0  # after the attackers stop, before the memory is read again
+SOCKETS, FLOOD, FUZZ = "idle and slow sockets", "event flood", "fuzzed requests"
+ATTACKERS = (SOCKETS, FLOOD, FUZZ)
+ALONE_SHARE = 0.5  # each attacker alone runs for this share of the phase
+LOOPBACK = "127.0.0.1"
+HEALTH_REQUEST = b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+SLOW_HEAD = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: "
+ODD_TEXTS = ("\ud800", "\udfff\ud800", "\x00", "\u202e\u200b", "\U0001f600" * 50, "가\u0301")
 
 
 @dataclass
@@ -343,6 +377,348 @@ def cold_and_warm(base: str, keys: dict, collection: Path, query: str) -> dict:
     return {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm), "query": query}
 
 
+async def idle_socket(port: int, address: str, until: float, lasted: list[float]) -> None:
+    """A connection that never sends a byte; when the server closes it, another."""
+    while time.monotonic() < until:
+        try:
+            reader, writer = await asyncio.open_connection(LOOPBACK, port, local_addr=(address, 0))
+        except OSError:
+            await asyncio.sleep(RECONNECT_PAUSE)
+            continue
+        opened = time.monotonic()
+        try:
+            if await asyncio.wait_for(reader.read(1), until - time.monotonic()) == b"":
+                lasted.append(time.monotonic() - opened)
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+        await asyncio.sleep(RECONNECT_PAUSE)
+
+
+async def slow_client(port: int, until: float, lasted: list[float]) -> None:
+    """A request head sent one byte a second (slowloris); when cut off, another."""
+    while time.monotonic() < until:
+        try:
+            reader, writer = await asyncio.open_connection(
+                LOOPBACK, port, local_addr=(SLOW_ADDRESS, 0)
+            )
+        except OSError:
+            await asyncio.sleep(RECONNECT_PAUSE)
+            continue
+        opened = time.monotonic()
+        writer.write(SLOW_HEAD)
+        try:
+            while time.monotonic() < until:
+                writer.write(b"a")
+                await writer.drain()
+                try:
+                    if await asyncio.wait_for(reader.read(1), SLOW_BYTE_SECONDS) == b"":
+                        lasted.append(time.monotonic() - opened)
+                        break
+                except TimeoutError:
+                    continue
+        except ConnectionError:
+            lasted.append(time.monotonic() - opened)
+        finally:
+            writer.close()
+        await asyncio.sleep(RECONNECT_PAUSE)
+
+
+async def flood(http, base: str, body: bytes, until: float, tally: Tally) -> None:
+    """POST /v1/events with FLOOD_EVENTS events a request, closed loop (429, 400, 403 are
+    fine answers; a 5xx is not)."""
+    import httpx
+
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        try:
+            response = await http.post(
+                base + "/v1/events", content=body, headers={"Content-Type": "application/json"}
+            )
+        except httpx.HTTPError as error:
+            tally.errors.append(f"events: {type(error).__name__}: {error}")
+            continue
+        tally.record("events", response.status_code, time.perf_counter() - started, True)
+
+
+def fuzz_json(rng: random.Random, depth: int = 0):
+    """A random JSON value: nested containers, numbers and odd strings."""
+    kind = rng.randrange(6 if depth < 4 else 3)
+    if kind == 0:
+        return rng.choice(ODD_TEXTS) + "".join(chr(rng.randrange(0x110000)) for _ in range(8))
+    if kind == 1:
+        return rng.choice([0, -1, 2**63, 1e308, -0.0, True, None])
+    if kind == 2:
+        return rng.choice(["q", "events", "documents", "id", "text", "type", "item"])
+    if kind == 3:
+        return [fuzz_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = ["q", "k", "events", "documents", "id", "text", "type", "item", "paths"]
+    return {rng.choice(keys): fuzz_json(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def fuzz_request(rng: random.Random) -> tuple[str, str, bytes | None]:
+    """(method, path, body) of one fuzzed request: random bytes or JSON to the write and ask
+    routes, a lone surrogate or invalid UTF-8 in a query, or JSON nested FUZZ_DEPTH deep."""
+    route = rng.choice(["/v1/ask", "/v1/events", "/v1/documents", "/v1/index"])
+    kind = rng.randrange(5)
+    if kind == 0:
+        return "POST", route, rng.randbytes(rng.randrange(FUZZ_MAX_BYTES))
+    if kind == 1:
+        return "POST", route, json.dumps(fuzz_json(rng)).encode()
+    if kind == 2:
+        shaped = {
+            "q": rng.choice(ODD_TEXTS),
+            "events": [{"type": "click", "item": rng.choice(ODD_TEXTS)}],
+            "documents": [{"id": rng.choice(ODD_TEXTS), "text": rng.choice(ODD_TEXTS)}],
+        }
+        return "POST", route, json.dumps(shaped).encode()
+    if kind == 3:
+        query = rng.choice(["%ED%A0%80", "%FF%FE", "%00", "%C0%AF", "a" * 5000, "%E2%80%AE"])
+        return "GET", f"/v1/search?q={query}&k={rng.choice(['-1', 'x', '10', '1e9'])}", None
+    return "POST", route, b"[" * FUZZ_DEPTH
+
+
+async def fuzzer(http, base: str, until: float, tally: Tally, rng: random.Random) -> None:
+    import httpx
+
+    while time.monotonic() < until:
+        method, path, body = fuzz_request(rng)
+        started = time.perf_counter()
+        try:
+            response = await http.request(
+                method, base + path, content=body, headers={"Content-Type": "application/json"}
+            )
+        except httpx.HTTPError as error:
+            tally.errors.append(f"fuzz {method} {path[:40]}: {type(error).__name__}: {error}")
+            continue
+        tally.record("fuzz", response.status_code, time.perf_counter() - started, True)
+        if response.status_code >= SERVER_ERROR:
+            tally.errors.append(
+                f"fuzz {method} {path[:40]} {(body or b'')[:60]!r}: {response.status_code}"
+            )
+
+
+def probe_health(port: int, seconds: float, started, answers) -> None:
+    """In its own process, so the driver's work does not delay it: GET /health on a fresh
+    connection every HEALTH_INTERVAL from when `started` is set; puts the (status, or 0 for a
+    failure; milliseconds) of each probe."""
+    out = []
+    started.wait()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=REQUEST_TIMEOUT) as sock:
+                sock.sendall(HEALTH_REQUEST)
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+            out.append((int(data.split()[1]), (time.perf_counter() - started) * MS))
+        except (OSError, IndexError, ValueError):
+            out.append((0, (time.perf_counter() - started) * MS))
+        time.sleep(max(0.0, HEALTH_INTERVAL - (time.perf_counter() - started)))
+    answers.put(out)
+
+
+async def sample_server(process: psutil.Process, until: float, samples: dict) -> None:
+    """The server's memory and open TCP connections, every SAMPLE_SECONDS."""
+    while time.monotonic() < until:
+        samples["rss_mb"].append(rss_mb(process))
+        samples["sockets"].append(len(process.net_connections(kind="tcp")))
+        await asyncio.sleep(SAMPLE_SECONDS)
+
+
+async def abuse_phase(
+    base: str, port: int, keys: dict, queries, seconds: float, process, attackers=ATTACKERS
+):
+    """Searching clients, timed, beside `attackers` (some of ATTACKERS) for `seconds`."""
+    import httpx
+
+    rng = random.Random(4)
+    until = time.monotonic() + seconds
+    search, attack, fuzz = Tally(), Tally(), Tally()
+    idle_lasted, slow_lasted = [], []
+    samples = {"rss_mb": [], "sockets": []}
+    ids = [
+        hit["id"]
+        for query in queries[:5]
+        for hit in httpx.get(
+            base + "/v1/search",
+            params={"q": query},
+            headers={"Authorization": f"Bearer {keys[SEARCH]}"},
+        ).json()["hits"]
+    ]
+    events = [
+        {"type": rng.choice(["impression", "click"]), "item": rng.choice(ids), "position": i % 10}
+        for i in range(FLOOD_EVENTS)
+    ]
+    body = json.dumps({"events": events}).encode()
+    admin = {"Authorization": f"Bearer {keys[ADMIN]}"}
+    async with (
+        httpx.AsyncClient(
+            timeout=REQUEST_TIMEOUT, headers={"Authorization": f"Bearer {keys[SEARCH]}"}
+        ) as reader,
+        httpx.AsyncClient(timeout=REQUEST_TIMEOUT, headers=admin) as writer,
+    ):
+        tasks = [
+            client(reader, base, "search", queries, until, search, random.Random(rng.random()))
+            for _ in range(ABUSE_SEARCHERS)
+        ]
+        if SOCKETS in attackers:
+            tasks += [
+                idle_socket(port, f"127.0.0.{2 + n % IDLE_ADDRESSES}", until, idle_lasted)
+                for n in range(IDLE_SOCKETS)
+            ]
+            tasks += [slow_client(port, until, slow_lasted) for _ in range(SLOW_CLIENTS)]
+        if FLOOD in attackers:
+            tasks += [flood(writer, base, body, until, attack) for _ in range(FLOOD_CLIENTS)]
+        if FUZZ in attackers:
+            tasks += [
+                fuzzer(writer, base, until, fuzz, random.Random(rng.random()))
+                for _ in range(FUZZ_CLIENTS)
+            ]
+        tasks.append(sample_server(process, until, samples))
+        await asyncio.gather(*tasks)
+    return {
+        "search": search.summary(seconds),
+        "events": attack.summary(seconds),
+        "fuzz": fuzz.summary(seconds),
+        "idle_closed": len(idle_lasted),
+        "idle_lasted_s": round(float(np.median(idle_lasted)), 1) if idle_lasted else None,
+        "slow_closed": len(slow_lasted),
+        "slow_lasted_s": round(float(np.median(slow_lasted)), 1) if slow_lasted else None,
+        "server_sockets_max": max(samples["sockets"]),
+        "rss_mb_max": max(samples["rss_mb"]),
+    }
+
+
+def probed(server: Server, seconds: float, keys: dict, queries, attackers) -> dict:
+    """One timed abuse phase with `attackers` (none: the control) and /health probed from
+    another process over the same `seconds`; also the driver's share of the CPU."""
+    spawn = multiprocessing.get_context("spawn")
+    answers, started = spawn.Queue(), spawn.Event()
+    prober = spawn.Process(target=probe_health, args=(server.port, seconds, started, answers))
+    prober.start()
+    process, me = psutil.Process(server.process.pid), psutil.Process()
+    try:
+        cpu_before = me.cpu_times()
+        started.set()
+        out = asyncio.run(
+            abuse_phase(server.base, server.port, keys, queries, seconds, process, attackers)
+        )
+        health = answers.get(timeout=REQUEST_TIMEOUT * 2)
+        prober.join()
+    finally:
+        prober.kill()
+    driver = sum(me.cpu_times()[:2]) - sum(cpu_before[:2])
+    milliseconds = [ms for status, ms in health if status == OK]
+    out["driver_cpu_share"] = round(driver / (seconds * psutil.cpu_count()), 3)
+    out["attackers"], out["seconds"] = list(attackers), seconds
+    out["health"] = {
+        "probes": len(health),
+        "not_200": sum(status != OK for status, _ in health),
+        "p50_ms": round(float(np.percentile(milliseconds, 50)), 1),
+        "p99_ms": round(float(np.percentile(milliseconds, 99)), 1),
+        "max_ms": round(max(milliseconds), 1),
+    }
+    return out
+
+
+def abuse(collection: Path, queries: list[str], arguments) -> dict:
+    """The abuse phase against a copy of `collection` served with the default limits: its
+    control (the same searching clients and probe, no attackers), each attacker alone, then
+    all at once."""
+    copy = WORK / f"abuse-{collection.name}"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(collection, copy)
+    store = KeyStore(copy)
+    keys = {scope: store.create(scope)[0] for scope in (SEARCH, ADMIN)}
+    server = Server(copy)
+    process = psutil.Process(server.process.pid)
+    try:
+        # Warm-up: searches, then every attacker once (what their first use allocates is not
+        # growth), neither counted.
+        half = arguments.warmup / 2
+        asyncio.run(phase(server.base, keys, {"search": ABUSE_SEARCHERS}, half, queries, 5))
+        asyncio.run(abuse_phase(server.base, server.port, keys, queries, half, process))
+        runs = [probed(server, arguments.abuse, keys, queries, ())]
+        before = rss_mb(process)
+        alone = arguments.abuse * ALONE_SHARE
+        runs += [probed(server, alone, keys, queries, (attacker,)) for attacker in ATTACKERS]
+        out = probed(server, arguments.abuse, keys, queries, ATTACKERS)
+        time.sleep(SETTLE_SECONDS)
+        out["rss_mb"] = {"before": before, "after": rss_mb(process)}
+        out["runs"] = [*runs, {key: value for key, value in out.items() if key != "rss_mb"}]
+        out["collection"] = collection.name
+    finally:
+        server.stop()
+        shutil.rmtree(copy, ignore_errors=True)
+    return out
+
+
+def render_abuse(results: dict) -> str:
+    """The "Serving under abuse" section."""
+    run = results["abuse"]
+    memory = run["rss_mb"]
+    growth = memory["after"] / memory["before"] - 1
+    lines = [
+        f"`{ABUSE_COMMAND}` — {results['machine']}. `seoga serve` with its default "
+        f"connection limits on the {run['collection']} collection; {ABUSE_SEARCHERS} clients "
+        "search (closed loop) beside the attackers: "
+        f"{SOCKETS} ({IDLE_SOCKETS} idle sockets from {IDLE_ADDRESSES} loopback addresses, "
+        f"each reopened when the server closes it, and {SLOW_CLIENTS} clients sending a "
+        f"request head one byte a second), an {FLOOD} ({FLOOD_CLIENTS} clients posting "
+        f"{FLOOD_EVENTS:,} events a request) and {FUZZ} ({FUZZ_CLIENTS} clients: random bytes "
+        "and JSON, lone surrogates, invalid UTF-8 in queries, JSON nested "
+        f"{FUZZ_DEPTH:,} deep, to the search, ask, events and write routes with an admin key). "
+        "First none (the control), then each alone, then all at once. /health is probed on a "
+        f"fresh connection every {HEALTH_INTERVAL * MS:.0f} ms from another process.",
+        "",
+        "| attackers | s | /health probes | not 200 | /health p50 ms | /health p99 ms | "
+        "searches/s | search p50 ms | search p99 ms | statuses | 5xx |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for one in run["runs"]:
+        health, search = one["health"], one["search"].get("search", {})
+        statuses = {}
+        for name in ("search", "events", "fuzz"):
+            for status, count in one[name]["statuses"].items():
+                statuses[status] = statuses.get(status, 0) + count
+        errors = sum(count for status, count in statuses.items() if int(status) >= SERVER_ERROR)
+        lines.append(
+            f"| {' + '.join(one['attackers']) or 'none (control)'} | {one['seconds']:.0f} | "
+            f"{health['probes']} | {health['not_200']} | {health['p50_ms']} | "
+            f"{health['p99_ms']} | {search.get('per_second')} | {search.get('p50_ms')} | "
+            f"{search.get('p99_ms')} | {dict(sorted(statuses.items()))} | {errors} |"
+        )
+    server_errors = sum(
+        count
+        for one in run["runs"]
+        for name in ("search", "events", "fuzz")
+        for status, count in one[name]["statuses"].items()
+        if int(status) >= SERVER_ERROR
+    )
+    health = run["health"]
+    lines += [
+        "",
+        f"All at once: {run['idle_closed']} idle sockets closed by the server (median "
+        f"{run['idle_lasted_s']} s after opening), {run['slow_closed']} slow request heads cut "
+        f"off (median {run['slow_lasted_s']} s); event flood {run['events']['statuses']}; "
+        f"fuzzed {run['fuzz']['statuses']}; the server held {run['server_sockets_max']} TCP "
+        f"sockets at most; its memory {memory['before']:.0f} MB after the control → "
+        f"{memory['after']:.0f} MB after all ({growth:+.1%}), {run['rss_mb_max']:.0f} MB at "
+        f"most; the driver took {run['driver_cpu_share']:.0%} of the CPU.",
+        "",
+        f"- no 5xx: {server_errors} {mark(server_errors == 0)}; /health always 200 with all "
+        f"at once, p99 {health['p99_ms']} ms < {HEALTH_GOAL_MS} "
+        f"{mark(not health['not_200'] and health['p99_ms'] < HEALTH_GOAL_MS)}; memory within "
+        f"5 % {mark(abs(growth) <= MEMORY_GOAL)}",
+        *(f"- {error}" for error in run["fuzz"]["errors"][:3]),
+    ]
+    return "\n".join(lines)
+
+
 def write_round(folder: Path, files: int, round_number: int) -> None:
     for number in range(files):
         text = f"공지 {number} round{round_number} 계약 안내 notice " * 20
@@ -583,6 +959,10 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=60.0)
     parser.add_argument("--mixed", type=float, default=30.0)
     parser.add_argument("--overload", type=float, default=15.0)
+    parser.add_argument("--abuse", type=float, default=30.0)
+    parser.add_argument(
+        "--only", choices=["abuse"], default=None, help="Run only this phase (and its section)."
+    )
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--crash-files", type=int, default=100)
     parser.add_argument("--crash-window", type=float, default=None)
@@ -593,6 +973,13 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine_line(), "load": []}
     demo = demo_collection()
+    if arguments.only == "abuse":
+        results["abuse"] = abuse(demo, demo_queries(), arguments)
+        print(json.dumps(results["abuse"], ensure_ascii=False), flush=True)
+        (WORK / "abuse.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        if not arguments.no_report:
+            write_section("## Serving under abuse", render_abuse(results))
+        return
     targets = [(demo, demo_queries(), ())]
     if not arguments.skip_scifact:
         scifact, queries = scifact_collection()
@@ -604,9 +991,12 @@ def main() -> None:
         print(json.dumps(results["load"][-1], ensure_ascii=False), flush=True)
     results["crash"] = crash(demo, arguments)
     print(json.dumps(results["crash"]), flush=True)
+    results["abuse"] = abuse(demo, demo_queries(), arguments)
+    print(json.dumps(results["abuse"], ensure_ascii=False), flush=True)
     (WORK / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if not arguments.no_report:
         write_section("## Serving", render(results, arguments))
+        write_section("## Serving under abuse", render_abuse(results))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,23 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+LEASE = "주택 임대차 계약 갱신 안내"
 READY_SECONDS = 60.0
 POLL_SECONDS = 0.1
 EXIT_SECONDS = 60.0
+
+
+def lease_collection(root: Path, model: Path) -> Path:
+    """`root/kb`: one Korean file, the tiny model as its only bi-encoder."""
+    from seoga.collection import Collection
+    from seoga.settings import CollectionSettings
+
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "lease.txt").write_text(LEASE, encoding="utf-8")
+    settings = CollectionSettings(embedder=str(model), extra_embedders=[], chunk_tokens=48)
+    Collection.create(root / "kb", settings).add([docs])
+    return root / "kb"
 
 
 def free_port() -> int:

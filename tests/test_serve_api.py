@@ -11,7 +11,7 @@ from seoga.collection import Collection
 from seoga.eventlog import EVENTS_NAME
 from seoga.recommend import Columns, make_recommender, read_interactions
 from seoga.serve import ServeSettings, create_app
-from seoga.serve.keys import ADMIN, KEYS_NAME, SEARCH, KeyStore
+from seoga.serve.keys import ADMIN, EVENTS, KEYS_NAME, SEARCH, KeyStore
 from seoga.serve.service import BusyError, SearchGate
 from seoga.settings import CollectionSettings
 
@@ -24,6 +24,7 @@ SCRIPT = "A note that quotes <script>alert('x')</script> and <img src=x onerror=
 WRITERS = 8
 DOCUMENTS_PER_WRITER = 3
 SEARCHES_DURING_WRITE = 20
+LOOPBACK = "http://127.0.0.1"
 
 
 def write_docs(folder: Path) -> Path:
@@ -36,7 +37,7 @@ def write_docs(folder: Path) -> Path:
 
 @pytest.fixture
 def served(tmp_path, tiny_model):
-    """A collection of three files and one API document, keys of both scopes, a popularity
+    """A collection of three files and one API document, keys of every scope, a popularity
     recommender, and the allowed root `tmp_path/allowed`."""
     docs = write_docs(tmp_path / "docs")
     settings = CollectionSettings(embedder=str(tiny_model), chunk_tokens=48, chunk_overlap=8)
@@ -49,6 +50,7 @@ def served(tmp_path, tiny_model):
     model.save(tmp_path / "rec")
     keys = KeyStore(tmp_path / "kb")
     search_key, _ = keys.create(SEARCH)
+    events_key, _ = keys.create(EVENTS)
     admin_key, _ = keys.create(ADMIN)
     allowed = tmp_path / "allowed"
     write_docs(allowed / "more")
@@ -60,9 +62,16 @@ def served(tmp_path, tiny_model):
             max_body_bytes=64 * 1024,
         )
     )
-    with TestClient(app) as client:
-        client.keys = {"search": search_key, "admin": admin_key, "bad": "sg_" + "x" * 43}
-        client.lease = lease
+    # A loopback Host: TestClient's default "testserver" is not one the server answers.
+    with TestClient(app, base_url=LOOPBACK) as client:
+        client.keys = {
+            "search": search_key,
+            "events": events_key,
+            "admin": admin_key,
+            "bad": "sg_" + "x" * 43,
+        }
+        client.lease = "docs/lease.txt"  # as the API names it: under its folder's label
+        client.lease_path = lease  # as the collection stores it
         client.allowed = allowed
         yield client
 
@@ -145,7 +154,7 @@ def examples(client) -> dict[tuple[str, str], dict]:
         ("get", "/v1/search"): {"params": {"q": "계약"}},
         ("post", "/v1/ask"): {"json": {"q": "계약 갱신은 어떻게 하나요?"}},
         ("get", "/v1/documents/{doc_id}"): {"url": f"/v1/documents/{lease}"},
-        ("get", "/v1/documents/{doc_id}/related"): {"url": f"/v1/documents/{lease}/related"},
+        ("get", "/v1/related"): {"params": {"id": lease}},
         ("get", "/v1/recommend"): {"params": {"user": "u1"}},
         ("get", "/v1/info"): {},
         ("post", "/v1/events"): {"json": {"events": [{"type": "click", "item": lease}]}},
@@ -164,6 +173,7 @@ ADMIN_ROUTES = {
     ("get", "/v1/tasks/{task_id}"),
     ("get", "/v1/tasks"),
 }
+EVENTS_ROUTES = {("post", "/v1/events")}  # training data: keys of the events scope (or admin)
 OPEN_ROUTES = {("get", "/health"), ("get", "/ready")}
 
 
@@ -178,17 +188,19 @@ def test_every_route_answers_each_kind_of_key_as_its_scope_says(served):
     assert routes == set(requests) | OPEN_ROUTES, "every route needs an example request"
     for method, path in OPEN_ROUTES:
         assert served.request(method, path).status_code == 200
-    for who in (None, "bad", "search", "admin"):
+    for who in (None, "bad", "search", "events", "admin"):
         for (method, path), example in requests.items():
             example = dict(example)
             url = example.pop("url", path)
             headers = auth(served, who) if who else {}
             status = served.request(method, url, headers=headers, **example).status_code
             admin_only = (method, path) in ADMIN_ROUTES
+            events_only = (method, path) in EVENTS_ROUTES
             expected = {
                 None: 401,
                 "bad": 401,
-                "search": 403 if admin_only else 200,
+                "search": 403 if admin_only or events_only else 200,
+                "events": 403 if admin_only else 200,
                 "admin": 200,
             }[who]
             if expected == 200:
@@ -242,7 +254,7 @@ def test_cors_is_off_unless_origins_are_configured(served, tmp_path):
         ServeSettings(collection=tmp_path / "kb", cors_origins=["http://elsewhere.example"]),
         service=served.app.state.service,
     )
-    allowed = TestClient(app).options("/v1/search", headers=preflight)
+    allowed = TestClient(app, base_url=LOOPBACK).options("/v1/search", headers=preflight)
     assert allowed.headers["access-control-allow-origin"] == "http://elsewhere.example"
 
 
@@ -251,10 +263,10 @@ def test_events_are_appended_as_interactions_recommenders_read(served, tmp_path)
         {"type": "impression", "item": served.lease, "user": "u9", "query": "계약", "position": 0},
         {"type": "click", "item": served.lease, "user": "u9", "position": 0, "list": "related"},
     ]
-    response = served.post("/v1/events", json={"events": events}, headers=auth(served, "search"))
+    response = served.post("/v1/events", json={"events": events}, headers=auth(served, "events"))
     assert response.status_code == 202 and response.json() == {"accepted": 2}
     for wrong in ({"type": "purchase", "item": "x"}, {"type": "click", "item": "x", "list": "ad"}):
-        bad = served.post("/v1/events", json={"events": [wrong]}, headers=auth(served, "search"))
+        bad = served.post("/v1/events", json={"events": [wrong]}, headers=auth(served, "events"))
         assert bad.status_code == 422
     log = tmp_path / "kb" / EVENTS_NAME
     lines = [json.loads(line) for line in log.read_text().splitlines()]
@@ -302,7 +314,7 @@ def test_documents_are_added_read_found_and_deleted_through_tasks(served):
     assert served.get("/v1/documents/note-1", headers=auth(served, "search")).status_code == 404
     taken = served.post(
         "/v1/documents",
-        json={"documents": [{"id": served.lease, "text": "x"}]},
+        json={"documents": [{"id": served.lease_path, "text": "x"}]},
         headers=auth(served, "admin"),
     )
     assert taken.status_code == 400 and "taken" in taken.json()["detail"]
@@ -354,7 +366,7 @@ def test_a_full_search_queue_answers_503_with_retry_after(served):
 
 def test_related_and_recommend(served):
     related = served.get(
-        f"/v1/documents/{served.lease}/related", params={"k": 2}, headers=auth(served, "search")
+        "/v1/related", params={"id": served.lease, "k": 2}, headers=auth(served, "search")
     ).json()
     assert len(related.get("related", [])) == 2, related
     assert served.lease not in [item["doc_id"] for item in related["related"]]

@@ -11,8 +11,14 @@ import pytest
 
 from seoga.collection import Collection
 from seoga.serve.keys import ADMIN, KeyStore
-from seoga.settings import CollectionSettings
-from tests.serving import EXIT_SECONDS, POLL_SECONDS, READY_SECONDS, Server, call
+from tests.serving import (
+    EXIT_SECONDS,
+    POLL_SECONDS,
+    READY_SECONDS,
+    Server,
+    call,
+    lease_collection,
+)
 
 KILLS = 3
 FILES = 150
@@ -22,12 +28,7 @@ ROUND = re.compile(r"라운드(\d+)")
 
 @pytest.fixture
 def collection(tmp_path, tiny_model) -> Path:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "lease.txt").write_text("주택 임대차 계약 갱신 안내", encoding="utf-8")
-    settings = CollectionSettings(embedder=str(tiny_model), extra_embedders=[], chunk_tokens=48)
-    Collection.create(tmp_path / "kb", settings).add([docs])
-    return tmp_path / "kb"
+    return lease_collection(tmp_path, tiny_model)
 
 
 def test_keys_create_prints_the_key_alone_and_serve_needs_a_key_or_open(collection, main_run):

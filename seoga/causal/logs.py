@@ -2,7 +2,8 @@
 
 A CSV or JSONL file is read as it is: one row per unit, a column per graph node. The server's
 event log (`events.jsonl`: impressions and clicks, each with a user or session, an item and the
-list it was shown in) becomes one row per (user, item) that was shown, with
+list it was shown in; a collection folder means all its kept files, rotated ones included) becomes
+one row per (user, item) that was shown, with
 - `recommended`: 1 if the item was shown to that user in a recommendation list (related,
   recommend), else 0 (shown in search results only);
 - `clicked`: 1 if that user opened the item;
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from seoga.errors import InputError
-from seoga.eventlog import EVENT_TYPES, EVENTS_NAME, RECOMMENDATION_LISTS
+from seoga.eventlog import EVENT_TYPES, EVENTS_NAME, RECOMMENDATION_LISTS, event_files
 from seoga.recommend.interactions import json_objects, read_text
 
 SEARCH_LIST = "search"
@@ -61,9 +62,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Units from a CSV, a JSONL of rows, an event log, or a collection folder (its events)."""
     path = Path(path)
     if path.is_dir():
-        path = path / EVENTS_NAME
-        if not path.exists():
-            raise InputError(f"{path.parent} has no {EVENTS_NAME}: serve it and use the page.")
+        files = event_files(path)
+        if not files:
+            raise InputError(f"{path} has no {EVENTS_NAME}: serve it and use the page.")
+        # The server rotates its log: read every kept file, oldest first.
+        rows = [row for file in files for _, row in json_objects(file, read_text(file))]
+        if not is_event_log(rows):
+            raise InputError(f"{path}: its event log holds no impressions or clicks.")
+        return events_table(rows, str(path))
     if not path.exists():
         raise InputError(f"{path} does not exist: give a CSV, a JSONL or an event log.")
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):

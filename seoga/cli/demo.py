@@ -24,7 +24,11 @@ def demo_command(
     ] = None,
     mode: Annotated[str | None, typer.Option(help="hybrid (default), bm25 or dense.")] = None,
     serve: Annotated[
-        bool, typer.Option(help="Then serve it (no key needed to search) on 127.0.0.1.")
+        bool,
+        typer.Option(
+            help="Then serve it on 127.0.0.1 (no key needed to search, nor for the page to "
+            "report its impressions and clicks)."
+        ),
     ] = False,
     port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
 ) -> None:
@@ -53,8 +57,10 @@ def demo_command(
     ask_samples(built, root)
     if serve:
         from seoga.cli.serve import serve_command
+        from seoga.serve.service import ANYONE
 
-        serve_command(root, port=port, open_search=True)
+        # A demo on this machine only: its page records what it shows without a key.
+        serve_command(root, port=port, open_search=True, event_writers=ANYONE)
 
 
 def ask_samples(collection, root: Path) -> None:

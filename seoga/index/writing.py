@@ -30,6 +30,7 @@ from seoga.index.generations import (
     writer_lock,
 )
 from seoga.index.manifest import read_manifest
+from seoga.index.roots import ROOTS_KEY, derived_roots, with_roots
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
 from seoga.parallel.executors import InProcess
@@ -45,7 +46,7 @@ from seoga.parallel.pipeline import (
 )
 from seoga.progress import track
 from seoga.settings import DENSE, CollectionSettings, FusionSettings
-from seoga.text.documents import Document, LoadProblem
+from seoga.text.documents import Document, LoadProblem, require_text
 from seoga.text.loaders import ReadOptions, discover, format_of
 from seoga.text.scripts import can_read
 
@@ -182,7 +183,13 @@ class Writing:
                     len(tasks), executor.workers if executor else InProcess.workers
                 )
                 self._write(
-                    batched(tasks, size), gone, report, executor, show_progress, read_options
+                    batched(tasks, size),
+                    gone,
+                    report,
+                    executor,
+                    show_progress,
+                    read_options,
+                    roots=[root for root in roots if root.exists()],
                 )
         report.seconds = time.perf_counter() - started
         return report
@@ -205,6 +212,8 @@ class Writing:
 
     def _put(self, groups: list[tuple[str, list[Document]]], show_progress: bool) -> IndexReport:
         """Write each (source, documents) group as one indexed file, unless unchanged."""
+        # Blank texts make no chunk, so these documents could never be found: as files do.
+        require_text(document for _, documents in groups for document in documents)
         started = time.perf_counter()
         report = IndexReport()
         with self._writing():
@@ -339,6 +348,14 @@ class Writing:
             return []
         return [self.settings.embedder, *self.settings.extra_embedders]
 
+    def _recorded_roots(self, known: dict[str, str], added: Sequence[Path]) -> list[dict]:
+        """The manifest's roots with `added` after them; a collection indexed before roots were
+        recorded first records the folder its files share."""
+        recorded = self.manifest.get(ROOTS_KEY)
+        if recorded is None:
+            recorded = with_roots([], derived_roots(known))
+        return with_roots(recorded, added)
+
     def _write(
         self,
         batches: list[list[FileTask]],
@@ -347,9 +364,11 @@ class Writing:
         executor: "Executor | None",
         show_progress: bool,
         read_options: ReadOptions | None = None,
+        roots: Sequence[Path] = (),
     ) -> None:
         """Process the batches (on `executor`) and commit them, less the `gone` files, as one
-        new generation, in batch order; nothing is written when nothing changed."""
+        new generation, in batch order; nothing is written when nothing changed. `roots`, the
+        folders and files the batches were found under, are recorded with their labels."""
         spec = self.ingest_spec(read_options)
         # Work done in this process uses the models already loaded here.
         for slot, name in zip(self.dense_slots, self._model_names(), strict=True):
@@ -390,6 +409,7 @@ class Writing:
                 "embedder": self.embedder.spec() if self.embedder else None,
                 "extra_embedders": [slot.embedder.spec() for slot in self.dense_slots[1:]],
                 "counts": counts,
+                ROOTS_KEY: self._recorded_roots(known, roots),
             }
             writer.commit(manifest)
         except BaseException:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.errors import InputError
+from seoga.eventlog import event_files
 
 EXPLICIT, IMPLICIT = "explicit", "implicit"
 # Header names recognised for each column role (case-insensitive, "_" and "-" ignored).
@@ -219,22 +220,28 @@ def normalise_name(name: str) -> str:
 def read_interactions(
     path: Path | str, columns: Columns | None = None, *, delimiter: str | None = None
 ) -> Interactions:
-    """Read a log file (or a MovieLens folder): explicit when it has a rating column; a
-    `.ascii` users × items matrix (0 = no rating) is read as ratings.
+    """Read a log file (or a MovieLens folder, or a served collection's folder: its event log,
+    rotated files included): explicit when it has a rating column; a `.ascii` users × items
+    matrix (0 = no rating) is read as ratings.
 
     `Interactions.positives(min_rating)` turns ratings into implicit feedback.
     """
     path = Path(path)
     columns = columns or Columns()
-    if path.is_dir():
-        path = _log_in_folder(path)
-    if path.suffix.lower() == MATRIX_SUFFIX and path.is_file():
-        from seoga.recommend.propensity import matrix_interactions
+    event_logs = event_files(path) if path.is_dir() else []
+    if event_logs:
+        # The server rotates its log: every kept file, oldest first, as one JSONL.
+        records = None, (row for log in event_logs for row in _json_lines(log, read_text(log)))
+    else:
+        if path.is_dir():
+            path = _log_in_folder(path)
+        if path.suffix.lower() == MATRIX_SUFFIX and path.is_file():
+            from seoga.recommend.propensity import matrix_interactions
 
-        return matrix_interactions(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL interaction log.")
-    records = _records(path, delimiter)
+            return matrix_interactions(path)
+        if not path.is_file():
+            raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL interaction log.")
+        records = _records(path, delimiter)
     roles, rows = _resolve_columns(path, records, columns)
     kind = EXPLICIT if "rating" in roles else IMPLICIT
     value_role = "rating" if kind == EXPLICIT else "weight"

@@ -1,9 +1,10 @@
 """API keys of a served collection: made once, shown once, stored only as digests.
 
-Two scopes, as Meilisearch and Qdrant have them: `search` reads (search, ask, documents,
-related, recommend, events) and `admin` also writes (documents, index tasks). A presented key is
-hashed and compared with every stored digest in constant time (hmac.compare_digest), so neither
-its value nor its length leaks through timing, and a copied keys file gives no usable key.
+Three scopes: `search` reads (search, ask, documents, related, recommend, info), `events` also
+posts impressions and clicks (the training data of recommenders), and `admin` may do everything,
+writes included (documents, index tasks). A presented key is hashed and compared with every
+stored digest in constant time (hmac.compare_digest), so neither its value nor its length leaks
+through timing, and a copied keys file gives no usable key.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from seoga.index.generations import write_json_atomic
 
 KEYS_NAME = "keys.json"
 SEARCH = "search"
+EVENTS = "events"
 ADMIN = "admin"
-SCOPES = (SEARCH, ADMIN)
+SCOPES = (SEARCH, EVENTS, ADMIN)
+# What each scope may do besides its own work: an events key searches too (the page that
+# reports impressions also searches); admin may do everything.
+IMPLIED = {SEARCH: (SEARCH,), EVENTS: (SEARCH, EVENTS), ADMIN: SCOPES}
 KEY_PREFIX = "sg_"
 KEY_BYTES = 32  # 256 random bits
 ID_CHARS = 8  # a key's id: the first characters of its digest, to list and revoke it by
@@ -38,8 +43,8 @@ class StoredKey:
     created: str
 
     def allows(self, scope: str) -> bool:
-        """An admin key may do what a search key may, and more."""
-        return self.scope == ADMIN or self.scope == scope
+        """An admin key may do everything; an events key may also search."""
+        return scope in IMPLIED.get(self.scope, ())
 
 
 def digest_of(key: str) -> str:

@@ -13,7 +13,7 @@ from fastapi.sse import format_sse_event
 
 from seoga.collection import MAX_QUERY_CHARS, MODES
 from seoga.errors import InputError
-from seoga.serve.auth import AdminKey, SearchKey
+from seoga.serve.auth import AdminKey, EventWriter, SearchKey
 from seoga.serve.bodies import (
     MAX_ID_CHARS,
     MAX_K,
@@ -36,13 +36,15 @@ def add_routes(app: FastAPI, service: Service) -> None:
     def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"))
 
+    # The status routes run on the event loop itself, never waiting for a worker thread that
+    # searches hold: a balancer's probe answers however busy the server is.
     @app.get("/health", tags=["status"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         """The process answers (no key; no data)."""
         return {"status": "ok"}
 
     @app.get("/ready", tags=["status"])
-    def ready() -> JSONResponse:
+    async def ready() -> JSONResponse:
         """Models and indexes are loaded: 200, else 503 (no key; no data)."""
         status = 200 if service.ready else 503
         return JSONResponse({"ready": service.ready}, status_code=status)
@@ -82,13 +84,16 @@ def add_routes(app: FastAPI, service: Service) -> None:
             sse(service.ask_stream(question.q, question.k)), media_type="text/event-stream"
         )
 
-    @app.get("/v1/documents/{doc_id:path}/related", tags=["documents"], dependencies=[SearchKey])
+    # The id is a query parameter: ids hold '/', so a route under /v1/documents/{id} would
+    # clash with a document whose id ends in the route's own name.
+    @app.get("/v1/related", tags=["documents"], dependencies=[SearchKey])
     def related(
-        doc_id: Annotated[str, Path(max_length=MAX_ID_CHARS)],
+        id: Annotated[str, Query(min_length=1, max_length=MAX_ID_CHARS)],  # noqa: A002
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
     ) -> dict[str, Any]:
-        """Documents like this one (and read by the same people, with a recommender)."""
-        return service.related(doc_id, k)
+        """Documents like the document `id` (and read by the same people, with a
+        recommender)."""
+        return service.related(id, k)
 
     @app.get("/v1/documents/{doc_id:path}", tags=["documents"], dependencies=[SearchKey])
     def document(doc_id: Annotated[str, Path(max_length=MAX_ID_CHARS)]) -> dict[str, Any]:
@@ -148,11 +153,14 @@ def add_routes(app: FastAPI, service: Service) -> None:
         """The collection: counts, generation, models, settings."""
         return service.info()
 
-    @app.post("/v1/events", tags=["events"], dependencies=[SearchKey], status_code=202)
-    def events(body: Annotated[Events, Body()]) -> dict[str, int]:
-        """Impressions and clicks, appended to the collection's event log."""
-        accepted = service.record_events([e.model_dump(exclude_none=True) for e in body.events])
-        return {"accepted": accepted}
+    @app.post("/v1/events", tags=["events"], status_code=202)
+    def events(
+        body: Annotated[Events, Body()], client: Annotated[str, EventWriter]
+    ) -> dict[str, int]:
+        """Impressions and clicks of documents that exist, appended to the collection's event
+        log; limited per key (per address without one): over it, 429 and nothing written."""
+        events = [e.model_dump(exclude_none=True) for e in body.events]
+        return {"accepted": service.record_events(events, client)}
 
 
 def answered(service: Service, task, wait: bool) -> dict[str, Any]:

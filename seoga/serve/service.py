@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from seoga.collection import Collection
 from seoga.errors import InputError, SeogaError
-from seoga.eventlog import EventLog
+from seoga.eventlog import DEFAULT_KEEP, DEFAULT_MAX_BYTES, EventLog
 from seoga.index.generations import MANIFEST_NAME
 from seoga.models.query_encoding import QueryEncoding
 from seoga.search.filters import DocumentFilter
-from seoga.serve.keys import KeyStore
+from seoga.serve.keys import EVENTS, SEARCH, KeyStore
+from seoga.serve.limits import RateLimiter
 from seoga.serve.memory import release_freed_memory
+from seoga.serve.public import PublicIds, without_paths
+from seoga.serve.security import LOOPBACK_HOSTS
 from seoga.serve.tasks import Task, TaskQueue
-from seoga.settings import FusionSettings
 from seoga.text.documents import Document
 from seoga.text.loaders import ReadOptions
 
@@ -38,6 +40,15 @@ API_SOURCE = "api:"  # documents added through the API are each filed under api:
 WARM_QUERY = "warm up"
 DEFAULT_WARM_PASSAGES = 5
 STREAM_END = object()
+ID_FIELDS = ("doc_id", "source")  # the fields of passages and related documents that name files
+# Who may post events: keys of the events scope (and admin); also search keys; also requests
+# without a key, when the server is --open (the page of a public demo reports its impressions).
+ANYONE = "anyone"
+EVENT_WRITERS = (EVENTS, SEARCH, ANYONE)
+# A page shows ten results as you type: a few searches a second are well under this, a script
+# posting a thousand events a request is not.
+DEFAULT_EVENTS_PER_MINUTE = 3_000
+UNKNOWN_ITEMS_NAMED = 5  # an error names this many of the unknown items
 
 
 class ForbiddenError(SeogaError):
@@ -64,6 +75,8 @@ class ServeSettings:
     allowed_roots: list[Path] = field(default_factory=list)
     open_search: bool = False  # requests without a key may search (admin still needs a key)
     cors_origins: list[str] = field(default_factory=list)
+    # Host header names served (seoga.serve.security): loopback ones by default, `*` for any.
+    allowed_hosts: list[str] = field(default_factory=lambda: list(LOOPBACK_HOSTS))
     max_body_bytes: int = 8 * 1024 * 1024
     search_slots: int = os.cpu_count() or 1  # searches that run at once
     search_queue: int = 64  # searches that may wait for a slot; more are answered 503
@@ -71,6 +84,20 @@ class ServeSettings:
     int8_queries: bool = False  # encode queries with int8 copies of the models
     # One ONNX Runtime thread per query: `search_slots` searches at once already fill the cores.
     query_threads: int = 1
+    event_writers: str = EVENTS  # one of EVENT_WRITERS
+    events_per_minute: int = DEFAULT_EVENTS_PER_MINUTE  # per key, or per address without one
+    events_max_bytes: int = DEFAULT_MAX_BYTES  # each file of the event log
+    events_keep: int = DEFAULT_KEEP  # files of the event log kept, the current one included
+
+    def __post_init__(self) -> None:
+        if self.event_writers not in EVENT_WRITERS:
+            raise InputError(
+                f"event writers are one of {', '.join(EVENT_WRITERS)}, not {self.event_writers!r}."
+            )
+        if self.events_per_minute < 1 or self.events_max_bytes < 1 or self.events_keep < 1:
+            raise InputError(
+                "events a minute, the event log's file size and the files kept are each at least 1."
+            )
 
 
 class SearchGate:
@@ -108,7 +135,8 @@ class Service:
         self.settings = settings
         self.root = Path(settings.collection)
         self.keys = KeyStore(self.root)
-        self.events = EventLog(self.root)
+        self.events = EventLog(self.root, settings.events_max_bytes, settings.events_keep)
+        self.event_limiter = RateLimiter(settings.events_per_minute)
         self.tasks = TaskQueue()
         self.gate = SearchGate(settings.search_slots, settings.search_queue, settings.queue_seconds)
         self.allowed_roots = [Path(root).resolve() for root in settings.allowed_roots]
@@ -188,10 +216,9 @@ class Service:
         filters: list[str] | None = None,
     ) -> dict[str, Any]:
         collection = self.collection()
-        where = DocumentFilter.parse(source, filters or [])
-        settings = None
-        if fusion:
-            settings = FusionSettings.from_dict({**collection.settings.fusion.to_dict(), **fusion})
+        ids = self.public_ids()
+        where = DocumentFilter.parse(ids.internal(source) if source else source, filters or [])
+        settings = replace(collection.settings.fusion, **fusion) if fusion else None
         started = time.perf_counter()
         with self.gate:
             if collection.generation is None:
@@ -209,10 +236,10 @@ class Service:
             "processing_ms": round((time.perf_counter() - started) * 1000, 2),
             "hits": [
                 {
-                    "id": hit.doc_id,
+                    "id": ids.public(hit.doc_id),
                     "title": hit.title,
                     "section": hit.section,
-                    "source": hit.source,
+                    "source": ids.public(hit.source),
                     "score": hit.score,
                     "chunk_id": hit.chunk_id,
                     "snippet": hit.segments(),
@@ -222,20 +249,39 @@ class Service:
             ],
         }
 
-    def document(self, doc_id: str) -> dict[str, Any]:
+    def public_ids(self) -> PublicIds:
+        """How the live generation's ids and sources are shown (seoga.serve.public)."""
+        return self._cached(
+            "public",
+            lambda collection: PublicIds.of(
+                collection.manifest,
+                list(collection.store.file_hashes()) if collection.generation else [],
+                self.root,
+            ),
+        )
+
+    def _stored(self, doc_id: str) -> dict[str, Any]:
+        """The stored document an API id names, or NotFoundError."""
         collection = self.collection()
-        found = collection.store.document(doc_id) if collection.generation else None
+        internal = self.public_ids().internal(doc_id)
+        found = collection.store.document(internal) if collection.generation else None
         if found is None:
             raise NotFoundError(f"no document {doc_id!r} in {self.root.name}.")
+        return found
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        found = self._stored(doc_id)
         found.pop("file")
-        return {"id": found.pop("doc_id"), **found}
+        found.pop("doc_id")
+        return {"id": doc_id, **self.public_ids().fields(found, ID_FIELDS)}
 
     def related(self, doc_id: str, k: int) -> dict[str, Any]:
-        self.document(doc_id)
+        internal = self._stored(doc_id)["doc_id"]
         related: RelatedDocuments = self._cached("related", self._make_related)
         with self.gate:
-            found = related.related(doc_id, k=k)
-        return {"id": doc_id, "related": [item.to_dict() for item in found]}
+            found = related.related(internal, k=k)
+        ids = self.public_ids()
+        return {"id": doc_id, "related": [ids.fields(item.to_dict(), ID_FIELDS) for item in found]}
 
     def _make_related(self, collection: Collection) -> RelatedDocuments:
         from seoga.recommend.related import RelatedDocuments
@@ -252,8 +298,9 @@ class Service:
             )
         if not user and not history:
             raise InputError("name a user or give a history of document ids.")
+        ids = self.public_ids()
         if history:
-            found = self.recommender.recommend_for_history(history, k)
+            found = self.recommender.recommend_for_history([ids.internal(h) for h in history], k)
         else:
             found = self.recommender.recommend(user, k)
         collection = self.collection()
@@ -263,7 +310,7 @@ class Service:
             "history": history,
             "items": [
                 {
-                    "id": r.item,
+                    "id": ids.public(r.item),
                     "score": r.score,
                     "source": r.source,
                     "title": titles.get(r.item, (r.label, ""))[0],
@@ -286,7 +333,17 @@ class Service:
     def ask(self, question: str, passages: int) -> dict[str, Any]:
         with self.gate:
             answer = self._asker(passages).ask(question)
-        return answer_payload(answer)
+        return self._answer_payload(answer)
+
+    def _answer_payload(self, answer: Answer) -> dict[str, Any]:
+        payload = answer.to_dict()
+        payload["seconds"] = round(payload["seconds"], 3)
+        payload["passages"] = self._public_passages(payload["passages"])
+        return payload
+
+    def _public_passages(self, passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = self.public_ids()
+        return [ids.fields(passage, ID_FIELDS) for passage in passages]
 
     def ask_stream(self, question: str, passages: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """(event, data) pairs: the passages found, the answer's pieces as a generating
@@ -298,11 +355,12 @@ class Service:
             try:
                 with self.gate:
                     found = asker.passages(question)
-                    pieces.put(("passages", {"passages": [p.to_dict() for p in found]}))
+                    passages = self._public_passages([p.to_dict() for p in found])
+                    pieces.put(("passages", {"passages": passages}))
                     answer = asker.read(
                         question, found, on_token=lambda text: pieces.put(("token", {"text": text}))
                     )
-                pieces.put(("answer", answer_payload(answer)))
+                pieces.put(("answer", self._answer_payload(answer)))
             except SeogaError as error:
                 pieces.put(("error", {"detail": str(error)}))
             finally:
@@ -314,16 +372,49 @@ class Service:
 
     def info(self) -> dict[str, Any]:
         collection = self.collection()
-        return {
-            **collection.stats(),
-            "reader": self.settings.reader,
-            "reranker": str(self.settings.rerank) if self.settings.rerank else None,
-            "recommender": str(self.settings.recommender) if self.settings.recommender else None,
-            "tasks_pending": self.tasks.pending(),
-            "uptime_seconds": round(time.time() - self.started, 1),
-        }
+        # Model and collection folders are named, never shown with their server paths.
+        return without_paths(
+            {
+                **collection.stats(),
+                "path": self.root.name,
+                "reader": self.settings.reader,
+                "reranker": str(self.settings.rerank) if self.settings.rerank else None,
+                "recommender": (
+                    str(self.settings.recommender) if self.settings.recommender else None
+                ),
+                "tasks_pending": self.tasks.pending(),
+                "uptime_seconds": round(time.time() - self.started, 1),
+            }
+        )
 
-    def record_events(self, events: list[dict[str, Any]]) -> int:
+    def known_items(self, ids: list[str]) -> set[str]:
+        """Those of `ids` that are documents of the collection or items of the attached
+        recommender's catalogue: the ids an event may name."""
+        collection = self.collection()
+        known = set(collection.store.titles(ids)) if collection.generation else set()
+        if self.recommender is not None:
+            known.update(item for item in ids if self.recommender.item_ids.get(item) is not None)
+        return known
+
+    def record_events(self, events: list[dict[str, Any]], client: str) -> int:
+        """Append `client`'s events (a key id, or an address) if it is within its rate and every
+        item exists; otherwise nothing is written. The rate is checked first: it is cheap, and a
+        client over it gets no lookups done for it."""
+        self.event_limiter.take(client, len(events))
+        # The log holds ids as the collection stores them, as recommenders fitted on it need.
+        ids = self.public_ids()
+        events = [{**event, "item": ids.internal(event["item"])} for event in events]
+        items = sorted({event["item"] for event in events})
+        known = self.known_items(items)
+        unknown = [item for item in items if item not in known]
+        if unknown:
+            named = ", ".join(repr(ids.public(item)) for item in unknown[:UNKNOWN_ITEMS_NAMED])
+            more = len(unknown) - UNKNOWN_ITEMS_NAMED
+            raise InputError(
+                f"unknown item {named}{f' and {more} more' if more > 0 else ''}: an event names a "
+                "document of this collection or an item of the recommender's catalogue; no event "
+                "of this request was recorded."
+            )
         return self.events.append(events)
 
     # ---- writing (one task at a time) ---------------------------------------------------
@@ -350,12 +441,19 @@ class Service:
         if len(set(ids)) != len(ids):
             raise InputError("two documents of the request share an id; ids must be unique.")
         collection = self.collection()
-        for doc_id in ids if collection.generation else []:
-            found = collection.store.document(doc_id)
+        public = self.public_ids()
+        for doc_id in ids:
+            label = public.label_of(doc_id)
+            if label is not None:
+                raise InputError(
+                    f"document id {doc_id!r} begins with {label!r}, the name the server gives "
+                    f"files indexed from the folder {label}; give the new document another id."
+                )
+            found = collection.store.document(doc_id) if collection.generation else None
             if found is not None and found["file"] != API_SOURCE + doc_id:
                 raise InputError(
-                    f"document id {doc_id!r} is taken by a document read from {found['file']}; "
-                    "give the new document another id."
+                    f"document id {doc_id!r} is taken by a document read from "
+                    f"{public.public(found['file'])}; give the new document another id."
                 )
 
         def work() -> dict[str, Any]:
@@ -366,15 +464,13 @@ class Service:
         return self._write_task("documents.add", work)
 
     def delete_document(self, doc_id: str) -> Task:
-        collection = self.collection()
-        found = collection.store.document(doc_id) if collection.generation else None
-        if found is None:
-            raise NotFoundError(f"no document {doc_id!r} in {self.root.name}.")
-        siblings = collection.store.file_documents(found["file"])
+        found = self._stored(doc_id)
+        siblings = self.collection().store.file_documents(found["file"])
         if siblings > 1:
             raise InputError(
-                f"document {doc_id!r} is one of {siblings} read from {found['file']}; remove that "
-                "file from the folder and index it again (POST /v1/index with prune)."
+                f"document {doc_id!r} is one of {siblings} read from "
+                f"{self.public_ids().public(found['file'])}; remove that file from the folder and "
+                "index it again (POST /v1/index with prune)."
             )
 
         def work() -> dict[str, Any]:
@@ -421,9 +517,3 @@ class Service:
 
     def close(self) -> None:
         self.tasks.shutdown()
-
-
-def answer_payload(answer: Answer) -> dict[str, Any]:
-    payload = answer.to_dict()
-    payload["seconds"] = round(payload["seconds"], 3)
-    return payload

@@ -8,9 +8,13 @@ const RELATED = 5;
 const KEY_STORAGE = "seoga-key";
 const USER_STORAGE = "seoga-user";
 const ABSTAIN = "이 모음집에는 이 질문의 답이 없습니다. / The collection does not answer this.";
+const NO_RELATED = "관련 문서 없음 / No related documents";
+const RELATED_UNAVAILABLE = "관련 문서를 볼 수 없습니다 / Related documents are unavailable here";
 
 const $ = (id) => document.getElementById(id);
-const state = { searchId: 0, controller: null, query: "", session: randomId("s") };
+const state = {
+  searchId: 0, controller: null, query: "", session: randomId("s"), documentId: null,
+};
 
 function randomId(prefix) {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -66,13 +70,29 @@ function snippet(segments) {
   return paragraph;
 }
 
+// Events are best effort and never shown to the reader: a server that refuses them (no key of
+// a kind allowed to post events: 401, 403) is not asked again while the tab holds the same key;
+// one that says we post too fast (429) is left alone for its Retry-After seconds.
+const reporting = { refusedKey: undefined, resumeAt: 0 };
+const DEFAULT_BACKOFF_SECONDS = 60;
+const MS_PER_SECOND = 1000;
+
 function report(events) {
-  if (!events.length) return;
-  api("/v1/events", {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (!events.length || key === reporting.refusedKey || Date.now() < reporting.resumeAt) return;
+  fetch("/v1/events", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: headers({ "Content-Type": "application/json" }),
     body: JSON.stringify({ events }),
-  }).catch(() => {}); // the log is best effort: a lost impression must not break the page
+  })
+    .then((response) => {
+      if (response.status === 401 || response.status === 403) reporting.refusedKey = key;
+      if (response.status === 429) {
+        const seconds = Number(response.headers.get("Retry-After")) || DEFAULT_BACKOFF_SECONDS;
+        reporting.resumeAt = Date.now() + seconds * MS_PER_SECOND;
+      }
+    })
+    .catch(() => {}); // a lost impression must not break the page
 }
 
 async function search(query) {
@@ -127,35 +147,59 @@ async function openDocument(id, position, list) {
     type: "click", item: id, user: user(), session: state.session, query: state.query, position,
     list,
   }]);
+  state.documentId = id;
+  let shown;
   try {
-    const document_ = await (await api("/v1/documents/" + encodeURIComponent(id))).json();
-    $("document").hidden = false;
-    $("document-title").textContent = document_.title || document_.id;
-    $("document-source").textContent = document_.source;
-    $("document-text").textContent = document_.text;
-    $("related").replaceChildren();
-    const related = await (
-      await api(`/v1/documents/${encodeURIComponent(id)}/related?k=${RELATED}`)
-    ).json();
-    related.related.forEach((item, rank) => {
-      const entry = element("li");
-      const link = element("button", item.title || item.doc_id, "hit-title");
-      link.type = "button";
-      link.addEventListener("click", () => openDocument(item.doc_id, rank, "related"));
-      entry.append(link);
-      $("related").append(entry);
-    });
-    // The related list is what a recommendation shows: its impressions are the exposures
-    // that `seoga causal` weighs against the clicks.
-    report(
-      related.related.map((item, rank) => ({
-        type: "impression", item: item.doc_id, user: user(), session: state.session,
-        position: rank, list: "related",
-      })),
-    );
+    shown = await (await api("/v1/documents/" + encodeURIComponent(id))).json();
   } catch (error) {
-    if (!(error instanceof NeedsKey)) $("document-source").textContent = error.message;
+    if (!(error instanceof NeedsKey)) $("status").textContent = error.message;
+    return;
   }
+  if (state.documentId !== id) return; // another document was opened since
+  showDocument(shown);
+  await showRelated(id);
+}
+
+function showDocument(document_) {
+  $("document").hidden = false;
+  $("document-title").textContent = document_.title || document_.id;
+  $("document-source").textContent = document_.source;
+  $("document-text").textContent = document_.text;
+  $("related").replaceChildren();
+  $("related-note").textContent = "";
+}
+
+// Related documents are extra: when they cannot be had (a collection without a dense index
+// has none), the document stays shown and a quiet note takes the list's place.
+async function showRelated(id) {
+  let related;
+  try {
+    const params = new URLSearchParams({ id, k: RELATED });
+    related = (await (await api("/v1/related?" + params)).json()).related;
+  } catch (error) {
+    if (state.documentId === id && !(error instanceof NeedsKey)) {
+      $("related-note").textContent = RELATED_UNAVAILABLE;
+    }
+    return;
+  }
+  if (state.documentId !== id) return;
+  if (!related.length) $("related-note").textContent = NO_RELATED;
+  related.forEach((item, rank) => {
+    const entry = element("li");
+    const link = element("button", item.title || item.doc_id, "hit-title");
+    link.type = "button";
+    link.addEventListener("click", () => openDocument(item.doc_id, rank, "related"));
+    entry.append(link);
+    $("related").append(entry);
+  });
+  // The related list is what a recommendation shows: its impressions are the exposures
+  // that `seoga causal` weighs against the clicks.
+  report(
+    related.map((item, rank) => ({
+      type: "impression", item: item.doc_id, user: user(), session: state.session,
+      position: rank, list: "related",
+    })),
+  );
 }
 
 function showPassages(passages) {

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seoga.errors import InputError
-from seoga.text.documents import Document, LoadProblem, LoadResult
+from seoga.text.documents import Document, LoadProblem, LoadResult, is_blank
 from seoga.text.formats.structure import StructuredText
 
 OcrMode = Literal["auto", "always", "never"]
@@ -52,8 +52,8 @@ def failed(path: Path, reason: str) -> LoadResult:
 
 
 def single(path: Path, title: str, text: str, metadata: dict[str, Any]) -> LoadResult:
-    """One document for a whole file; a file that yields no text is a problem."""
-    if not text:
+    """One document for a whole file; a file that yields no text (or a blank one) is a problem."""
+    if is_blank(text):
         return failed(path, "no text")
     document = Document(
         doc_id=str(path), text=text, title=title, source=str(path), metadata=metadata

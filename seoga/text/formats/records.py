@@ -1,4 +1,10 @@
-"""JSON Lines and CSV: one document per record, a problem per bad record (with its line)."""
+"""JSON Lines and CSV: one document per record, a problem per bad record (with its line).
+
+A record's fields other than its id, title and text are its document's metadata. A JSON Lines
+record may also hold them in a `metadata` object, as the API takes documents: its keys join the
+others at top level (a key given both ways with two values is a problem of that line). In CSV
+every value is text, so a column named `metadata` is one field like any other.
+"""
 
 import csv
 import io
@@ -7,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from seoga.text.decoding import decode_bytes
-from seoga.text.documents import Document, LoadProblem, LoadResult
+from seoga.text.documents import Document, LoadProblem, LoadResult, is_blank
 from seoga.text.formats.base import CsvColumns, ReadOptions, failed
 from seoga.text.normalize import normalize_line, normalize_text
 
 ID_FIELDS = ("_id", "id")
+METADATA_FIELD = "metadata"
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 
 
@@ -26,12 +33,14 @@ class _Records:
         id_fields: tuple[str, ...] = ID_FIELDS,
         title_field: str = "title",
         text_field: str = "text",
+        metadata_field: str | None = None,
     ) -> None:
         self.path = path
         self.metadata = metadata
         self.id_fields = id_fields
         self.title_field = title_field
         self.text_field = text_field
+        self.metadata_field = metadata_field
         self.result = LoadResult()
         self.first_line: dict[str, int] = {}
 
@@ -44,8 +53,11 @@ class _Records:
             self.problem(line, f"no {self.text_field!r} string in this record")
             return
         text = normalize_text(raw_text)
-        if not text:
+        if is_blank(text):
             self.problem(line, "empty text")
+            return
+        fields = self._fields(line, record)
+        if fields is None:
             return
         id_field = next((f for f in self.id_fields if record.get(f) not in (None, "")), None)
         doc_id = str(record[id_field]) if id_field else f"{self.path}#{line}"
@@ -55,17 +67,39 @@ class _Records:
             return
         self.first_line[doc_id] = line
         title = record.get(self.title_field)
-        named = {*self.id_fields, self.title_field, self.text_field}
-        extra = {key: value for key, value in record.items() if key not in named}
         self.result.documents.append(
             Document(
                 doc_id=doc_id,
                 text=text,
                 title=normalize_line(str(title)) if title is not None else "",
                 source=f"{self.path}#{line}",
-                metadata={**self.metadata, **extra},
+                metadata={**self.metadata, **fields},
             )
         )
+
+    def _fields(self, line: int, record: dict[str | None, Any]) -> dict[str | None, Any] | None:
+        """The record's metadata fields, its `metadata` object's keys among them; None (and a
+        problem) when that object is not one, or gives a field another value than the record."""
+        named = {*self.id_fields, self.title_field, self.text_field}
+        fields = {key: value for key, value in record.items() if key not in named}
+        if self.metadata_field is None:
+            return fields
+        # Nested, its keys would be `metadata.year`, and a filter on `year` would match nothing.
+        own = fields.pop(self.metadata_field, None)
+        if own is None:
+            return fields
+        if not isinstance(own, dict):
+            self.problem(line, f'{self.metadata_field!r} is not an object (e.g. {{"year": 2001}})')
+            return None
+        for key in sorted(own.keys() & fields.keys()):
+            if own[key] != fields[key]:
+                self.problem(
+                    line,
+                    f"field {key!r} is {_shown(fields[key])} but {_shown(own[key])} in "
+                    f"{self.metadata_field!r}: give it once",
+                )
+                return None
+        return {**fields, **own}
 
     def finish(self) -> LoadResult:
         if not self.result.documents and not self.result.problems:
@@ -84,8 +118,13 @@ def read_records_file(path: Path, data: bytes, options: ReadOptions) -> LoadResu
     return _load_csv(path, decoded.text, options.csv_columns, metadata)
 
 
+def _shown(value: Any) -> str:
+    """A record's value as it is written in the file."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _load_jsonl(path: Path, text: str, metadata: dict[str, Any]) -> LoadResult:
-    records = _Records(path, metadata)
+    records = _Records(path, metadata, metadata_field=METADATA_FIELD)
     # Only "\n" ends a JSON Lines record; str.splitlines would also split at U+2028 in strings.
     for line_number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
