@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from seoga.serve.server import ConnectionLimits, FrozenAfterStartup, uvicorn_options
+from seoga.serve.limits import ConnectionLimits
+from seoga.serve.server import FrozenAfterStartup, uvicorn_options
 from tests.serving import Server, free_port, lease_collection
 
 IDLE_SOCKETS = 200

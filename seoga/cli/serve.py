@@ -18,8 +18,8 @@ from seoga.errors import InputError
 from seoga.eventlog import DEFAULT_KEEP, DEFAULT_MAX_BYTES
 from seoga.serve import server
 from seoga.serve.keys import EVENTS, SCOPES, SEARCH, KeyStore
+from seoga.serve.limits import ConnectionLimits
 from seoga.serve.security import LOOPBACK_HOSTS
-from seoga.serve.server import ConnectionLimits
 from seoga.serve.service import DEFAULT_EVENTS_PER_MINUTE, EVENT_WRITERS
 
 BYTES_PER_MB = 1024 * 1024

@@ -12,7 +12,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from seoga.serve.server import ConnectionLimits
+from seoga.serve.limits import ConnectionLimits
 
 RETRY_AFTER_SECONDS = 1
 BUSY_BODY = b"the server is busy: retry shortly"

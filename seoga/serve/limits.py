@@ -1,4 +1,6 @@
-"""Rate limits: a token bucket per client (a key id, or an address for requests without a key).
+"""Limits: how many connections and for how long (`ConnectionLimits`, which the guarded server
+of seoga.serve.server applies), and a rate per client (a key id, or an address for requests
+without a key) as a token bucket.
 
 Each client may post `per_minute` events a minute, in bursts of up to a minute's worth; a request
 that would go past it is refused whole (nothing is written) with the seconds until it would fit.
@@ -89,3 +91,29 @@ class RateLimiter:
             raise RateLimitedError(
                 f"over {self.per_minute} events a minute; retry in {wait} s.", wait
             )
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long and how many: the guards of the module docstring."""
+
+    # A real client sends its request head at once; 10 s leaves room for a slow link.
+    header_timeout: float = 10.0
+    # uvicorn's default: an idle keep-alive connection costs a socket and nothing else.
+    keep_alive_timeout: float = 5.0
+    # An upload may pause (the body is at most --max-body-mb), but not for half a minute.
+    body_timeout: float = 30.0
+    # A browser opens about 6 connections to a host; 32 leaves room for a few behind one NAT.
+    connections_per_client: int = 32
+    # Under the usual limit of 1024 open files, with room for the collection's own.
+    max_connections: int = 512
+    # The old `--limit-concurrency` default; the app's search gate queues searches below it.
+    requests_at_once: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout", "keep_alive_timeout", "body_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be more than 0 seconds")
+        for name in ("connections_per_client", "max_connections", "requests_at_once"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.replace('_', ' ')} must be at least 1")

@@ -39,37 +39,12 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any
+
+from seoga.serve.limits import ConnectionLimits
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ConnectionLimits:
-    """How long and how many: the guards of the module docstring."""
-
-    # A real client sends its request head at once; 10 s leaves room for a slow link.
-    header_timeout: float = 10.0
-    # uvicorn's default: an idle keep-alive connection costs a socket and nothing else.
-    keep_alive_timeout: float = 5.0
-    # An upload may pause (the body is at most --max-body-mb), but not for half a minute.
-    body_timeout: float = 30.0
-    # A browser opens about 6 connections to a host; 32 leaves room for a few behind one NAT.
-    connections_per_client: int = 32
-    # Under the usual limit of 1024 open files, with room for the collection's own.
-    max_connections: int = 512
-    # The old `--limit-concurrency` default; the app's search gate queues searches below it.
-    requests_at_once: int = 64
-
-    def __post_init__(self) -> None:
-        for name in ("header_timeout", "keep_alive_timeout", "body_timeout"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name.replace('_', ' ')} must be more than 0 seconds")
-        for name in ("connections_per_client", "max_connections", "requests_at_once"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name.replace('_', ' ')} must be at least 1")
 
 
 class FrozenAfterStartup:
