@@ -143,8 +143,8 @@ def linear_frontdoor() -> dict:
 
 def coat() -> dict:
     from seoga.recommend import make_recommender
-    from seoga.recommend.interactions import align
-    from seoga.recommend.propensity import given_propensities, ips_weights, matrix_interactions
+    from seoga.recommend.interactions import align, matrix_interactions
+    from seoga.recommend.propensity import given_propensities, ips_weights
 
     test, train = align(
         matrix_interactions(COAT / "test.ascii"), matrix_interactions(COAT / "train.ascii")

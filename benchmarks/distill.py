@@ -215,7 +215,7 @@ def stage_reranker(folder: Path, arguments: argparse.Namespace) -> dict:
     from benchmarks.rerank import same_recipe, training_folder, tuning_queries
     from seoga.distill.distiller import CARD_NAME, TrainingConfig
     from seoga.distill.reranker import RerankerRequest, distill_reranker
-    from seoga.search.rerank_training import RerankerTrainingConfig, train_reranker
+    from seoga.rerank.training import RerankerTrainingConfig, train_reranker
 
     tuning = tuning_queries(SUBSET_SEED, TUNING_QUERIES)
     train_folder = training_folder(tuning, folder)
@@ -293,7 +293,7 @@ def reranking_row(folder: Path, path: Path, tuning: set[str]) -> dict:
     from seoga.calibrate.temperature import TemperatureScaling
     from seoga.evaluate.beir import read_beir, read_qrels, read_queries
     from seoga.evaluate.retrieval import cached_collection, score_run
-    from seoga.search.rerank import UNCALIBRATED, Reranker, judged_logits
+    from seoga.rerank.model import UNCALIBRATED, Reranker, judged_logits
     from seoga.settings import CollectionSettings
 
     test = read_beir(scifact_subset(folder))

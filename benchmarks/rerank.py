@@ -41,14 +41,14 @@ from seoga.evaluate.retrieval import (
 )
 from seoga.paths import seoga_home
 from seoga.progress import track
-from seoga.search.fusion import z_score
-from seoga.search.rerank import UNCALIBRATED, Reranker, judged_logits
-from seoga.search.rerank_training import (
+from seoga.rerank.model import UNCALIBRATED, Reranker, judged_logits
+from seoga.rerank.training import (
     BM25_MODE,
     RerankerTrainingConfig,
     negatives_source,
     train_reranker,
 )
+from seoga.search.fusion import z_score
 from seoga.settings import CollectionSettings
 
 SCIFACT = DATA / "beir_scifact"

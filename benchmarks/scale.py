@@ -26,7 +26,7 @@ from rank_bm25 import BM25Okapi
 
 from benchmarks.report import ROOT, machine_line, write_section
 from seoga.collection import FUSION_DEPTH, Collection
-from seoga.demo import sample_corpus
+from seoga.samples import sample_corpus
 
 SIZES = (10_000, 30_000, 100_000)
 PASSAGE_TOKENS = 50

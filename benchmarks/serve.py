@@ -810,7 +810,7 @@ def demo_collection() -> Path:
 
 
 def demo_queries() -> list[str]:
-    from seoga.demo import sample_queries
+    from seoga.samples import sample_queries
 
     return [query.text for query in sample_queries()]
 

@@ -1,17 +1,11 @@
 """seoga (서가, "the stacks"): offline, Korean-first search over your documents."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("seoga")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
-
-from seoga.collection import Collection, IndexReport  # noqa: E402
-from seoga.search.results import SearchResult  # noqa: E402
-from seoga.settings import CollectionSettings  # noqa: E402
-from seoga.text.documents import Document  # noqa: E402
-from seoga.text.loaders import ReadOptions, load_file  # noqa: E402
+from seoga.collection import Collection, IndexReport
+from seoga.search.results import SearchResult
+from seoga.settings import CollectionSettings
+from seoga.text.documents import Document
+from seoga.text.loaders import ReadOptions, load_file
+from seoga.version import __version__
 
 __all__ = [
     "AskSettings",
@@ -22,6 +16,7 @@ __all__ = [
     "IndexReport",
     "ReadOptions",
     "SearchResult",
+    "__version__",
     "load_file",
 ]
 LAZY = {"Asker", "AskSettings"}

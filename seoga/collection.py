@@ -11,48 +11,32 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seoga import __version__
+from seoga.atomic import write_json_atomic
 from seoga.errors import CollectionError
 from seoga.index.dense import DenseIndex, DenseSlot
-from seoga.index.generations import MANIFEST_NAME, write_json_atomic
-from seoga.index.manifest import FORMAT_VERSION, check_compatible, read_manifest, release_line
+from seoga.index.generations import MANIFEST_NAME
+from seoga.index.manifest import FORMAT_VERSION, read_manifest
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
-from seoga.index.writing import IndexReport, Writing, file_sha256, is_under, skipped_summary
+from seoga.index.writing import IndexReport, Writing
 from seoga.models.query_encoding import DEFAULT_QUERY_ENCODING, QueryEncoding
-from seoga.parallel.pipeline import passage_text
-from seoga.search.searching import (
-    FUSION_DEPTH,
-    MAX_QUERY_CHARS,
-    MODES,
-    Searching,
-    candidate_depth,
-    validate_query,
-)
-from seoga.settings import DENSE, CollectionSettings
+from seoga.search.fusion import DENSE
+from seoga.search.searching import FUSION_DEPTH, Searching
+from seoga.settings import CollectionSettings
 from seoga.text.analyzers import Analyzer, build_analyzer
+from seoga.text.documents import passage_text
+from seoga.version import __version__
 
 if TYPE_CHECKING:
     from seoga.models.embedders import Embedder
 
-# Names other modules import from here.
+# Re-exported for the public API (IndexReport), benchmarks (FUSION_DEPTH) and tests
+# (passage_text); seoga's own modules import these from their owners.
 __all__ = [
-    "FORMAT_VERSION",
     "FUSION_DEPTH",
-    "MAX_QUERY_CHARS",
-    "MODES",
     "Collection",
-    "DenseSlot",
     "IndexReport",
-    "candidate_depth",
-    "check_compatible",
-    "file_sha256",
-    "is_under",
     "passage_text",
-    "read_manifest",
-    "release_line",
-    "skipped_summary",
-    "validate_query",
 ]
 
 EXTRA_DIR = "extra-{position}"

@@ -1,29 +1,19 @@
 """The demo: index the bilingual sample corpus seoga ships and run its sample queries."""
 
-import json
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from seoga.answer.base import Answer
 from seoga.answer.pipeline import Asker
-from seoga.collection import Collection, IndexReport
+from seoga.collection import Collection
+from seoga.index.writing import IndexReport
+from seoga.samples import DemoQuery, DemoQuestion, sample_corpus, sample_queries, sample_questions
 from seoga.search.results import SearchResult
 from seoga.settings import CollectionSettings
 
-SAMPLE_DIR = "sample"
-QUERIES_NAME = "sample_queries.jsonl"
-QUESTIONS_NAME = "sample_questions.jsonl"
 # An answer counts as the expected one when it holds it in at most this many times its length:
 # "2020년" for "2020년", not the whole sentence around it.
 ANSWER_SLACK = 3
-
-
-@dataclass(frozen=True)
-class DemoQuery:
-    text: str
-    lang: str
-    expect: str
 
 
 @dataclass(frozen=True)
@@ -41,13 +31,6 @@ class DemoAnswer:
 
 
 @dataclass(frozen=True)
-class DemoQuestion:
-    text: str
-    lang: str
-    expect: str  # the answer the sample corpus gives
-
-
-@dataclass(frozen=True)
 class DemoReply:
     question: DemoQuestion
     answer: Answer
@@ -59,23 +42,6 @@ class DemoReply:
         return self.question.expect in text and len(text) <= ANSWER_SLACK * len(
             self.question.expect
         )
-
-
-def sample_corpus() -> Path:
-    return Path(str(files("seoga") / "data" / SAMPLE_DIR))
-
-
-def _samples(name: str) -> list[dict]:
-    text = (files("seoga") / "data" / name).read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def sample_queries() -> list[DemoQuery]:
-    return [DemoQuery(**sample) for sample in _samples(QUERIES_NAME)]
-
-
-def sample_questions() -> list[DemoQuestion]:
-    return [DemoQuestion(**sample) for sample in _samples(QUESTIONS_NAME)]
 
 
 def build_demo(

@@ -7,20 +7,12 @@ from seoga.errors import InputError
 from seoga.index.dense import INDEX_KINDS
 from seoga.index.sparse import DEFAULT_B, DEFAULT_K1, DEFAULT_METHOD
 from seoga.models.registry import DEFAULT_EMBEDDER, DEFAULT_EXTRA_EMBEDDERS
-from seoga.search.fusion import FUSION_METHODS, NORMALIZATIONS, RRF_K
+from seoga.search.fusion import FusionSettings
 from seoga.text.analyzers import DEFAULT_ANALYZER
 
 DEFAULT_CHUNK_TOKENS = 256
 DEFAULT_CHUNK_OVERLAP = 32
-# Chosen by measurement on autorag_ko, beir_scifact and squad_v1.1_dev together (BENCHMARKS.md,
-# "Retrieval quality").
-DEFAULT_FUSION = "convex"
-DEFAULT_NORMALIZATION = "zscore"
-DEFAULT_DENSE_WEIGHT = 0.4
-DEFAULT_EXTRA_WEIGHT = 0.7
 NO_EMBEDDER = "none"
-SPARSE = "bm25"
-DENSE = "dense"
 
 
 @dataclass
@@ -28,33 +20,6 @@ class Bm25Settings:
     method: str = DEFAULT_METHOD
     k1: float = DEFAULT_K1
     b: float = DEFAULT_B
-
-
-@dataclass
-class FusionSettings:
-    """How retrievers' rankings are fused. In convex fusion BM25 weighs 1 - dense_weight, the
-    main bi-encoder dense_weight and each extra bi-encoder extra_weight; the weights of the
-    retrievers that took part in a query are rescaled to sum to one."""
-
-    method: str = DEFAULT_FUSION
-    dense_weight: float = DEFAULT_DENSE_WEIGHT
-    normalization: str = DEFAULT_NORMALIZATION
-    rrf_k: int = RRF_K
-    extra_weight: float = DEFAULT_EXTRA_WEIGHT
-
-    def __post_init__(self) -> None:
-        if self.method not in FUSION_METHODS:
-            raise InputError(f"fusion must be one of {', '.join(FUSION_METHODS)}.")
-        if self.normalization not in NORMALIZATIONS:
-            raise InputError(f"fusion normalization must be one of {', '.join(NORMALIZATIONS)}.")
-        for name in ("dense_weight", "extra_weight"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise InputError(f"the fusion {name.replace('_', ' ')} must be between 0 and 1.")
-
-    def weights(self, names: list[str]) -> dict[str, float]:
-        """Each named retriever's weight before rescaling."""
-        fixed = {SPARSE: 1.0 - self.dense_weight, DENSE: self.dense_weight}
-        return {name: fixed.get(name, self.extra_weight) for name in names}
 
 
 @dataclass
@@ -96,3 +61,26 @@ class CollectionSettings:
         values["bm25"] = Bm25Settings(**payload.get("bm25", {}))
         values["fusion"] = FusionSettings(**payload.get("fusion", {}))
         return cls(**values)
+
+
+# Of the settings a collection is created with, only the main bi-encoder may change later
+# (every chunk is re-encoded with the new one); the others shape the stored indexes.
+CHANGEABLE_SETTINGS = ("embedder",)
+
+
+def settings_changes(
+    current: CollectionSettings, chosen: dict[str, Any], where: object
+) -> list[str]:
+    """The names of `chosen` settings (CollectionSettings' arguments) that differ from the
+    `current` ones of the collection at `where`; refused when one of them is fixed at creation,
+    or would take the main bi-encoder away rather than change it."""
+    now = current.to_dict()
+    requested = CollectionSettings(**chosen).to_dict()
+    differing = [name for name in chosen if now.get(name) != requested[name]]
+    fixed = [n for n in differing if n not in CHANGEABLE_SETTINGS or requested[n] is None]
+    if fixed:
+        raise InputError(
+            f"{where} was created with other {', '.join(fixed)} settings; they are "
+            "fixed at creation. Index into a new collection to change them."
+        )
+    return differing

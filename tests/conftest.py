@@ -124,7 +124,7 @@ RERANKER_QUERIES = 12
 @pytest.fixture(scope="session")
 def tiny_reranker(tmp_path_factory):
     """A cross-encoder: the tiny 4-layer encoder mean-pooled into a new one-logit head."""
-    from seoga.search.rerank_training import new_cross_encoder
+    from seoga.rerank.training import new_cross_encoder
 
     folder = tmp_path_factory.mktemp("reranker")
     model = new_cross_encoder(str(build_tiny_model(folder / "base", layers=4)), 32)

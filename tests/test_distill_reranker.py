@@ -11,7 +11,7 @@ from seoga.distill import checkpoint
 from seoga.distill.distiller import CARD_NAME, TrainingConfig
 from seoga.distill.reranker import RerankerRequest, distill_reranker
 from seoga.distill.students import depth
-from seoga.search.rerank import Reranker
+from seoga.rerank.model import Reranker
 
 
 def request(teacher, pairs, out, **changes):

@@ -6,8 +6,8 @@ import pytest
 
 from seoga.answer.base import Passage
 from seoga.errors import InputError
-from seoga.search.rerank import Reranker
-from seoga.search.rerank_training import (
+from seoga.rerank.model import Reranker
+from seoga.rerank.training import (
     Pair,
     RerankerTrainingConfig,
     mine_pairs,

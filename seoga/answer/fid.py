@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seoga.answer.base import Answer, Passage, Reader, TokenCallback, cited_numbers
-from seoga.answer.models import read_model_config
+from seoga.models.folders import read_model_config
 
 KIND = "fid"
 DEFAULT_PASSAGES = 5

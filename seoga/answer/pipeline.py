@@ -14,7 +14,7 @@ from seoga.calibrate.temperature import TemperatureScaling
 from seoga.collection import Collection
 
 if TYPE_CHECKING:
-    from seoga.search.rerank import Reranker
+    from seoga.rerank.model import Reranker
 
 DEFAULT_PASSAGES = 5
 DEFAULT_RERANK_DEPTH = 20

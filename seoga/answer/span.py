@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
-from seoga.answer.models import read_model_config
 from seoga.evaluate.answers import CORRECT_F1, answer_f1, normalize_answer
+from seoga.models.folders import read_model_config
 
 KIND = "reader"
 DEFAULT_MAX_LENGTH = 384

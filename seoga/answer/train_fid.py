@@ -16,12 +16,12 @@ from seoga.answer.fid import (
     FusionInDecoder,
     load_seq2seq,
 )
-from seoga.answer.models import write_model_config
+from seoga.atomic import building
 from seoga.errors import InputError
-from seoga.index.generations import building
+from seoga.models.folders import write_model_config
+from seoga.models.freezing import freeze_embeddings
 from seoga.models.registry import resolve_model
 from seoga.progress import progress, progress_console
-from seoga.train.freezing import freeze_embeddings
 
 GRADIENT_CLIP = 1.0
 LOG_EVERY = 20

@@ -8,18 +8,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from seoga.answer.models import (
-    quiet_unless,
-    transformers_quiet,
-    write_model_config,
-)
 from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND, fit_window
 from seoga.answer.squad import QAExample, read_squad
+from seoga.atomic import building
 from seoga.errors import InputError
-from seoga.index.generations import building
+from seoga.models.folders import write_model_config
+from seoga.models.freezing import freeze_embeddings
+from seoga.models.hf_training import (
+    follow_training,
+    remove_checkpoints,
+    training_arguments,
+    transformers_quiet,
+)
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
-from seoga.progress import terminal_bars
-from seoga.train.freezing import freeze_embeddings
 
 # The synthetic questions a reader was trained on, one JSON object per line, in its folder.
 SYNTHETIC_NAME = "synthetic.jsonl"
@@ -91,7 +92,6 @@ def train_span_reader(
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Train a span reader on SQuAD JSON file(s); write it to `out`; return its record."""
-    import torch
     from transformers import (
         AutoModelForQuestionAnswering,
         AutoTokenizer,
@@ -129,20 +129,18 @@ def train_span_reader(
     features = prepare_features(examples, tokenizer, config.max_length, config.stride)
     started = time.perf_counter()
     with building(Path(out)) as folder:
-        arguments = TrainingArguments(
-            output_dir=str(folder / "checkpoints"),
-            num_train_epochs=config.epochs,
+        arguments = training_arguments(
+            TrainingArguments,
+            folder,
+            examples=len(features),
+            epochs=config.epochs,
             learning_rate=config.learning_rate,
-            per_device_train_batch_size=config.batch_size,
-            warmup_steps=config.warmup_ratio,
-            weight_decay=config.weight_decay,
+            batch_size=config.batch_size,
+            warmup=config.warmup_ratio,
             seed=config.seed,
+            show_progress=show_progress,
+            weight_decay=config.weight_decay,
             train_sampling_strategy="group_by_length",
-            save_strategy="no",
-            report_to=[],
-            logging_steps=max(1, len(features) // config.batch_size // 10),
-            disable_tqdm=not terminal_bars(show_progress),
-            use_cpu=not torch.cuda.is_available(),
         )
         trainer = Trainer(
             model=model,
@@ -151,10 +149,7 @@ def train_span_reader(
             # Windows are padded per batch, to the longest in it, not to max_length.
             data_collator=DataCollatorWithPadding(tokenizer),
         )
-        from seoga.train.step_progress import show_steps
-
-        quiet_unless(trainer, show_progress)
-        show_steps(trainer, "training the reader", show_progress)
+        follow_training(trainer, "training the reader", show_progress)
         result = trainer.train()
         trainer.save_model(str(folder))
         tokenizer.save_pretrained(str(folder))
@@ -183,7 +178,7 @@ def train_span_reader(
                 ),
                 encoding="utf-8",
             )
-        _remove_checkpoints(folder)
+        remove_checkpoints(folder)
     return record
 
 
@@ -208,9 +203,3 @@ def _synthetic(config: SpanTrainingConfig, show_progress: bool) -> list:
             "it needs sentences with names, dates, numbers or noun phrases."
         )
     return made
-
-
-def _remove_checkpoints(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder / "checkpoints", ignore_errors=True)

@@ -9,9 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seoga.atomic import write_json_atomic
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.errors import CollectionError
-from seoga.index.generations import write_json_atomic, writer_lock
+from seoga.index.generations import writer_lock
 
 CALIBRATION_NAME = "calibration.json"
 READERS = "readers"

@@ -15,8 +15,11 @@ from seoga.cli import (
     evaluate_qa,
     evaluate_recommend,
     index,
+    keys,
+    optimize,
     read,
     recommend,
+    recommend_rules,
     related,
     search,
     serve,
@@ -52,9 +55,12 @@ calibrate.register(app)
 evaluate_qa.register(evaluate.app)
 evaluate_recommend.register(evaluate.app)
 recommend.register(app)
+recommend_rules.register(recommend.app)
 related.register(recommend.app, evaluate.app)
 distill.register(app)
+optimize.register(app)
 serve.register(app)
+keys.register(app)
 causal.register(app)
 
 

@@ -1,7 +1,6 @@
 """`seoga calibrate`: fit the reader's temperature and threshold on a dev set, store them in
 the collection, report ECE before and after, and draw the reliability diagram."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,18 +8,18 @@ import typer
 from rich.table import Table
 
 from seoga.answer.pipeline import DEFAULT_PASSAGES
-from seoga.cli.ask import (
+from seoga.calibrate.fit import DEFAULT_HOLDOUT, DEFAULT_WRONG_COST
+from seoga.cli.options import (
+    CollectionOption,
     ExamplesOption,
+    JsonOption,
     LlmBackendOption,
     LlmOption,
     PassagesOption,
     ReaderOption,
     RerankOption,
-    build_asker,
 )
-from seoga.cli.index import CollectionOption, JsonOption
 from seoga.cli.output import console, print_json
-from seoga.collection import Collection
 
 
 def calibrate_command(
@@ -39,10 +38,10 @@ def calibrate_command(
     ] = None,
     holdout: Annotated[
         float, typer.Option(help="Share of questions held out to report unseen-question ECE.")
-    ] = 0.3,
+    ] = DEFAULT_HOLDOUT,
     wrong_cost: Annotated[
         float, typer.Option(help="How many right answers one wrong answer costs (threshold).")
-    ] = 1.0,
+    ] = DEFAULT_WRONG_COST,
     plot: Annotated[
         Path | None,
         typer.Option(help="Reliability diagram PNG (default: COLLECTION/calibration-READER.png)."),
@@ -51,70 +50,30 @@ def calibrate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fit calibration on a labelled dev set and store it in the collection for `ask`."""
-    from seoga.calibrate.fit import fit_reader
-    from seoga.calibrate.plot import plot_reliability
-    from seoga.calibrate.store import READERS, RERANKERS, store_calibration
-    from seoga.evaluate.qa import read_qa_set, run_questions
+    from seoga.calibrate.run import calibrate_collection
 
-    dev = read_qa_set(data)
-    # Fitting needs every answer, so nothing is withheld while the dev set is read.
-    asker = build_asker(
-        Collection.open(collection),
+    outcome = calibrate_collection(
+        collection,
+        data,
         reader,
         llm=llm,
         llm_backend=llm_backend,
         examples=examples,
         rerank=rerank,
         passages=passages,
-        threshold=0.0,
-    )
-    records = run_questions(
-        asker, dev, dev.question_ids(limit=limit, seed=seed), show_progress=not as_json
-    )
-    report = fit_reader(
-        [r.scores for r in records],
-        [r.correct for r in records],
-        asker.reader.default_scaling,
+        limit=limit,
         holdout=holdout,
         wrong_cost=wrong_cost,
+        plot=plot,
         seed=seed,
-        supports=[r.support for r in records],
+        show_progress=not as_json,
     )
-    kind = reader.partition(":")[0].strip().lower()
-    plot = plot or Path(collection) / f"calibration-{kind}.png"
-    plot_reliability(
-        plot,
-        {"before": (report.before, report.correct), "after": (report.after, report.correct)},
-        title=f"{asker.reader.name} on {dev.name}",
-    )
-    record = {
-        "data": str(data.resolve()),
-        "reader": asker.reader.calibration_key,
-        "seed": seed,
-        "limit": limit,
-        "passages": passages,
-        "plot": str(plot),
-        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    report.fitted.details |= record
-    stored = store_calibration(
-        Path(collection), READERS, asker.reader.calibration_key, report.fitted
-    )
-    result = {"reader": report.fitted.to_dict(), "stored": str(stored)}
-    if asker.reranker is not None:
-        reranker_summary = calibrate_reranker(asker, dev, records, record)
-        store_calibration(
-            Path(collection),
-            RERANKERS,
-            asker.reranker.calibration_key,
-            reranker_summary.pop("fitted"),
-        )
-        result["reranker"] = reranker_summary
     if as_json:
-        print_json(result)
+        print_json(outcome.to_dict())
         return
+    report = outcome.report
     summary = report.summary
-    table = Table(title=f"calibration of {asker.reader.name} on {dev.name}")
+    table = Table(title=f"calibration of {outcome.reader_name} on {outcome.dev_name}")
     for column in ("questions", "accuracy", "ECE before", "ECE after", "T", "threshold"):
         table.add_column(column, justify="right")
     table.add_row(
@@ -133,32 +92,16 @@ def calibrate_command(
             f"ECE {held['ece_before']:.4f} → {held['ece_after']:.4f}",
             highlight=False,
         )
-    if "reranker" in result:
-        rr = result["reranker"]
+    if outcome.reranker is not None:
+        rr = outcome.reranker
         console.print(
             f"reranker: ECE {rr['ece_before']:.4f} → {rr['ece_after']:.4f} over "
             f"{rr['pairs']} judged passages",
             highlight=False,
         )
-    console.print(f"stored in {stored}; reliability diagram: {plot}", highlight=False)
-
-
-def calibrate_reranker(asker, dev, records, record: dict) -> dict:
-    """Temperature of the reranker's logits against the dev qrels of the passages it ranked."""
-    from seoga.calibrate.metrics import expected_calibration_error
-    from seoga.calibrate.store import FittedCalibration
-    from seoga.calibrate.temperature import TemperatureScaling
-    from seoga.search.rerank import judged_logits
-
-    scores, labels = judged_logits(
-        ((item.qid, item.passage_scores) for item in records), dev.beir.qrels
+    console.print(
+        f"stored in {outcome.stored}; reliability diagram: {outcome.plot}", highlight=False
     )
-    before = asker.reranker.scaling
-    after = TemperatureScaling().fit(scores, labels)
-    ece_before = expected_calibration_error([before.confidence(s) for s in scores], labels)
-    ece_after = expected_calibration_error([after.confidence(s) for s in scores], labels)
-    summary = {"pairs": len(scores), "ece_before": ece_before, "ece_after": ece_after}
-    return summary | {"fitted": FittedCalibration(after, 0.0, record | summary)}
 
 
 def register(app: typer.Typer) -> None:

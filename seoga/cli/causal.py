@@ -158,8 +158,8 @@ def simulate_command(
     """Write a seeded log with a known effect, the graph it was drawn from, and the truth."""
     import yaml
 
+    from seoga.atomic import write_json_atomic
     from seoga.causal import simulate
-    from seoga.index.generations import write_json_atomic
 
     made = simulate(scenario, n, seed)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from seoga.cli.output import console, print_report, print_results
+from seoga.cli.output import console, print_answer, print_report, print_results
 from seoga.demo import ask_questions, build_demo, run_queries
 from seoga.paths import seoga_home
 from seoga.settings import CollectionSettings
@@ -65,8 +65,6 @@ def demo_command(
 
 def ask_samples(collection, root: Path) -> None:
     """The sample questions, answered by the default reader (the highlighter) with the span."""
-    from seoga.cli.ask import print_answer
-
     replies = ask_questions(collection)
     for reply in replies:
         question = reply.question

@@ -1,12 +1,13 @@
-"""`seoga distill ...` and `seoga optimize`: smaller, faster students of seoga's models."""
+"""`seoga distill ...`: smaller, faster students of seoga's models (`seoga optimize` makes
+any model faster on CPU)."""
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from seoga.cli.options import FreezeEmbeddingsOption
 from seoga.cli.output import console, print_json
-from seoga.cli.train_answer import FreezeEmbeddingsOption
 
 app = typer.Typer(
     help="Distil a teacher model into a smaller, faster student.", no_args_is_help=True
@@ -240,62 +241,5 @@ def report(result, as_json: bool) -> None:
     console.print(f"student written to {result.out}", highlight=False)
 
 
-def optimize_command(
-    model: Annotated[str, typer.Argument(help="A model folder, registry name or hub id.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the result to.")],
-    int8: Annotated[
-        bool, typer.Option(help="Quantise weights to int8 (else an ONNX float32 graph).")
-    ] = True,
-    trim_vocab: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="Keep only the vocabulary this text uses (repeatable; like --data of distill) "
-            "plus a base Korean/English list."
-        ),
-    ] = None,
-    base_vocab: Annotated[
-        bool, typer.Option(help="With --trim-vocab: also keep Hangul, ASCII and single chars.")
-    ] = True,
-    overwrite: OverwriteOption = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Make a model smaller and faster on CPU: ONNX Runtime, int8, a trimmed vocabulary."""
-    from seoga.distill.data import distillation_texts
-    from seoga.models.optimize import optimize
-
-    texts = distillation_texts(trim_vocab, {}) if trim_vocab else None
-    report = optimize(
-        model,
-        out,
-        int8=int8,
-        trim_texts=texts,
-        base_vocabulary=base_vocab,
-        overwrite=overwrite,
-    )
-    if as_json:
-        print_json(report.to_dict())
-        return
-    if report.vocabulary is not None:
-        vocabulary = report.vocabulary
-        console.print(
-            f"vocabulary: {vocabulary.after} of {vocabulary.before} pieces kept "
-            f"({vocabulary.from_corpus} used by the text)",
-            highlight=False,
-        )
-    drift = report.drift
-    console.print(
-        f"{'int8' if report.int8 else 'float32'} graph: {report.sizes['graph'] / MEGA:.1f} MB; "
-        f"cosine to the float32 model on samples: mean {drift['mean_cosine']}, "
-        f"min {drift['min_cosine']}",
-        highlight=False,
-    )
-    console.print(
-        f"model written to {report.out} ({report.sizes['model_folder'] / MEGA:.0f} MB; "
-        f"the source was {report.sizes['source_folder'] / MEGA:.0f} MB)",
-        highlight=False,
-    )
-
-
 def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="distill")
-    parent.command("optimize")(optimize_command)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from seoga.cli.index import (
+from seoga.cli.options import (
     DaskOption,
     DenseWeightOption,
     ExtraWeightOption,

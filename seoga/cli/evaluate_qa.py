@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
+from seoga.answer.loading import build_asker
 from seoga.answer.pipeline import DEFAULT_PASSAGES
-from seoga.cli.ask import (
+from seoga.cli.options import (
     ExamplesOption,
     LlmBackendOption,
     LlmOption,
     PassagesOption,
     ReaderOption,
     RerankOption,
-    build_asker,
 )
 from seoga.cli.output import console
 

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from seoga.cli.output import console
-from seoga.cli.recommend import (
+from seoga.cli.options import (
     MODEL_NAMES,
     Debias,
     Implicit,
@@ -29,13 +28,8 @@ from seoga.cli.recommend import (
     UserColumn,
     UserTables,
     WeightColumn,
-    debias_settings,
-    model_settings,
-    read_log,
-    read_sides,
-    settings_for,
-    with_propensities,
 )
+from seoga.cli.output import console
 from seoga.errors import InputError
 
 SHOWN = (
@@ -107,7 +101,10 @@ def recommend_command(
     """Fit MODEL on the train part and report RMSE/MAE and HR/recall/nDCG/MRR@k on the test."""
     from seoga.evaluate.recommend import evaluate_recommender
     from seoga.recommend import make_recommender, split_interactions
+    from seoga.recommend.features import read_sides
     from seoga.recommend.interactions import align
+    from seoga.recommend.logs import read_log
+    from seoga.recommend.registry import debias_settings, model_settings, settings_for
     from seoga.recommend.splits import Split
 
     if protocol not in PROTOCOLS:
@@ -169,6 +166,7 @@ def debiased_split(parts, debias, propensities, random_ratings, folder: Path, se
     then leaves the test)."""
     import numpy as np
 
+    from seoga.recommend.propensity import with_propensities
     from seoga.recommend.splits import Split
 
     if propensities is None and (folder / MATRIX_PROPENSITIES).is_file():

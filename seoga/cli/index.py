@@ -2,57 +2,31 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from seoga.cli.options import (
+    CollectionOption,
+    DaskOption,
+    DenseWeightOption,
+    ExtraWeightOption,
+    FusionOption,
+    JsonOption,
+    OcrLanguagesOption,
+    OcrOption,
+    WorkersOption,
+    given_options,
+)
 from seoga.cli.output import console, print_json, print_report
 from seoga.collection import Collection
-from seoga.errors import InputError
 from seoga.index.generations import MANIFEST_NAME
 from seoga.parallel.executors import make_executor
 from seoga.parallel.pipeline import DEFAULT_BATCH_FILES
-from seoga.settings import CollectionSettings
+from seoga.settings import CollectionSettings, settings_changes
 from seoga.text.loaders import DEFAULT_OCR_LANGUAGES, ReadOptions
 
 EXIT_NOTHING_INDEXED = 1
-
-CollectionOption = Annotated[
-    Path, typer.Option("--collection", "-c", help="The collection folder.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(help="Local processes that load, chunk and encode (default: this one)."),
-]
-DaskOption = Annotated[
-    str | None,
-    typer.Option(help="A Dask scheduler (tcp://HOST:PORT) or local:N for N local workers."),
-]
-OcrOption = Annotated[
-    str,
-    typer.Option(
-        help="Tesseract OCR: auto (pages and images with no text layer), always (every PDF "
-        "page), never."
-    ),
-]
-OcrLanguagesOption = Annotated[
-    str, typer.Option(help="Tesseract languages, e.g. kor+eng (each needs its language data).")
-]
-FusionOption = Annotated[str | None, typer.Option("--fusion", help="convex or rrf.")]
-DenseWeightOption = Annotated[
-    float | None,
-    typer.Option("--dense-weight", help="Main bi-encoder's share in convex fusion (0–1)."),
-]
-ExtraWeightOption = Annotated[
-    float | None,
-    typer.Option("--extra-weight", help="Each extra bi-encoder's weight in convex fusion."),
-]
-
-
-def given_options(**chosen: Any) -> dict[str, Any]:
-    """The options the user gave explicitly (the others keep their defaults)."""
-    return {name: value for name, value in chosen.items() if value is not None}
 
 
 def index_command(
@@ -115,16 +89,7 @@ def index_command(
     )
     if (collection / MANIFEST_NAME).exists():
         target = Collection.open(collection)
-        current = target.settings.to_dict()
-        requested = CollectionSettings(**chosen).to_dict()
-        differing = [name for name in chosen if current.get(name) != requested[name]]
-        # The main bi-encoder may change (every chunk is re-encoded), not disappear.
-        fixed = [n for n in differing if n != "embedder" or requested["embedder"] is None]
-        if fixed:
-            raise InputError(
-                f"{collection} was created with other {', '.join(fixed)} settings; they are "
-                "fixed at creation. Index into a new collection to change them."
-            )
+        differing = settings_changes(target.settings, chosen, collection)
         if "embedder" in differing:
             encoded = target.change_embedder(chosen["embedder"], show_progress=not as_json)
             if not as_json:

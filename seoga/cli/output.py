@@ -7,13 +7,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from seoga.collection import IndexReport, skipped_summary
+from seoga.answer.base import Answer
+from seoga.index.writing import IndexReport, skipped_summary
 from seoga.search.results import SearchResult
 from seoga.text.formats.structure import PATH_SEPARATOR
 
 console = Console()
 error_console = Console(stderr=True)
 PROBLEMS_SHOWN = 20
+# Characters of each passage shown under an answer.
+SNIPPET_CHARS = 160
 
 
 def print_json(payload: Any) -> None:
@@ -91,3 +94,45 @@ def print_metrics(metrics: dict[str, Any], names: list[str]) -> None:
 
 def format_value(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def print_answer(answer: Answer, *, passages: bool = True) -> None:
+    """The answer, its confidence and its spans in context; then, with `passages`, every
+    passage read, the cited ones in bold."""
+    confidence = f"confidence {answer.confidence:.2f}" + (
+        "" if answer.calibrated else " (uncalibrated: run seoga calibrate)"
+    )
+    if answer.abstained:
+        console.print(f"[bold]{escape(answer.shown_text)}[/]", highlight=False)
+        console.print(
+            f"[dim]{confidence}, below the threshold {answer.threshold:.2f}; "
+            f"best guess: {escape(answer.text) or '—'}[/]",
+            highlight=False,
+        )
+    else:
+        marks = "".join(f" [{number}]" for number in answer.citations)
+        console.print(f"[bold]{escape(answer.text)}[/]{escape(marks)}", highlight=False)
+        console.print(f"[dim]{confidence} · {answer.reader}[/]", highlight=False)
+        for span in answer.spans:
+            context = answer.marked_context(span, "\0", "\1")
+            console.print(
+                f"[dim]in [{span.passage}]:[/] "
+                + escape(context).replace("\0", "[bold yellow]").replace("\1", "[/bold yellow]"),
+                highlight=False,
+            )
+    if not passages:
+        return
+    console.print()
+    cited = set(answer.citations)
+    for passage in answer.passages:
+        text = " ".join(passage.text.split())
+        snippet = text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else "")
+        mark = "[bold]" if passage.number in cited else ""
+        close = "[/bold]" if mark else ""
+        relevance = f" · relevance {passage.relevance:.2f}" if passage.relevance is not None else ""
+        heading = with_section(passage.title or passage.doc_id, passage.section)
+        console.print(
+            f"{mark}\\[{passage.number}] {escape(heading)}{close} — "
+            f"{escape(snippet)} — [dim]{escape(passage.source)}{relevance}[/]",
+            highlight=False,
+        )

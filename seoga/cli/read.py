@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from seoga.cli.index import OcrLanguagesOption, OcrOption
+from seoga.cli.options import OcrLanguagesOption, OcrOption
 from seoga.cli.output import console, error_console, print_json
 from seoga.text.formats.structure import PAGE_STARTS, SECTIONS, section_at
 from seoga.text.loaders import DEFAULT_OCR_LANGUAGES, ReadOptions, load_file

@@ -10,61 +10,22 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from seoga.cli.index import CollectionOption
-from seoga.cli.output import console, print_json
-from seoga.cli.recommend import (
+from seoga.cli.options import (
     AsJson,
+    Blend,
+    CollectionOption,
     ItemColumn,
+    Readers,
     Seed,
     Settings,
     TimeColumn,
     UserColumn,
     WeightColumn,
-    model_settings,
-    read_log,
 )
+from seoga.cli.output import console, print_json
 from seoga.errors import InputError
 
-READERS_MODEL = "itemknn"
-MANIFEST = "manifest.json"
 SIDES = ("content", "readers")
-
-Readers = Annotated[
-    Path | None,
-    typer.Option(
-        "--interactions",
-        help="Who read what: a log (user, doc id[, weight, time]) or a model folder from "
-        "`seoga recommend fit` whose items are the collection's doc ids.",
-    ),
-]
-Blend = Annotated[
-    float | None,
-    typer.Option(help="Weight of the readers' side, 0 (content only) to 1; default measured."),
-]
-
-
-def open_readers(
-    interactions: Path | None,
-    user: str | None = None,
-    item: str | None = None,
-    weight: str | None = None,
-    time: str | None = None,
-):
-    """A fitted model of who read what: loaded from a model folder, or item-kNN fitted on a log."""
-    from seoga.recommend import load_recommender, make_recommender
-
-    if interactions is None:
-        return None
-    if interactions.is_dir() and (interactions / MANIFEST).exists():
-        return load_recommender(interactions)
-    log = read_log(interactions, user, item, None, weight, time, False, None)
-    return make_recommender(READERS_MODEL).fit(log, show_progress=True)
-
-
-def related_documents(collection, readers, blend: float | None):
-    from seoga.recommend.related import DEFAULT_BLEND, RelatedDocuments
-
-    return RelatedDocuments(collection, readers, blend=DEFAULT_BLEND if blend is None else blend)
 
 
 def related_command(
@@ -82,6 +43,7 @@ def related_command(
     """The k documents most like DOC_ID: by the collection's dense vectors, blended with what
     the same users also read when --interactions is given."""
     from seoga.collection import Collection
+    from seoga.recommend.related import open_readers, related_documents
 
     readers = open_readers(interactions, user, item, weight, time)
     found = related_documents(Collection.open(collection), readers, blend).related(doc_id, k)
@@ -121,6 +83,8 @@ def eval_related_command(
     from seoga.collection import Collection
     from seoga.evaluate.related import DEFAULT_BLENDS, evaluate_related
     from seoga.recommend import split_interactions
+    from seoga.recommend.logs import read_log
+    from seoga.recommend.registry import model_settings
 
     log = read_log(interactions, user, item, None, weight, time, False, None)
     split = split_interactions(log, f"users:{test_share}", seed=seed)

@@ -5,16 +5,17 @@ from typing import Annotated
 
 import typer
 
-from seoga.cli.index import (
+from seoga.cli.options import (
+    Blend,
     CollectionOption,
     DenseWeightOption,
     ExtraWeightOption,
     FusionOption,
     JsonOption,
+    Readers,
     given_options,
 )
 from seoga.cli.output import print_json, print_results
-from seoga.cli.related import Blend, Readers, open_readers, related_documents
 from seoga.collection import Collection
 from seoga.search.filters import DocumentFilter
 
@@ -55,6 +56,8 @@ def search_command(
     results = opened.search(query, k=k, mode=mode, where=where)
     lists = {}
     if related > 0:
+        from seoga.recommend.related import open_readers, related_documents
+
         finder = related_documents(opened, open_readers(interactions), blend)
         lists = {result.doc_id: finder.related(result.doc_id, related) for result in results}
     if as_json:

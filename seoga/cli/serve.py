@@ -1,40 +1,26 @@
-"""`seoga serve` (the API and the page) and `seoga keys` (who may use them)."""
+"""`seoga serve`: the API and the page (`seoga keys` says who may use them)."""
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from seoga.cli.index import CollectionOption, JsonOption
-from seoga.cli.output import console, error_console, print_json
-from seoga.collection import read_manifest
+from seoga.cli.options import CollectionOption
+from seoga.cli.output import console, error_console
 from seoga.errors import InputError
 from seoga.eventlog import DEFAULT_KEEP, DEFAULT_MAX_BYTES
+from seoga.index.manifest import read_manifest
 from seoga.serve import server
-from seoga.serve.keys import EVENTS, SCOPES, SEARCH, KeyStore
+from seoga.serve.keys import EVENTS, require_keys
 from seoga.serve.limits import ConnectionLimits
-from seoga.serve.security import LOOPBACK_HOSTS
+from seoga.serve.security import LOOPBACK_HOSTS, is_loopback
 from seoga.serve.service import DEFAULT_EVENTS_PER_MINUTE, EVENT_WRITERS
 
 BYTES_PER_MB = 1024 * 1024
-LOOPBACK_NAMES = ("localhost",)
-
-keys_app = typer.Typer(help="Keys for `seoga serve`: make, list and revoke them.")
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve_command(
@@ -163,12 +149,7 @@ def serve_command(
         )
     except ValueError as error:
         raise InputError(str(error)) from error
-    if not open_search and not len(KeyStore(collection)):
-        raise InputError(
-            f"{collection} has no keys yet: make one with `seoga keys create --scope search "
-            f"--collection {collection}`, or pass --open to let anyone who reaches the server "
-            "search."
-        )
+    require_keys(collection, open_search)
     if not is_loopback(host):
         error_console.print(
             f"[yellow]warning:[/] listening on {escape(host)}: keys travel as plain text over "
@@ -209,50 +190,5 @@ def stopped(signum: int, frame: object) -> None:
     raise typer.Exit(0)
 
 
-@keys_app.command("create")
-def create_key(
-    collection: CollectionOption,
-    scope: Annotated[str, typer.Option(help=f"One of {', '.join(SCOPES)}.")] = SEARCH,
-    name: Annotated[str, typer.Option(help="A note on who holds it.")] = "",
-) -> None:
-    """Make a key; it is printed once, alone on stdout, and only its digest is stored."""
-    read_manifest(collection)
-    key, stored = KeyStore(collection).create(scope, name)
-    print(key)
-    error_console.print(
-        f"key {stored.key_id} ({stored.scope}) stored as a digest in {collection}; "
-        "copy it now, it is not shown again.",
-        highlight=False,
-    )
-
-
-@keys_app.command("list")
-def list_keys(collection: CollectionOption, as_json: JsonOption = False) -> None:
-    """The keys of a collection: id, scope, name, created (never the keys themselves)."""
-    read_manifest(collection)
-    keys = KeyStore(collection).listed()
-    if as_json:
-        print_json(
-            [{"id": k.key_id, "scope": k.scope, "name": k.name, "created": k.created} for k in keys]
-        )
-        return
-    table = Table("id", "scope", "name", "created")
-    for key in keys:
-        table.add_row(key.key_id, key.scope, escape(key.name), key.created)
-    console.print(table)
-
-
-@keys_app.command("revoke")
-def revoke_key(
-    key_id: Annotated[str, typer.Argument(help="The id `seoga keys list` shows.")],
-    collection: CollectionOption,
-) -> None:
-    """Revoke a key; a running server refuses it from its next request on."""
-    read_manifest(collection)
-    revoked = KeyStore(collection).revoke(key_id)
-    console.print(f"revoked {revoked.key_id} ({revoked.scope})", highlight=False)
-
-
 def register(parent: typer.Typer) -> None:
     parent.command("serve")(serve_command)
-    parent.add_typer(keys_app, name="keys")

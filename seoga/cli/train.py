@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
+from seoga.cli.options import FreezeEmbeddingsOption
 from seoga.cli.output import console, print_json
-from seoga.cli.train_answer import FreezeEmbeddingsOption
 
 app = typer.Typer(help="Train models on your data (the training lab).", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from seoga.cli.index import JsonOption
+from seoga.cli.options import FreezeEmbeddingsOption, JsonOption
 from seoga.cli.output import console, print_json
 from seoga.models.registry import DEFAULT_EMBEDDER
 
@@ -20,9 +20,6 @@ MaxExamplesOption = Annotated[
     int | None, typer.Option(help="Train on a seeded sample of this many examples.")
 ]
 LearningRateOption = Annotated[float, typer.Option(help="Peak learning rate.")]
-FreezeEmbeddingsOption = Annotated[
-    bool, typer.Option(help="Keep word embeddings fixed (faster with large vocabularies).")
-]
 
 
 def _done(record: dict, out: Path, as_json: bool) -> None:
@@ -75,7 +72,7 @@ def reranker_command(
 ) -> None:
     """Train a cross-encoder reranker; its temperature is fitted on held-out queries."""
     from seoga.collection import Collection
-    from seoga.search.rerank_training import RerankerTrainingConfig, train_reranker
+    from seoga.rerank.training import RerankerTrainingConfig, train_reranker
 
     config = RerankerTrainingConfig(
         base=base,

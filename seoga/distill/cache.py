@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seoga.index.generations import TEMP_MARKER, write_json_atomic
+from seoga.atomic import TEMP_MARKER, write_json_atomic
 
 PART_DIGITS = 6
 CACHE_FOLDER = "distill-cache"

@@ -56,7 +56,7 @@ def save(
     """Write the state after an epoch (`progress`: epoch, step, best score, records, run key)."""
     from safetensors.torch import save_file, save_model
 
-    from seoga.index.generations import building, write_json_atomic
+    from seoga.atomic import building, write_json_atomic
 
     with building(folder_for(out)) as folder:
         save_model(trained, str(folder / WEIGHTS_NAME))

@@ -283,7 +283,7 @@ class Distiller:
         """
         from transformers import get_linear_schedule_with_warmup
 
-        from seoga.index.generations import building, write_json_atomic
+        from seoga.atomic import building, write_json_atomic
         from seoga.progress import track
 
         if not examples:

@@ -33,7 +33,7 @@ from seoga.distill.distiller import (
 from seoga.distill.students import depth, kept_layers, layer_dropped
 from seoga.errors import InputError
 from seoga.models.onnx_queries import EAGER_ATTENTION, MODEL_INPUTS
-from seoga.search.rerank_training import (
+from seoga.rerank.training import (
     PAIRS_SUFFIX,
     RELEVANT,
     Pair,
@@ -183,9 +183,9 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
     held-out pairs."""
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    from seoga.answer.models import read_model_config, write_model_config
+    from seoga.atomic import write_json_atomic
     from seoga.distill.distiller import CARD_NAME
-    from seoga.index.generations import write_json_atomic
+    from seoga.models.folders import read_model_config, write_model_config
 
     check_out(request.out, request.overwrite)
     teacher_config = read_model_config(Path(request.teacher), KIND)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from seoga.errors import InputError
+from seoga.text.documents import passage_text
 
 CORPUS_NAME = "corpus.jsonl"
 QUERIES_NAME = "queries.jsonl"
@@ -83,8 +84,6 @@ def read_queries(path: Path) -> dict[str, str]:
 
 def read_corpus_texts(path: Path) -> dict[str, str]:
     """doc id → "title\ntext" (what seoga's indexes see) for a BEIR corpus.jsonl."""
-    from seoga.collection import passage_text
-
     return read_jsonl_map(
         path,
         lambda record: (

@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from ranx import Qrels, Run, evaluate
 
-from seoga import __version__
-from seoga.collection import FORMAT_VERSION, Collection, candidate_depth
+from seoga.atomic import write_json_atomic
+from seoga.collection import Collection
 from seoga.evaluate import RETRIEVAL_METRICS as METRICS
 from seoga.evaluate.beir import BeirSet, read_beir
-from seoga.index.generations import write_json_atomic
+from seoga.index.manifest import FORMAT_VERSION
 from seoga.paths import seoga_home
 from seoga.progress import track
-from seoga.settings import CollectionSettings, FusionSettings
+from seoga.search.fusion import FusionSettings
+from seoga.search.searching import candidate_depth
+from seoga.settings import CollectionSettings
 from seoga.text.analyzers import build_analyzer
+from seoga.version import __version__
 
 if TYPE_CHECKING:
     from seoga.parallel.executors import Executor

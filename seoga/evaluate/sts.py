@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
-from seoga import __version__
 from seoga.evaluate.retrieval import machine, now
 from seoga.train.data import read_scored_pairs
+from seoga.version import __version__
 
 PERCENT = 100
 ROUNDING = 2

@@ -3,10 +3,10 @@
 The manifest names the live generation. A writer copies the live generation into a temporary
 folder, changes it there, renames it into place and only then swaps the manifest (a single
 `os.replace`). A crash or kill at any point leaves the previous generation live and whole.
+The generic crash-safe writes it builds on live in seoga.atomic.
 """
 
 import fcntl
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,42 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from seoga.atomic import TEMP_MARKER, fsync_dir, fsync_tree, write_json_atomic
 from seoga.errors import CollectionError
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 GENERATION_PREFIX = "gen-"
-TEMP_MARKER = ".tmp-"
 GENERATION_DIGITS = 6
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON beside `path`, flush it to disk, then rename over `path`."""
-    temp = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
-    with temp.open("w", encoding="utf-8") as handle:
-        json.dump(payload, handle, ensure_ascii=False, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside `path` durable."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def fsync_tree(path: Path) -> None:
-    """Flush every file under `path` to disk before it is renamed into place."""
-    for file in path.rglob("*"):
-        if file.is_file():
-            with file.open("rb") as handle:
-                os.fsync(handle.fileno())
-    fsync_dir(path)
 
 
 def generation_name(number: int) -> str:
@@ -106,29 +77,3 @@ class GenerationWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-
-
-@contextmanager
-def building(out: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside `out`; on success it replaces `out` in one rename.
-
-    An interrupted run leaves any previous folder at `out` untouched.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(f"{out.name}{TEMP_MARKER}{os.getpid()}")
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir()
-    try:
-        yield temp
-        fsync_tree(temp)
-        if out.exists():
-            retired = out.with_name(f"{out.name}{TEMP_MARKER}old-{os.getpid()}")
-            os.replace(out, retired)
-            os.replace(temp, out)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(temp, out)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seoga import __version__
 from seoga.errors import CollectionError
 from seoga.index.generations import MANIFEST_NAME
+from seoga.version import __version__
 
 # Bump when the on-disk layout changes; older layouts are refused with a clear message.
 FORMAT_VERSION = 2

@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seoga import __version__
+from seoga.atomic import write_json_atomic
 from seoga.errors import InputError
 from seoga.index.dense import DenseIndex, DenseSlot
 from seoga.index.generations import (
     MANIFEST_NAME,
     GenerationWriter,
     remove_unreferenced,
-    write_json_atomic,
     writer_lock,
 )
 from seoga.index.manifest import read_manifest
@@ -42,13 +41,14 @@ from seoga.parallel.pipeline import (
     Processed,
     batch_size_for,
     batched,
-    passage_text,
 )
 from seoga.progress import track
-from seoga.settings import DENSE, CollectionSettings, FusionSettings
-from seoga.text.documents import Document, LoadProblem, require_text
+from seoga.search.fusion import DENSE, FusionSettings
+from seoga.settings import CollectionSettings
+from seoga.text.documents import Document, LoadProblem, passage_text, require_text
 from seoga.text.loaders import ReadOptions, discover, format_of
 from seoga.text.scripts import can_read
+from seoga.version import __version__
 
 if TYPE_CHECKING:
     from seoga.parallel.executors import Executor

@@ -30,6 +30,7 @@ from seoga.models.onnx_queries import (
     quantize_int8,
 )
 from seoga.models.vocabulary import TrimReport, trim_vocabulary
+from seoga.samples import sample_queries
 
 GRAPH_FOLDER = "onnx"
 FLOAT_GRAPH = "transformer.onnx"
@@ -106,7 +107,7 @@ def optimize(
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    from seoga.index.generations import building, write_json_atomic
+    from seoga.atomic import building, write_json_atomic
     from seoga.models.registry import resolve_model
 
     # seoga reports what it did; transformers' per-load and per-save bars are noise here.
@@ -164,8 +165,6 @@ def optimize(
 
 
 def _default_samples() -> list[str]:
-    from seoga.demo import sample_queries
-
     return [query.text for query in sample_queries()]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from seoga.text.analyzers import Analyzer, build_analyzer
 from seoga.text.chunker import Chunker
-from seoga.text.documents import Chunk, Document, LoadProblem
+from seoga.text.documents import Chunk, Document, LoadProblem, passage_text
 from seoga.text.loaders import ReadOptions, load_file
 from seoga.text.scripts import can_read
 
@@ -82,14 +82,6 @@ class Processed:
     texts: list[str] = field(default_factory=list)
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     problems: list[LoadProblem] = field(default_factory=list)
-
-
-def passage_text(title: str, text: str, section: str = "") -> str:
-    """What the indexes see for a chunk: its document's title, the section path it lies in (so
-    that a query naming a heading finds it), then the chunk; each on its own line."""
-    if section:
-        text = f"{section}\n{text}"
-    return f"{title}\n{text}" if title else text
 
 
 class WorkerModels:

@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import sparse
 
-import seoga
 from seoga.errors import InputError
 from seoga.recommend.features import FeatureTable
 from seoga.recommend.interactions import IdMap, Interactions
 from seoga.recommend.storage import FORMAT, KIND, ModelFolder, write_model_folder
+from seoga.version import __version__
 
 MODEL, POPULAR_FALLBACK = "model", "popular"
 # Users scored per matrix product when ranking for many users at once.
@@ -262,7 +262,7 @@ class Recommender(ABC):
         manifest = {
             "kind": KIND,
             "format": FORMAT,
-            "seoga_version": seoga.__version__,
+            "seoga_version": __version__,
             "model": self.name,
             "settings": asdict(self.settings),
             "seed": self.settings.seed,

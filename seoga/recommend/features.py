@@ -391,3 +391,12 @@ class FeatureVocabulary:
 
 def _listed(value: object) -> list[str]:
     return value if isinstance(value, list) else [str(value)]
+
+
+def read_sides(
+    items: list[Path] | None, users: list[Path] | None, text_fields: list[str] | None
+) -> tuple[FeatureTable | None, FeatureTable | None]:
+    """The item and user side tables, when given (item `text_fields` kept as text)."""
+    item_table = read_features(items, text_fields=text_fields or ()) if items else None
+    user_table = read_features(users, side="user") if users else None
+    return item_table, user_table

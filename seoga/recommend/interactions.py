@@ -35,7 +35,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
 POSITIONAL = ("user", "item", "rating", "time")
 MOVIELENS_DAT_SEPARATOR = "::"
 # Files found inside a folder given as the log, in order of preference.
-# A dense users × items rating matrix (Coat, Yahoo! R3): see seoga.recommend.propensity.
+# A dense users × items rating matrix (Coat, Yahoo! R3): see `matrix_interactions`.
 MATRIX_SUFFIX = ".ascii"
 FOLDER_LOGS = ("ratings.csv", "u.data", "ratings.dat", "interactions.csv", "clicks.jsonl")
 MIN_USERS = 2
@@ -236,8 +236,6 @@ def read_interactions(
         if path.is_dir():
             path = _log_in_folder(path)
         if path.suffix.lower() == MATRIX_SUFFIX and path.is_file():
-            from seoga.recommend.propensity import matrix_interactions
-
             return matrix_interactions(path)
         if not path.is_file():
             raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL interaction log.")
@@ -269,6 +267,44 @@ def read_interactions(
         kind,
         np.asarray(times) if "time" in roles else None,
         str(path),
+    )
+    log.require_rows()
+    return log
+
+
+def read_matrix(path: Path | str) -> np.ndarray:
+    """A dense numeric matrix from a whitespace-separated text file, rows checked."""
+    path = Path(path)
+    rows = []
+    width = None
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = [float(value) for value in line.split()]
+            except ValueError:
+                raise InputError(f"{path}:{number}: a matrix row holds numbers only.") from None
+            if width is not None and len(row) != width:
+                raise InputError(f"{path}:{number}: {len(row)} values where rows have {width}.")
+            width = len(row)
+            rows.append(row)
+    if not rows:
+        raise InputError(f"{path} holds no matrix rows.")
+    return np.asarray(rows)
+
+
+def matrix_interactions(path: Path | str) -> Interactions:
+    """The ratings of a users × items matrix (0 = none), ids the row and column numbers."""
+    matrix = read_matrix(path)
+    users, items = np.nonzero(matrix)
+    user_ids, item_ids = IdMap(), IdMap()
+    for index in range(matrix.shape[0]):
+        user_ids.add(str(index))
+    for index in range(matrix.shape[1]):
+        item_ids.add(str(index))
+    log = Interactions(
+        users, items, matrix[users, items], user_ids, item_ids, EXPLICIT, None, str(path)
     )
     log.require_rows()
     return log

@@ -11,58 +11,42 @@ rating by 1 / P(observed) undoes the selection in expectation. The propensities 
   small sample of ratings missing at random (Schnabel et al. use 5 % of the random test ratings).
 
 Dense matrices (whitespace-separated, a row per user, a column per item, 0 = no rating) are
-read as logs whose user and item ids are the 0-based row and column numbers.
+read as logs whose user and item ids are the 0-based row and column numbers
+(`seoga.recommend.interactions.matrix_interactions`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import EXPLICIT, IdMap, Interactions
+from seoga.recommend.interactions import (
+    Interactions,
+    matrix_interactions,
+    read_interactions,
+    read_matrix,
+)
 
 PROPENSITY_METHODS = ("logistic", "naive-bayes")
 NO_DEBIAS, IPW = "none", "ipw"
 
-
-def read_matrix(path: Path | str) -> np.ndarray:
-    """A dense numeric matrix from a whitespace-separated text file, rows checked."""
-    path = Path(path)
-    rows = []
-    width = None
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = [float(value) for value in line.split()]
-            except ValueError:
-                raise InputError(f"{path}:{number}: a matrix row holds numbers only.") from None
-            if width is not None and len(row) != width:
-                raise InputError(f"{path}:{number}: {len(row)} values where rows have {width}.")
-            width = len(row)
-            rows.append(row)
-    if not rows:
-        raise InputError(f"{path} holds no matrix rows.")
-    return np.asarray(rows)
-
-
-def matrix_interactions(path: Path | str) -> Interactions:
-    """The ratings of a users × items matrix (0 = none), ids the row and column numbers."""
-    matrix = read_matrix(path)
-    users, items = np.nonzero(matrix)
-    user_ids, item_ids = IdMap(), IdMap()
-    for index in range(matrix.shape[0]):
-        user_ids.add(str(index))
-    for index in range(matrix.shape[1]):
-        item_ids.add(str(index))
-    log = Interactions(
-        users, items, matrix[users, items], user_ids, item_ids, EXPLICIT, None, str(path)
-    )
-    log.require_rows()
-    return log
+# matrix_interactions is re-exported: tests read Coat-style matrices through this module.
+__all__ = [
+    "IPW",
+    "NO_DEBIAS",
+    "PROPENSITY_METHODS",
+    "epoch_order",
+    "given_propensities",
+    "ips_weights",
+    "logistic_propensities",
+    "loss_weights",
+    "matrix_interactions",
+    "naive_bayes_propensities",
+    "with_propensities",
+]
 
 
 def positions(log: Interactions) -> tuple[np.ndarray, np.ndarray]:
@@ -166,3 +150,36 @@ def epoch_order(rng: np.random.Generator, count: int, weights: np.ndarray | None
     if weights is None:
         return rng.permutation(count)
     return rng.choice(count, count, p=weights / weights.sum())
+
+
+def with_propensities(
+    log: Interactions,
+    debias: str | None,
+    propensities: str | None,
+    random_ratings: Path | np.ndarray | None,
+    seed: int,
+) -> Interactions:
+    """The log with its ratings' propensities attached when `debias` asks for them;
+    `propensities` is a matrix file or a method, `random_ratings` a log file or the ratings
+    themselves (an array)."""
+    if debias is None:
+        if propensities is not None:
+            raise InputError("--propensities weigh ratings only with --debias ipw.")
+        return log
+    if debias != IPW:
+        raise InputError(f"unknown --debias {debias!r}; use ipw.")
+    if propensities is None:
+        raise InputError(
+            "--debias ipw needs --propensities: a matrix file, logistic or naive-bayes."
+        )
+    if propensities == "logistic":
+        found = logistic_propensities(log, seed)
+    elif propensities == "naive-bayes":
+        if random_ratings is None:
+            raise InputError("naive-bayes propensities need --random-ratings FILE.")
+        if isinstance(random_ratings, Path):
+            random_ratings = read_interactions(random_ratings).values
+        found = naive_bayes_propensities(log, random_ratings)
+    else:
+        found = given_propensities(log, Path(propensities))
+    return replace(log, propensities=found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,14 @@ MODELS: dict[str, type[Recommender]] = {
         GRU4RecRecommender,
     )
 }
+
+
+# Models that train on weighted ratings, and so can be debiased (ipw).
+WEIGHTED_MODELS = ("mf", "fm")
+# Settings of the item-text encoder: FM settings that other models do not take.
+TEXT_SETTINGS = ("text_model", "text_fields")
+TEXT_MODEL = "fm"
+NO_TEXT_MODEL = "none"
 
 
 def load_recommender(path: Path | str) -> Recommender:
@@ -67,3 +76,56 @@ def make_recommender(name: str, **settings: Any) -> Recommender:
                 f"{setting} (a setting of {name}) must be {type(default).__name__}, not {value!r}."
             )
     return model_type(**settings)
+
+
+def model_settings(
+    pairs: list[str] | None, seed: int, text_model: str | None, text_fields: list[str] | None
+) -> dict[str, Any]:
+    """`NAME=VALUE` pairs as settings (values read as JSON when they parse), with the seed and
+    the item-text options."""
+    settings: dict[str, Any] = {"seed": seed}
+    for pair in pairs or []:
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip():
+            raise InputError(f"--set {pair!r}: write NAME=VALUE, e.g. --set factors=128.")
+        try:
+            settings[name.strip().replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[name.strip().replace("-", "_")] = value
+    if text_model is not None:
+        settings["text_model"] = None if text_model == NO_TEXT_MODEL else text_model
+    if text_fields:
+        settings["text_fields"] = list(text_fields)
+    return settings
+
+
+def settings_for(model: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Drop the text options for models that read no text (they are FM settings)."""
+    if model != TEXT_MODEL:
+        settings = {k: v for k, v in settings.items() if k not in TEXT_SETTINGS}
+    return settings
+
+
+def debias_settings(model: str, debias: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings with `debias` added, for the models that take weighted ratings."""
+    if debias is None:
+        return settings
+    if model not in WEIGHTED_MODELS:
+        raise InputError(
+            f"--debias trains mf or fm with weighted ratings; {model} takes no weights."
+        )
+    return settings | {"debias": debias}
+
+
+def require_able(recommender: Recommender, model: Path | str, ability: str, kind: str) -> None:
+    """Refuse a model without `ability` (a method of some models only); `kind` names those
+    that have it ("an als")."""
+    if not hasattr(recommender, ability):
+        raise InputError(f"{ability} needs {kind} model; {model} is {recommender.name}.")
+
+
+def load_able(model: Path | str, ability: str, kind: str) -> Recommender:
+    """The model in folder `model`, which must offer `ability` (a method of some models only)."""
+    recommender = load_recommender(model)
+    require_able(recommender, model, ability, kind)
+    return recommender

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +35,8 @@ DEFAULT_BLEND = 0.9
 CANDIDATES = 50
 # Chunks asked of the dense index per candidate document (a document may own several).
 CHUNKS_PER_CANDIDATE = 3
+# The readers' model fitted on a click log when no model folder is given.
+READERS_MODEL = "itemknn"
 
 
 @dataclass(frozen=True)
@@ -212,3 +215,31 @@ class RelatedDocuments:
             return np.full(keys.size, -np.inf)
         scores = self.vectors(keys) @ vector
         return np.where(np.isnan(scores), -np.inf, scores)
+
+
+def open_readers(
+    interactions: Path | None,
+    user: str | None = None,
+    item: str | None = None,
+    weight: str | None = None,
+    time: str | None = None,
+) -> Recommender | None:
+    """A fitted model of who read what: loaded from a model folder, or item-kNN fitted on a log."""
+    # The registry imports every model: only a readers' side pays for that.
+    from seoga.recommend.logs import read_log
+    from seoga.recommend.registry import load_recommender, make_recommender
+    from seoga.recommend.storage import MANIFEST
+
+    if interactions is None:
+        return None
+    if interactions.is_dir() and (interactions / MANIFEST).exists():
+        return load_recommender(interactions)
+    log = read_log(interactions, user, item, None, weight, time, False, None)
+    return make_recommender(READERS_MODEL).fit(log, show_progress=True)
+
+
+def related_documents(
+    collection: Collection, readers: Recommender | None, blend: float | None
+) -> RelatedDocuments:
+    """Related documents of `collection`, blended with `readers` at `blend` (None: the default)."""
+    return RelatedDocuments(collection, readers, blend=DEFAULT_BLEND if blend is None else blend)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
+from seoga.atomic import building
 from seoga.errors import InputError, ModelUnavailableError
-from seoga.index.generations import building
 
 KIND = "recommender"
 MANIFEST, IDS, ARRAYS, STATE = "manifest.json", "ids.json", "arrays.safetensors", "state.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seoga.index.generations import TEMP_MARKER
+from seoga.atomic import TEMP_MARKER
 from seoga.paths import seoga_home
 
 CACHE_FOLDER = "recommend-text"

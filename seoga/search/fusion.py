@@ -6,13 +6,53 @@ callers that hold {item: score} mappings.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+
+from seoga.errors import InputError
 
 FUSION_METHODS = ("convex", "rrf")
 NORMALIZATIONS = ("zscore", "minmax")
 # Cormack et al. (2009) found k=60 robust; it is the usual default.
 RRF_K = 60
+# Chosen by measurement on autorag_ko, beir_scifact and squad_v1.1_dev together (BENCHMARKS.md,
+# "Retrieval quality").
+DEFAULT_FUSION = "convex"
+DEFAULT_NORMALIZATION = "zscore"
+DEFAULT_DENSE_WEIGHT = 0.4
+DEFAULT_EXTRA_WEIGHT = 0.7
+# The retrievers every collection may have; extra bi-encoders are named by their models.
+SPARSE = "bm25"
+DENSE = "dense"
+
+
+@dataclass
+class FusionSettings:
+    """How retrievers' rankings are fused. In convex fusion BM25 weighs 1 - dense_weight, the
+    main bi-encoder dense_weight and each extra bi-encoder extra_weight; the weights of the
+    retrievers that took part in a query are rescaled to sum to one."""
+
+    method: str = DEFAULT_FUSION
+    dense_weight: float = DEFAULT_DENSE_WEIGHT
+    normalization: str = DEFAULT_NORMALIZATION
+    rrf_k: int = RRF_K
+    extra_weight: float = DEFAULT_EXTRA_WEIGHT
+
+    def __post_init__(self) -> None:
+        if self.method not in FUSION_METHODS:
+            raise InputError(f"fusion must be one of {', '.join(FUSION_METHODS)}.")
+        if self.normalization not in NORMALIZATIONS:
+            raise InputError(f"fusion normalization must be one of {', '.join(NORMALIZATIONS)}.")
+        for name in ("dense_weight", "extra_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"the fusion {name.replace('_', ' ')} must be between 0 and 1.")
+
+    def weights(self, names: list[str]) -> dict[str, float]:
+        """Each named retriever's weight before rescaling."""
+        fixed = {SPARSE: 1.0 - self.dense_weight, DENSE: self.dense_weight}
+        return {name: fixed.get(name, self.extra_weight) for name in names}
+
 
 # One retriever's list: integer item keys and their scores, in any order.
 ScoredKeys = tuple[np.ndarray, np.ndarray]

@@ -12,11 +12,10 @@ from seoga.errors import InputError
 from seoga.index.dense import DenseSlot
 from seoga.index.hits import Hits, no_hits
 from seoga.search.filters import DocumentFilter
-from seoga.search.fusion import fuse_arrays
+from seoga.search.fusion import DENSE, SPARSE, FusionSettings, fuse_arrays
 from seoga.search.rankings import ChunkDocuments, Retrieval
 from seoga.search.results import SearchResult
 from seoga.search.snippets import find_highlights, make_snippet
-from seoga.settings import DENSE, SPARSE, FusionSettings
 
 MODES = ("hybrid", SPARSE, DENSE)
 MAX_QUERY_CHARS = 2_000

@@ -28,11 +28,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from seoga import __version__
 from seoga.serve.errors import add_error_handlers
 from seoga.serve.routes import STATIC, add_routes
 from seoga.serve.security import HostCheck, HostPattern, SecurityHeaders, docs_policy
 from seoga.serve.service import ServeSettings, Service
+from seoga.version import __version__
 
 DOCS_URL = "/docs"
 DOCS_ASSETS_URL = "/docs/assets"

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from seoga.atomic import write_json_atomic
 from seoga.errors import InputError
-from seoga.index.generations import write_json_atomic
 
 KEYS_NAME = "keys.json"
 SEARCH = "search"
@@ -137,3 +137,13 @@ class KeyStore:
         write_json_atomic(self.path, {"keys": [asdict(key) for key in self._keys]})
         self.path.chmod(0o600)
         self._stamp = self._file_stamp()
+
+
+def require_keys(collection: Path, open_search: bool) -> None:
+    """Refuse to serve a collection nobody could search: it has no keys and is not open."""
+    if not open_search and not len(KeyStore(collection)):
+        raise InputError(
+            f"{collection} has no keys yet: make one with `seoga keys create --scope search "
+            f"--collection {collection}`, or pass --open to let anyone who reaches the server "
+            "search."
+        )

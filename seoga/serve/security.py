@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # the settings import this module without loading Starlette
 # The names a browser on this machine uses for a server on loopback, with any port.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 ANY_HOST = "*"
+# Names that always resolve to this machine (an address literal is checked as an address).
+LOOPBACK_NAMES = ("localhost",)
 WILDCARD_PREFIX = "*."  # `*.example.org` allows every name below example.org
 
 PAGE_POLICY = (
@@ -44,6 +46,16 @@ BAD_HOST = 400
 
 # A Host header: a bracketed IPv6 literal or a name, then an optional port (RFC 9110 §7.2).
 HOST_RE = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]:/@\s]+)(?::(?P<port>[0-9]{1,5}))?")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps the server to this machine."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def docs_policy(script_hash: str) -> str:

@@ -182,7 +182,7 @@ class Service:
         collection = self.collection()
         self._reader = load_reader(self.settings.reader, collection, llm=self.settings.llm)
         if self.settings.rerank is not None:
-            from seoga.search.rerank import Reranker
+            from seoga.rerank.model import Reranker
 
             self._reranker = Reranker(self.settings.rerank)
         if self.settings.recommender is not None:

@@ -1,4 +1,5 @@
-"""The records that flow from loaders through the chunker into the store."""
+"""The records that flow from loaders through the chunker into the store, and the text a
+chunk is indexed as."""
 
 import re
 import unicodedata
@@ -42,6 +43,14 @@ class Chunk:
     start: int
     end: int
     section: str = ""  # the section path in force at `start` ("" when the document has none)
+
+
+def passage_text(title: str, text: str, section: str = "") -> str:
+    """What the indexes see for a chunk: its document's title, the section path it lies in (so
+    that a query naming a heading finds it), then the chunk; each on its own line."""
+    if section:
+        text = f"{section}\n{text}"
+    return f"{title}\n{text}" if title else text
 
 
 @dataclass(frozen=True)

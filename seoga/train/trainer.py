@@ -18,15 +18,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seoga import __version__
+from seoga.atomic import TEMP_MARKER, fsync_tree, write_json_atomic
 from seoga.errors import InputError
-from seoga.index.generations import fsync_tree, write_json_atomic
+from seoga.models.freezing import freeze_embeddings
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import terminal_bars
 from seoga.text.analyzers import DEFAULT_ANALYZER
 from seoga.train.data import Examples
 from seoga.train.evaluators import DEFAULT_EVAL_CORPUS, build_evaluator, primary_score
-from seoga.train.freezing import freeze_embeddings
 from seoga.train.lora import (
     SAVE_MODES,
     LoraReport,
@@ -36,9 +35,9 @@ from seoga.train.lora import (
 )
 from seoga.train.losses import DEFAULT_SAMPLER, build_loss, default_loss, loss_spec, shape_for
 from seoga.train.objectives import DataRequest, build_examples, resolve_objective
+from seoga.version import __version__
 
 CARD_NAME = "seoga-train.json"
-TEMP_MARKER = ".tmp-"
 # Defaults sized for 2 CPU cores (README, "Training on a laptop").
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_LR = 2e-5

@@ -4,7 +4,7 @@ as the positive, other passages of the batch as negatives. Needs no labels."""
 import random
 from collections.abc import Sequence
 
-from seoga.collection import passage_text
+from seoga.text.documents import passage_text
 from seoga.text.sentences import split_sentences_many
 from seoga.train.data import PAIRS, Examples, Passage
 from seoga.train.objectives.simcse import MIN_SENTENCE_CHARS

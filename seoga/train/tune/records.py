@@ -70,7 +70,7 @@ def _jsonable(value: Any) -> Any:
 
 def write_results(grid: Grid, rows: list[dict[str, Any]], best: dict[str, Any] | None) -> None:
     """results.csv, results.json, results.md and best.json in the output folder."""
-    from seoga.index.generations import write_json_atomic
+    from seoga.atomic import write_json_atomic
 
     header, body = result_table(grid, rows)
     with (grid.output / "results.csv").open("w", encoding="utf-8", newline="") as handle:

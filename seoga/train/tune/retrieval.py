@@ -77,8 +77,7 @@ def score_fusions(
 ) -> list[tuple[str, dict[str, float]]]:
     """Every trial of the task: its fusion of the sparse and the dense rankings, scored."""
     from seoga.evaluate.retrieval import score_run
-    from seoga.search.fusion import fuse
-    from seoga.settings import SPARSE, FusionSettings
+    from seoga.search.fusion import SPARSE, FusionSettings, fuse
 
     scored = []
     for trial_id, trial in task.trials:
@@ -103,7 +102,6 @@ def score_fusions(
 def _retrieval_tasks(
     grid: Grid, pending: list[tuple[str, dict[str, Any]]], show_progress: bool
 ) -> list[SparseTask]:
-    from seoga.collection import candidate_depth, passage_text
     from seoga.evaluate.beir import (
         CORPUS_NAME,
         QUERIES_NAME,
@@ -114,7 +112,10 @@ def _retrieval_tasks(
     )
     from seoga.evaluate.retrieval import RUN_DEPTH, cached_collection
     from seoga.progress import track
-    from seoga.settings import SPARSE, CollectionSettings
+    from seoga.search.fusion import SPARSE
+    from seoga.search.searching import candidate_depth
+    from seoga.settings import CollectionSettings
+    from seoga.text.documents import passage_text
 
     qrels = read_qrels(qrels_path(grid.data, grid.split))
     queries = {q: t for q, t in read_queries(grid.data / QUERIES_NAME).items() if q in qrels}

@@ -1,13 +1,14 @@
-"""Where trained answer models live on disk: a folder, written beside and renamed into place."""
+"""The record (card) in every model folder seoga trains: what the model is and how it was made.
+
+Readers, rerankers and distilled models all read and write it, so it sits at ground level.
+"""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from seoga.atomic import write_json_atomic
 from seoga.errors import InputError, ModelUnavailableError
-from seoga.index.generations import write_json_atomic
 
 # Every model folder seoga trains records what it is and how it was made here.
 CONFIG_NAME = "seoga_model.json"
@@ -35,24 +36,3 @@ def read_model_config(folder: Path, kind: str) -> dict[str, Any]:
             f"train one with `seoga train {kind}`."
         )
     return payload
-
-
-def quiet_unless(trainer, show_progress: bool) -> None:
-    """Without progress bars a Trainer prints its logs to stdout; keep stdout for --json."""
-    from transformers.trainer_callback import PrinterCallback
-
-    if not show_progress:
-        trainer.remove_callback(PrinterCallback)
-
-
-@contextmanager
-def transformers_quiet() -> Iterator[None]:
-    """Hide transformers' warnings (such as the load report of a new, untrained head)."""
-    from transformers.utils import logging
-
-    before = logging.get_verbosity()
-    logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(before)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from seoga.answer.base import Passage
-from seoga.answer.models import read_model_config
 from seoga.calibrate.temperature import TemperatureScaling
-from seoga.collection import passage_text
+from seoga.models.folders import read_model_config
+from seoga.text.documents import passage_text
 
 KIND = "reranker"
 DEFAULT_MAX_LENGTH = 384

@@ -10,7 +10,6 @@ head."""
 
 import json
 import random
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,11 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seoga.answer.models import (
-    quiet_unless,
-    transformers_quiet,
-    write_model_config,
-)
+from seoga.atomic import building
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.errors import InputError
@@ -35,11 +30,17 @@ from seoga.evaluate.beir import (
     read_qrels,
     read_queries,
 )
-from seoga.index.generations import building
+from seoga.models.folders import write_model_config
+from seoga.models.freezing import freeze_embeddings
+from seoga.models.hf_training import (
+    follow_training,
+    remove_checkpoints,
+    training_arguments,
+    transformers_quiet,
+)
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
-from seoga.progress import terminal_bars, track
-from seoga.search.rerank import DEFAULT_MAX_LENGTH, KIND, UNCALIBRATED
-from seoga.train.freezing import freeze_embeddings
+from seoga.progress import track
+from seoga.rerank.model import DEFAULT_MAX_LENGTH, KIND, UNCALIBRATED
 
 if TYPE_CHECKING:
     from seoga.collection import Collection
@@ -52,6 +53,8 @@ PAIRS_SOURCE = "pairs"  # the record's negatives_from when the pairs came labell
 # Fitting a temperature needs two pairs, one of each label.
 MIN_CALIBRATION_PAIRS = 2
 CLASSIFIER_SUFFIX = "ForSequenceClassification"
+# The learning rate warms up over this share of the steps.
+WARMUP_SHARE = 0.1
 
 
 @dataclass
@@ -200,18 +203,16 @@ def train_reranker(
     )
     started = time.perf_counter()
     with building(Path(out)) as folder:
-        arguments = CrossEncoderTrainingArguments(
-            output_dir=str(folder / "checkpoints"),
-            num_train_epochs=config.epochs,
-            per_device_train_batch_size=config.batch_size,
+        arguments = training_arguments(
+            CrossEncoderTrainingArguments,
+            folder,
+            examples=len(train),
+            epochs=config.epochs,
             learning_rate=config.learning_rate,
-            warmup_steps=0.1,
+            batch_size=config.batch_size,
+            warmup=WARMUP_SHARE,
             seed=config.seed,
-            save_strategy="no",
-            report_to=[],
-            logging_steps=max(1, len(train) // config.batch_size // 10),
-            disable_tqdm=not terminal_bars(show_progress),
-            use_cpu=not torch.cuda.is_available(),
+            show_progress=show_progress,
         )
         dataset = Dataset.from_dict(
             {
@@ -227,10 +228,7 @@ def train_reranker(
             loss=loss,
             optimizers=(optimizer(model, config), None),
         )
-        from seoga.train.step_progress import show_steps
-
-        quiet_unless(trainer, show_progress)
-        show_steps(trainer, "training the reranker", show_progress)
+        follow_training(trainer, "training the reranker", show_progress)
         trainer.train()
         model.save(str(folder))
         record = {
@@ -247,7 +245,7 @@ def train_reranker(
             **calibrate_on(model, held, config.batch_size),
         }
         write_model_config(folder, record)
-        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+        remove_checkpoints(folder)
     return record
 
 
