@@ -109,7 +109,7 @@ def scifact_subset(folder: Path) -> Path:
     for the reranker's tuning queries, then a seeded sample of the rest."""
     from benchmarks.rerank import tuning_queries
     from benchmarks.train_runs import corpus_subset
-    from seoga.evaluate.beir import read_qrels
+    from seoga.datasets.beir import read_qrels
 
     train_qrels = read_qrels(SCIFACT / "qrels" / "train.tsv")
     tuning = {q: train_qrels[q] for q in tuning_queries(SUBSET_SEED, TUNING_QUERIES)}
@@ -291,8 +291,9 @@ def reranking_row(folder: Path, path: Path, tuning: set[str]) -> dict:
     from benchmarks.rerank import WEIGHTS, mixed, rerank_runs
     from seoga.calibrate.metrics import expected_calibration_error
     from seoga.calibrate.temperature import TemperatureScaling
-    from seoga.evaluate.beir import read_beir, read_qrels, read_queries
-    from seoga.evaluate.retrieval import cached_collection, score_run
+    from seoga.collection.cache import cached_collection
+    from seoga.datasets.beir import read_beir, read_qrels, read_queries
+    from seoga.evaluate.retrieval import score_run
     from seoga.rerank.model import UNCALIBRATED, Reranker, judged_logits
     from seoga.settings import CollectionSettings
 

@@ -22,7 +22,7 @@ from benchmarks.qa_readers import split_articles, test_order
 from benchmarks.report import machine_line, write_section
 from seoga.answer.pipeline import Asker, AskSettings
 from seoga.answer.span import RANK_PENALTY, SpanReader
-from seoga.evaluate.answers import best_scores
+from seoga.datasets.answers import best_scores
 from seoga.evaluate.qa import open_or_build, read_qa_set, retrieve
 from seoga.progress import track
 

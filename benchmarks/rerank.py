@@ -31,14 +31,9 @@ from seoga.answer.base import Passage
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.collection import Collection
-from seoga.evaluate.beir import read_beir, read_qrels, read_queries
-from seoga.evaluate.retrieval import (
-    BUILD_RECORD,
-    EVAL_DIR,
-    cached_collection,
-    index_settings_key,
-    score_run,
-)
+from seoga.collection.cache import BUILD_RECORD, EVAL_DIR, cached_collection, index_settings_key
+from seoga.datasets.beir import read_beir, read_qrels, read_queries
+from seoga.evaluate.retrieval import score_run
 from seoga.paths import seoga_home
 from seoga.progress import track
 from seoga.rerank.model import UNCALIBRATED, Reranker, judged_logits

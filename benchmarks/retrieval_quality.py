@@ -21,7 +21,7 @@ from ranx import Qrels, Run, evaluate
 
 from benchmarks.report import DATA, machine_line, write_section
 from seoga.collection import FUSION_DEPTH
-from seoga.evaluate.beir import read_beir
+from seoga.datasets.beir import read_beir
 from seoga.evaluate.retrieval import compare_fusions, evaluate_retrieval
 from seoga.settings import FusionSettings
 

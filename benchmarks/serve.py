@@ -330,7 +330,7 @@ def query_quality(root: Path) -> dict:
     """Hybrid nDCG@10 and recall@100 on the SciFact subset's test queries with float32 and
     with int8 query encoders (the index is the same), and how close their query vectors are."""
     from seoga.collection import Collection
-    from seoga.evaluate.beir import read_beir
+    from seoga.datasets.beir import read_beir
     from seoga.evaluate.retrieval import RUN_DEPTH, score_run
     from seoga.models.query_encoding import QueryEncoding
 
@@ -819,8 +819,8 @@ def scifact_collection() -> tuple[Path, list[str]]:
     """The SciFact subset's default-settings collection (built by the distillation benchmark's
     quality stage, or here) and its test queries."""
     from benchmarks.distill import scifact_subset
-    from seoga.evaluate.beir import read_beir
-    from seoga.evaluate.retrieval import cached_collection
+    from seoga.collection.cache import cached_collection
+    from seoga.datasets.beir import read_beir
     from seoga.settings import CollectionSettings
 
     data = read_beir(scifact_subset(SCIFACT_SUBSET.parent))

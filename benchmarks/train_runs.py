@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from seoga.evaluate.beir import read_qrels
+from seoga.datasets.beir import read_qrels
 from seoga.paths import seoga_home
 from seoga.train.trainer import LENGTH_GROUPED
 

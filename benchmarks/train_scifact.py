@@ -36,7 +36,7 @@ from benchmarks.train_runs import (
     training_line,
     work_folder,
 )
-from seoga.evaluate.beir import read_qrels
+from seoga.datasets.beir import read_qrels
 from seoga.train.trainer import TrainConfig, train_embedder
 
 SECTION = "## Training: SciFact"

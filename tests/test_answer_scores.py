@@ -2,7 +2,7 @@
 
 import pytest
 
-from seoga.evaluate.answers import (
+from seoga.datasets.answers import (
     answer_f1,
     best_scores,
     char_f1,

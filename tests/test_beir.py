@@ -2,8 +2,8 @@
 
 import pytest
 
+from seoga.datasets.beir import read_corpus_texts, read_qrels, read_queries
 from seoga.errors import InputError
-from seoga.evaluate.beir import read_corpus_texts, read_qrels, read_queries
 from seoga.evaluate.qa import read_answers
 
 

@@ -10,9 +10,9 @@ import yaml
 from seoga.errors import InputError
 from seoga.evaluate.retrieval import evaluate_retrieval
 from seoga.settings import CollectionSettings, FusionSettings
-from seoga.train.tune import load_grid, tune
-from seoga.train.tune import retrieval as retrieval_trials
-from seoga.train.tune import workers as tune_workers
+from seoga.tune import load_grid, tune
+from seoga.tune import retrieval as retrieval_trials
+from seoga.tune import workers as tune_workers
 from tests.test_train_data import make_beir
 
 

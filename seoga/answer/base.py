@@ -7,30 +7,13 @@ from typing import Any
 
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.errors import InputError
+from seoga.search.results import Passage
 
 ABSTAIN_MESSAGE = "The collection does not answer this."
 CONTEXT_CHARS = 320
 
 # Called with each piece of text as a generating reader produces it (streaming).
 TokenCallback = Callable[[str], None]
-
-
-@dataclass
-class Passage:
-    """A retrieved chunk given to a reader; `number` is its citation number, from 1."""
-
-    number: int
-    doc_id: str
-    title: str
-    text: str
-    source: str = ""
-    score: float = 0.0
-    chunk_id: int | None = None
-    relevance: float | None = None  # the reranker's calibrated probability, when reranked
-    section: str = ""  # the chunk's section path, "" when its document has none
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

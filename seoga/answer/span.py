@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from seoga.answer.base import Answer, Passage, Reader, Span, TokenCallback
-from seoga.evaluate.answers import CORRECT_F1, answer_f1, normalize_answer
+from seoga.datasets.answers import CORRECT_F1, answer_f1, normalize_answer
 from seoga.models.folders import read_model_config
 
 KIND = "reader"

@@ -50,7 +50,7 @@ def calibrate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fit calibration on a labelled dev set and store it in the collection for `ask`."""
-    from seoga.calibrate.run import calibrate_collection
+    from seoga.evaluate.calibration import calibrate_collection
 
     outcome = calibrate_collection(
         collection,

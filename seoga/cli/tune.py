@@ -29,7 +29,7 @@ def tune_command(
     ] = None,
 ) -> None:
     """Run every trial of the grid not yet run (resumable), print and save the results table."""
-    from seoga.train.tune import load_grid, result_table, tune
+    from seoga.tune import load_grid, result_table, tune
 
     grid = load_grid(grid_file, output=output, workers=workers, seed=seed, dask=dask)
     total = len(grid.trials())

@@ -14,8 +14,8 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
+from seoga.datasets.beir import CORPUS_NAME, QUERIES_NAME, read_queries
 from seoga.errors import InputError
-from seoga.evaluate.beir import CORPUS_NAME, QUERIES_NAME, read_queries
 from seoga.train.data import (
     MANIFEST_NAME,
     collection_passages,

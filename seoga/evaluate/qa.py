@@ -17,9 +17,9 @@ import numpy as np
 from seoga.answer.base import Passage
 from seoga.answer.pipeline import Asker
 from seoga.calibrate.metrics import expected_calibration_error
+from seoga.datasets.answers import best_scores, is_correct
+from seoga.datasets.beir import BeirSet, read_beir, read_jsonl_map
 from seoga.errors import InputError
-from seoga.evaluate.answers import best_scores, is_correct
-from seoga.evaluate.beir import BeirSet, read_beir, read_jsonl_map
 from seoga.progress import track
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def open_or_build(
     """The collection to ask: the one given (indexing the set's corpus into it when it does
     not exist yet), or the cached evaluation collection of the set's corpus."""
     from seoga.collection import Collection
-    from seoga.evaluate.retrieval import cached_collection
+    from seoga.collection.cache import cached_collection
     from seoga.index.generations import MANIFEST_NAME
     from seoga.settings import CollectionSettings
 

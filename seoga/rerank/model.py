@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seoga.answer.base import Passage
 from seoga.calibrate.temperature import TemperatureScaling
 from seoga.models.folders import read_model_config
+from seoga.search.results import Passage
 from seoga.text.documents import passage_text
 
 KIND = "reranker"

@@ -20,8 +20,7 @@ import numpy as np
 from seoga.atomic import building
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
-from seoga.errors import InputError
-from seoga.evaluate.beir import (
+from seoga.datasets.beir import (
     CORPUS_NAME,
     QUERIES_NAME,
     BeirSet,
@@ -30,6 +29,7 @@ from seoga.evaluate.beir import (
     read_qrels,
     read_queries,
 )
+from seoga.errors import InputError
 from seoga.models.folders import write_model_config
 from seoga.models.freezing import freeze_embeddings
 from seoga.models.hf_training import (
@@ -91,7 +91,7 @@ def mine_pairs(
 ) -> list[Pair]:
     """Positives from the split's qrels; negatives from the top results of `collection`'s
     default (hybrid) search over the same corpus, or of seoga's own BM25 when none is given."""
-    from seoga.evaluate.retrieval import cached_collection
+    from seoga.collection.cache import cached_collection
     from seoga.settings import CollectionSettings
 
     for name in (CORPUS_NAME, QUERIES_NAME):

@@ -1,4 +1,5 @@
-"""What a search returns: one hit per document, its best chunk as the snippet."""
+"""What a search returns: one hit per document, its best chunk as the snippet; and a retrieved
+chunk as readers and the reranker take it (`Passage`)."""
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -52,6 +53,24 @@ class SearchResult:
         if cursor < len(self.snippet):
             pieces.append({"text": self.snippet[cursor:], "hit": False})
         return pieces
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk given to a reader; `number` is its citation number, from 1."""
+
+    number: int
+    doc_id: str
+    title: str
+    text: str
+    source: str = ""
+    score: float = 0.0
+    chunk_id: int | None = None
+    relevance: float | None = None  # the reranker's calibrated probability, when reranked
+    section: str = ""  # the chunk's section path, "" when its document has none
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from seoga.collection.searching import MAX_QUERY_CHARS
 from seoga.eventlog import EVENT_LISTS, EVENT_TYPES
-from seoga.search.searching import MAX_QUERY_CHARS
 from seoga.text.documents import blank_text_message, is_blank
 from seoga.text.formats.base import OcrMode
 

@@ -11,8 +11,8 @@ from fastapi import Body, FastAPI, Path, Query
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.sse import format_sse_event
 
+from seoga.collection.searching import MAX_QUERY_CHARS, MODES
 from seoga.errors import InputError
-from seoga.search.searching import MAX_QUERY_CHARS, MODES
 from seoga.serve.auth import AdminKey, EventWriter, SearchKey
 from seoga.serve.bodies import (
     MAX_ID_CHARS,

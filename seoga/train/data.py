@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seoga.errors import InputError
-from seoga.evaluate.beir import (
+from seoga.datasets.beir import (
     CORPUS_NAME,
     QUERIES_NAME,
     qrels_path,
@@ -26,6 +25,7 @@ from seoga.evaluate.beir import (
     read_qrels,
     read_queries,
 )
+from seoga.errors import InputError
 from seoga.text.loaders import CSV_FIELD_LIMIT
 
 FORMATS = ("auto", "corpus", "pairs", "triplets", "scored-pairs", "nli", "labeled", "beir")

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError
-from seoga.train.tune.grid import Grid
-from seoga.train.tune.recommend import run_recommend
-from seoga.train.tune.records import read_trials, record_trial, write_results
-from seoga.train.tune.retrieval import run_retrieval
-from seoga.train.tune.training import run_training
+from seoga.tune.grid import Grid
+from seoga.tune.recommend import run_recommend
+from seoga.tune.records import read_trials, record_trial, write_results
+from seoga.tune.retrieval import run_retrieval
+from seoga.tune.training import run_training
 
 RUNNERS = {"retrieval": run_retrieval, "training": run_training, "recommend": run_recommend}
 

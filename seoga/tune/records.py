@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from seoga.train.tune.grid import Grid
+from seoga.tune.grid import Grid
 
 TRIALS_NAME = "trials.jsonl"
 

@@ -1,7 +1,7 @@
 """A collection: one folder holding documents, their sparse and dense indexes, and a manifest.
 
 `Collection` opens and creates one and holds what it has loaded (manifest, models, indexes);
-what changes it lives in seoga.index.writing, what searches it in seoga.search.searching.
+what changes it lives in seoga.collection.writing, what searches it in seoga.collection.searching.
 """
 
 from collections.abc import Callable
@@ -12,32 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seoga.atomic import write_json_atomic
+from seoga.collection.searching import Searching
+from seoga.collection.writing import Writing
 from seoga.errors import CollectionError
 from seoga.index.dense import DenseIndex, DenseSlot
 from seoga.index.generations import MANIFEST_NAME
 from seoga.index.manifest import FORMAT_VERSION, read_manifest
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
-from seoga.index.writing import IndexReport, Writing
 from seoga.models.query_encoding import DEFAULT_QUERY_ENCODING, QueryEncoding
 from seoga.search.fusion import DENSE
-from seoga.search.searching import FUSION_DEPTH, Searching
 from seoga.settings import CollectionSettings
 from seoga.text.analyzers import Analyzer, build_analyzer
-from seoga.text.documents import passage_text
 from seoga.version import __version__
 
 if TYPE_CHECKING:
     from seoga.models.embedders import Embedder
-
-# Re-exported for the public API (IndexReport), benchmarks (FUSION_DEPTH) and tests
-# (passage_text); seoga's own modules import these from their owners.
-__all__ = [
-    "FUSION_DEPTH",
-    "Collection",
-    "IndexReport",
-    "passage_text",
-]
 
 EXTRA_DIR = "extra-{position}"
 WORD_CACHE_SIZE = 100_000

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from seoga.train.tune.grid import Grid
+    from seoga.tune.grid import Grid
 
 DEFAULT_SPLIT = "leave-last-out"
 TOPN_K, NEXT_ITEM_K = 10, 20

@@ -13,8 +13,8 @@ Each finished trial is appended to `trials.jsonl` in the output folder at once: 
 interruption skips every trial recorded there.
 """
 
-from seoga.train.tune.grid import Grid, load_grid
-from seoga.train.tune.records import result_table, write_results
-from seoga.train.tune.runner import TuneReport, tune
+from seoga.tune.grid import Grid, load_grid
+from seoga.tune.records import result_table, write_results
+from seoga.tune.runner import TuneReport, tune
 
 __all__ = ["Grid", "TuneReport", "load_grid", "result_table", "tune", "write_results"]

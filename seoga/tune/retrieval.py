@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from seoga.errors import InputError
-from seoga.train.tune.grid import FUSION_KEYS, Grid
-from seoga.train.tune.workers import GIB, allowed_workers, pool
+from seoga.tune.grid import FUSION_KEYS, Grid
+from seoga.tune.workers import GIB, allowed_workers, pool
 
 RETRIEVAL_WORKER_BYTES = GIB // 2
 
@@ -102,7 +102,9 @@ def score_fusions(
 def _retrieval_tasks(
     grid: Grid, pending: list[tuple[str, dict[str, Any]]], show_progress: bool
 ) -> list[SparseTask]:
-    from seoga.evaluate.beir import (
+    from seoga.collection.cache import cached_collection
+    from seoga.collection.searching import candidate_depth
+    from seoga.datasets.beir import (
         CORPUS_NAME,
         QUERIES_NAME,
         BeirSet,
@@ -110,10 +112,9 @@ def _retrieval_tasks(
         read_qrels,
         read_queries,
     )
-    from seoga.evaluate.retrieval import RUN_DEPTH, cached_collection
+    from seoga.evaluate.retrieval import RUN_DEPTH
     from seoga.progress import track
     from seoga.search.fusion import SPARSE
-    from seoga.search.searching import candidate_depth
     from seoga.settings import CollectionSettings
     from seoga.text.documents import passage_text
 

@@ -8,8 +8,8 @@ from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any
 
-from seoga.train.tune.grid import Grid
-from seoga.train.tune.workers import GIB, allowed_workers, folder_bytes, pool
+from seoga.tune.grid import Grid
+from seoga.tune.workers import GIB, allowed_workers, folder_bytes, pool
 
 # Rough peak memory of one training trial besides the model: activations, tokenizer, datasets.
 TRAINING_OVERHEAD_BYTES = 2 * GIB

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from seoga.errors import InputError
-from seoga.train.tune.recommend_spec import check_recommend, recommend_keys
+from seoga.tune.recommend_spec import check_recommend, recommend_keys
 
 KINDS = ("retrieval", "training", "recommend")
 # What `train:` may fix: TrainConfig's fields but the ones tune owns.
