@@ -6,7 +6,7 @@ from pathlib import Path
 from seoga.answer.base import Answer
 from seoga.answer.pipeline import Asker
 from seoga.collection import Collection
-from seoga.collection.writing import IndexReport
+from seoga.collection.reports import IndexReport
 from seoga.samples import DemoQuery, DemoQuestion, sample_corpus, sample_queries, sample_questions
 from seoga.search.results import SearchResult
 from seoga.settings import CollectionSettings

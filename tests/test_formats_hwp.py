@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from seoga.text.formats import hwp
-from seoga.text.formats.hwp import COMPRESSED, _tree, paragraph_text, preview_text
+from seoga.text.formats.hwp import COMPRESSED, preview_text
+from seoga.text.formats.hwp_records import paragraph_text
+from seoga.text.formats.hwp_records import record_tree as _tree
 from seoga.text.loaders import load_file
 from tests.hwp_files import (
     PARA_HEADER,

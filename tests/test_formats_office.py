@@ -15,15 +15,17 @@ import pytest
 from docx.oxml import parse_xml
 from pptx.util import Inches
 
-from seoga.text.formats import office
+from seoga.text.formats import xlsx
 from seoga.text.formats.base import ReadOptions
+from seoga.text.formats.docx import read_docx
 from seoga.text.formats.hwpx import read_hwpx
-from seoga.text.formats.office import read_docx, read_pptx, read_xlsx
+from seoga.text.formats.pptx import read_pptx
 from seoga.text.formats.safety import (
     MAX_MEMBERS,
     MAX_TOTAL_UNCOMPRESSED,
     check_zip,
 )
+from seoga.text.formats.xlsx import read_xlsx
 from seoga.text.loaders import SUPPORTED_SUFFIXES, format_of, load_file
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -272,7 +274,7 @@ def test_a_deck_of_empty_slides_is_a_problem():
 
 
 def test_a_sheet_past_the_cell_limit_is_cut_short_and_said_so(monkeypatch):
-    monkeypatch.setattr(office, "MAX_SHEET_CELLS", 1000)
+    monkeypatch.setattr(xlsx, "MAX_SHEET_CELLS", 1000)
     book = openpyxl.Workbook()
     for row in range(1, 6):
         book.active.cell(row, 1, f"행{row}")

@@ -9,7 +9,8 @@ from seoga.errors import InputError, ModelUnavailableError
 from seoga.evaluate.recommend import evaluate_recommender
 from seoga.recommend import load_recommender, make_recommender, split_interactions
 from seoga.recommend.als import Weighting
-from seoga.recommend.base import POPULAR_FALLBACK, top_k
+from seoga.recommend.base import POPULAR_FALLBACK
+from seoga.recommend.ranking import top_k
 from seoga.recommend.splits import Split
 from tests.recommend_data import GENRES, clicks_log, clustered_log
 

@@ -12,7 +12,8 @@ from seoga.answer.pipeline import Asker
 from seoga.cli import app
 from seoga.collection import Collection, passage_text
 from seoga.index.store import SCHEMA, SECTION_COLUMN, STORE_NAME, Store, StoredChunk
-from seoga.serve.service import ServeSettings, Service
+from seoga.serve.service import Service
+from seoga.serve.settings import ServeSettings
 from seoga.settings import CollectionSettings
 from seoga.text.documents import Chunk, Document
 from seoga.text.formats.structure import BLOCK_SEPARATOR

@@ -11,8 +11,9 @@ from seoga.collection import Collection
 from seoga.eventlog import EVENTS_NAME
 from seoga.recommend import Columns, make_recommender, read_interactions
 from seoga.serve import ServeSettings, create_app
+from seoga.serve.gate import SearchGate
 from seoga.serve.keys import ADMIN, EVENTS, KEYS_NAME, SEARCH, KeyStore
-from seoga.serve.service import BusyError, SearchGate
+from seoga.serve.problems import BusyError
 from seoga.settings import CollectionSettings
 
 LEASE = (

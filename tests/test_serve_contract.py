@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from seoga.collection import Collection
 from seoga.recommend import Columns, make_recommender, read_interactions
 from seoga.serve import ServeSettings, create_app
+from seoga.serve.gate import SearchGate
 from seoga.serve.keys import ADMIN, KeyStore
-from seoga.serve.service import SearchGate
 from seoga.settings import CollectionSettings
 
 LOOPBACK = "http://127.0.0.1"

@@ -12,7 +12,7 @@ from seoga.eventlog import EVENTS_NAME, EventLog, event_files
 from seoga.recommend import Columns, make_recommender, read_interactions
 from seoga.serve.keys import EVENTS, KeyStore
 from seoga.serve.limits import RateLimitedError, RateLimiter
-from seoga.serve.service import ANYONE
+from seoga.serve.settings import ANYONE
 from tests import test_serve_api
 from tests.test_serve_api import auth
 

@@ -6,7 +6,7 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 from seoga.errors import InputError
-from seoga.train.data import Examples
+from seoga.train.examples import Examples
 from seoga.train.losses import DEFAULT_LOSS, LOSSES, build_loss, shape_for
 from seoga.train.trainer import TrainConfig, train_embedder
 

@@ -4,7 +4,8 @@ from its passage, DPR's BM25 hard negatives never include a known positive."""
 import pytest
 
 from seoga.errors import InputError
-from seoga.train.data import Passage, read_beir
+from seoga.train.data import read_beir
+from seoga.train.examples import Passage
 from seoga.train.objectives import DataRequest, build_examples, resolve_objective
 from seoga.train.objectives.dpr import dpr_examples, mine_bm25_negatives
 from seoga.train.objectives.ict import ict_examples, remove_span

@@ -9,7 +9,8 @@ from sentence_transformers import SentenceTransformer
 
 from seoga.errors import InputError
 from seoga.train import trainer as trainer_module
-from seoga.train.trainer import CARD_NAME, TrainConfig, read_card, train_embedder
+from seoga.train.publishing import read_card
+from seoga.train.trainer import CARD_NAME, TrainConfig, train_embedder
 
 STS_ROWS = [
     ("hello world", "hello world", 5.0),

@@ -57,7 +57,7 @@ def demo_command(
     ask_samples(built, root)
     if serve:
         from seoga.cli.serve import serve_command
-        from seoga.serve.service import ANYONE
+        from seoga.serve.settings import ANYONE
 
         # A demo on this machine only: its page records what it shows without a key.
         serve_command(root, port=port, open_search=True, event_writers=ANYONE)

@@ -102,8 +102,8 @@ def embedder_command(
     as_json: JsonOption = False,
 ) -> None:
     """Distil a bi-encoder into a smaller student (a sentence-transformers folder + card)."""
-    from seoga.distill.distiller import TrainingConfig
     from seoga.distill.embedder import EmbedderRequest, distill_embedder
+    from seoga.distill.training import TrainingConfig
 
     request = EmbedderRequest(
         data=data,
@@ -180,8 +180,8 @@ def reranker_command(
     as_json: JsonOption = False,
 ) -> None:
     """Distil a cross-encoder reranker into a smaller, calibrated student."""
-    from seoga.distill.distiller import TrainingConfig
     from seoga.distill.reranker import RerankerRequest, distill_reranker
+    from seoga.distill.training import TrainingConfig
 
     request = RerankerRequest(
         teacher=teacher,

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from seoga.answer.base import Answer
-from seoga.collection.writing import IndexReport, skipped_summary
+from seoga.collection.reports import IndexReport, skipped_summary
 from seoga.search.results import SearchResult
 from seoga.text.formats.structure import PATH_SEPARATOR
 

@@ -126,7 +126,7 @@ def for_user_command(
 ) -> None:
     """Top-k items for a user (seen items left out); a new user by their --history."""
     from seoga.recommend import load_recommender
-    from seoga.recommend.interactions import parse_history
+    from seoga.recommend.log_files import parse_history
     from seoga.recommend.registry import require_able
 
     recommender = load_recommender(model)

@@ -18,7 +18,7 @@ from seoga.serve import server
 from seoga.serve.keys import EVENTS, require_keys
 from seoga.serve.limits import ConnectionLimits
 from seoga.serve.security import LOOPBACK_HOSTS, is_loopback
-from seoga.serve.service import DEFAULT_EVENTS_PER_MINUTE, EVENT_WRITERS
+from seoga.serve.settings import DEFAULT_EVENTS_PER_MINUTE, EVENT_WRITERS
 
 BYTES_PER_MB = 1024 * 1024
 

@@ -1,7 +1,8 @@
 """A collection: one folder holding documents, their sparse and dense indexes, and a manifest.
 
 `Collection` opens and creates one and holds what it has loaded (manifest, models, indexes);
-what changes it lives in seoga.collection.writing, what searches it in seoga.collection.searching.
+what changes its documents lives in seoga.collection.writing, what changes its models and
+settings in seoga.collection.configuring, what searches it in seoga.collection.searching.
 """
 
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seoga.atomic import write_json_atomic
+from seoga.collection.configuring import Configuring
 from seoga.collection.searching import Searching
 from seoga.collection.writing import Writing
 from seoga.errors import CollectionError
@@ -36,7 +38,7 @@ SHARED_MODELS = ("embedder", "dense_slots")
 SHARED_ANALYZER = ("analyzer", "analyze_word")
 
 
-class Collection(Writing, Searching):
+class Collection(Writing, Configuring, Searching):
     """Index a folder of documents and search it: `create`/`open`, `add`, `remove`, `search`."""
 
     def __init__(

@@ -19,17 +19,17 @@ from seoga.distill.cache import default_cache_dir
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
 from seoga.distill.data import distillation_texts
-from seoga.distill.distiller import (
+from seoga.distill.distiller import Distiller
+from seoga.distill.losses import LOSSES
+from seoga.distill.students import depth, kept_layers, layer_dropped
+from seoga.distill.training import (
     ATTENTION_FEATURE,
     EMBEDDING_FEATURE,
-    Distiller,
     DistillResult,
     Forward,
     TrainingConfig,
     backbone,
 )
-from seoga.distill.losses import LOSSES
-from seoga.distill.students import depth, kept_layers, layer_dropped
 from seoga.errors import InputError
 from seoga.models.registry import DEFAULT_EMBEDDER
 

@@ -21,16 +21,16 @@ import torch
 from seoga.distill.cache import default_cache_dir
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
-from seoga.distill.distiller import (
+from seoga.distill.distiller import Distiller
+from seoga.distill.students import depth, kept_layers, layer_dropped
+from seoga.distill.training import (
     LABELS_FEATURE,
     LOGITS_FEATURE,
-    Distiller,
     DistillResult,
     Forward,
     TrainingConfig,
     backbone,
 )
-from seoga.distill.students import depth, kept_layers, layer_dropped
 from seoga.errors import InputError
 from seoga.models.onnx_queries import EAGER_ATTENTION, MODEL_INPUTS
 from seoga.rerank.training import (
@@ -184,7 +184,7 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
     from sentence_transformers.cross_encoder import CrossEncoder
 
     from seoga.atomic import write_json_atomic
-    from seoga.distill.distiller import CARD_NAME
+    from seoga.distill.training import CARD_NAME
     from seoga.models.folders import read_model_config, write_model_config
 
     check_out(request.out, request.overwrite)

@@ -7,14 +7,10 @@ model.recommend("42", k=10)
 """
 
 from seoga.recommend.base import Recommendation, Recommender
+from seoga.recommend.columns import Columns
 from seoga.recommend.features import FeatureTable, read_features
-from seoga.recommend.interactions import (
-    Columns,
-    IdMap,
-    Interactions,
-    read_baskets,
-    read_interactions,
-)
+from seoga.recommend.interactions import IdMap, Interactions
+from seoga.recommend.log_files import read_baskets, read_interactions
 from seoga.recommend.registry import MODELS, load_recommender, make_recommender, model_class
 from seoga.recommend.splits import Split, split_interactions
 

@@ -5,13 +5,14 @@ every model, as LensKit's pipeline does: it looks up the user's history, leaves 
 already seen (candidate selection), asks the model to score the candidates, ranks them, and falls
 back to the most popular items for a user the model cannot score. Raw ids go in and come out;
 dense indices stay inside.
+Ranking itself is `seoga.recommend.ranking`'s; the state every model saves, `persistence`'s.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,8 +22,15 @@ from scipy import sparse
 from seoga.errors import InputError
 from seoga.recommend.features import FeatureTable
 from seoga.recommend.interactions import IdMap, Interactions
-from seoga.recommend.storage import FORMAT, KIND, ModelFolder, write_model_folder
-from seoga.version import __version__
+from seoga.recommend.persistence import manifest, read_settings, seen_matrix, shared_arrays
+from seoga.recommend.ranking import (
+    cosine_scores,
+    listed,
+    rank_scores,
+    require_k,
+    top_k_rows,
+)
+from seoga.recommend.storage import ModelFolder, write_model_folder
 
 MODEL, POPULAR_FALLBACK = "model", "popular"
 # Users scored per matrix product when ranking for many users at once.
@@ -88,17 +96,7 @@ class Recommender(ABC):
                 _require_overlap(side, table, ids)
                 for raw in table.ids:
                     ids.add(raw)
-        log = Interactions(
-            interactions.users,
-            interactions.items,
-            interactions.values,
-            self.user_ids,
-            self.item_ids,
-            interactions.kind,
-            interactions.times,
-            interactions.source,
-            interactions.propensities,
-        )
+        log = replace(interactions, user_ids=self.user_ids, item_ids=self.item_ids)
         # Seen items with their summed weights (implicit logs) or 1 (ratings).
         self.seen = log.seen() if log.explicit else log.matrix()
         self.seen.eliminate_zeros()
@@ -158,8 +156,8 @@ class Recommender(ABC):
     def predict(self, users, items) -> np.ndarray:
         """Scores (ratings, for rating models) of (user, item) pairs given as raw ids."""
         self._require_fitted()
-        users = np.asarray([self._index(self.user_ids, raw) for raw in _listed(users)])
-        items = np.asarray([self._index(self.item_ids, raw) for raw in _listed(items)])
+        users = np.asarray([self._index(self.user_ids, raw) for raw in listed(users)])
+        items = np.asarray([self._index(self.item_ids, raw) for raw in listed(items)])
         if len(users) != len(items):
             raise InputError(f"{len(users)} users but {len(items)} items; give them in pairs.")
         return self.predict_indices(users, items)
@@ -193,7 +191,7 @@ class Recommender(ABC):
     ) -> list[Recommendation]:
         """The top `k` items for a user the model never saw, given the items they chose."""
         self._require_fitted()
-        known = [(self.item_ids.get(str(raw)), i) for i, raw in enumerate(_listed(history))]
+        known = [(self.item_ids.get(str(raw)), i) for i, raw in enumerate(listed(history))]
         chosen = np.asarray([index for index, _ in known if index is not None], dtype=np.int64)
         given = None
         if ratings is not None:
@@ -230,86 +228,48 @@ class Recommender(ABC):
             raise InputError(
                 f"the {self.name} model has no vector for item {self.item_ids.ids[index]!r}."
             )
-        scores = vectors @ vectors[index] / np.maximum(norms * norms[index], np.finfo(float).tiny)
-        scores[norms == 0] = -np.inf
-        return scores
+        return cosine_scores(vectors, norms, index)
 
     def rank_users(self, users: np.ndarray, k: int, *, filter_seen: bool = True) -> np.ndarray:
         """(len(users), k) item indices, best first, for known user indices (evaluation).
 
         -1 pads a row where fewer than k items can be recommended.
         """
-        _require_k(k)
+        require_k(k)
         k = min(k, len(self.item_ids))
         ranked = np.empty((len(users), k), dtype=np.int64)
         for start in range(0, len(users), USER_BATCH):
             batch = users[start : start + USER_BATCH]
-            scores = self._scores(batch)
-            if filter_seen:
-                rows = self.seen[batch]
-                scores[
-                    np.repeat(np.arange(len(batch)), np.diff(rows.indptr)), rows.indices
-                ] = -np.inf
-            best = top_k(scores, k)
-            best[~np.isfinite(np.take_along_axis(scores, best, axis=1))] = -1
-            ranked[start : start + len(batch)] = best
+            seen = self.seen[batch] if filter_seen else None
+            ranked[start : start + len(batch)] = top_k_rows(self._scores(batch), k, seen)
         return ranked
 
     # -- storage ---------------------------------------------------------------------------
     def save(self, out: Path | str) -> Path:
         """Write the model folder beside `out` and rename it into place."""
         self._require_fitted()
-        manifest = {
-            "kind": KIND,
-            "format": FORMAT,
-            "seoga_version": __version__,
-            "model": self.name,
-            "settings": asdict(self.settings),
-            "seed": self.settings.seed,
-            "data": self.data,
-            "metrics": self.metrics,
-            "fit_seconds": round(self.fit_seconds, 3),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        arrays = {
-            "seen.indptr": self.seen.indptr.astype(np.int64),
-            "seen.indices": self.seen.indices.astype(np.int64),
-            "seen.data": self.seen.data.astype(np.float32),
-            "popularity": self.popularity,
-            "trained_items": self.trained_items.astype(np.uint8),
-            **self._arrays(),
-        }
+        about = manifest(self.name, self.settings, self.data, self.metrics, self.fit_seconds)
+        arrays = {**shared_arrays(self.seen, self.popularity, self.trained_items), **self._arrays()}
         state = {"global_mean": self.global_mean, **self._state()}
         ids = {"users": self.user_ids.ids, "items": self.item_ids.ids, "labels": self.item_labels}
-        write_model_folder(Path(out), manifest, ids, arrays, state)
+        write_model_folder(Path(out), about, ids, arrays, state)
         return Path(out)
 
     @classmethod
     def from_folder(cls, path: Path, folder: ModelFolder) -> Recommender:
         """The model a folder holds (`seoga.recommend.load_recommender` picks the class)."""
-        manifest, ids, arrays, state = folder
-        try:
-            settings = cls.settings_class(**manifest["settings"])
-        except TypeError as error:
-            raise InputError(
-                f"{path} was saved with settings this seoga does not know ({error}); "
-                "fit the model again with this version."
-            ) from error
-        model = cls(settings)
+        about, ids, arrays, state = folder
+        model = cls(read_settings(cls.settings_class, about, path))
         model.user_ids = IdMap.of(ids["users"])
         model.item_ids = IdMap.of(ids["items"])
         model.item_labels = ids.get("labels", {})
-        n_items = len(model.item_ids)
-        model.seen = sparse.csr_matrix(
-            (arrays["seen.data"], arrays["seen.indices"], arrays["seen.indptr"]),
-            shape=(len(model.user_ids), n_items),
-        )
+        model.seen = seen_matrix(arrays, len(model.user_ids), len(model.item_ids))
         model.popularity = arrays["popularity"]
         model.trained_items = arrays["trained_items"].astype(bool)
         model.global_mean = state["global_mean"]
-        model.data = manifest["data"]
-        model.metrics = manifest.get("metrics", {})
-        model.fit_seconds = manifest.get("fit_seconds", 0.0)
+        model.data = about["data"]
+        model.metrics = about.get("metrics", {})
+        model.fit_seconds = about.get("fit_seconds", 0.0)
         model._restore(arrays, state)
         return model
 
@@ -350,45 +310,15 @@ class Recommender(ABC):
     def _rank(
         self, scores: np.ndarray, k: int, exclude: np.ndarray, items, source: str
     ) -> list[Recommendation]:
-        _require_k(k)
-        scores = np.asarray(scores, dtype=np.float64).copy()
-        scores[exclude] = -np.inf
+        allowed = None
         if items is not None:
-            allowed = np.zeros(len(scores), dtype=bool)
-            allowed[
-                [i for raw in _listed(items) if (i := self._index(self.item_ids, raw)) >= 0]
-            ] = True
-            scores[~allowed] = -np.inf
-        best = top_k(scores[None, :], k)[0]
+            allowed = [i for raw in listed(items) if (i := self._index(self.item_ids, raw)) >= 0]
+        best, scores = rank_scores(scores, k, exclude, allowed)
+        ids = self.item_ids.ids
         return [
-            Recommendation(
-                self.item_ids.ids[i],
-                float(scores[i]),
-                source,
-                self.item_labels.get(self.item_ids.ids[i], ""),
-            )
+            Recommendation(ids[i], float(scores[i]), source, self.item_labels.get(ids[i], ""))
             for i in best
-            if np.isfinite(scores[i])
         ]
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the indices of the `k` largest scores, best first (ties: lower index first)."""
-    k = min(k, scores.shape[1])
-    # The k-th largest score bounds the candidates; every item tied with it stays a candidate,
-    # so the tie at the cut is broken by index too, as it is inside the list.
-    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
-    ranked = np.empty((len(scores), k), dtype=np.int64)
-    for row, (values, bound) in enumerate(zip(scores, kth, strict=True)):
-        candidates = np.flatnonzero(values >= bound[0])
-        order = np.lexsort((candidates, -values[candidates]))
-        ranked[row] = candidates[order[:k]]
-    return ranked
-
-
-def _require_k(k: int) -> None:
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}.")
 
 
 def _require_overlap(side: str, table: FeatureTable, ids: IdMap) -> None:
@@ -400,9 +330,3 @@ def _require_overlap(side: str, table: FeatureTable, ids: IdMap) -> None:
             f"(the table has e.g. {table_ids[:3]}, the log {ids.ids[:3]}); "
             f"name the table's id column, or check it is the {side} table."
         )
-
-
-def _listed(values) -> list[str]:
-    if isinstance(values, str | int | np.integer):
-        return [str(values)]
-    return [str(value) for value in values]

@@ -32,7 +32,7 @@ from torch import nn
 from seoga.errors import InputError
 from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.features import FeatureVocabulary
+from seoga.recommend.feature_encoding import FeatureVocabulary
 from seoga.recommend.fm_network import ITEM, USER, Block, FMNetwork
 from seoga.recommend.propensity import NO_DEBIAS, epoch_order, loss_weights
 from seoga.recommend.splits import validation_rows

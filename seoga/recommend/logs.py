@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import Columns, Interactions, read_interactions
+from seoga.recommend.columns import Columns
+from seoga.recommend.interactions import Interactions
+from seoga.recommend.log_files import read_interactions
 
 
 def read_log(

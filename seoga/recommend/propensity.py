@@ -23,12 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import (
-    Interactions,
-    matrix_interactions,
-    read_interactions,
-    read_matrix,
-)
+from seoga.recommend.interactions import Interactions, matrix_interactions
+from seoga.recommend.log_files import read_interactions
+from seoga.recommend.textfiles import read_matrix
 
 PROPENSITY_METHODS = ("logistic", "naive-bayes")
 NO_DEBIAS, IPW = "none", "ipw"

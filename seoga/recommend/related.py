@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.base import Recommender, top_k
+from seoga.recommend.base import Recommender
+from seoga.recommend.ranking import top_k
 from seoga.search.fusion import convex_arrays
 from seoga.search.rankings import Ranking
 

@@ -1,6 +1,7 @@
 """seoga as a server: an HTTP API with keys and scopes, an event log and a web page."""
 
-from seoga.serve.service import ServeSettings, Service
+from seoga.serve.service import Service
+from seoga.serve.settings import ServeSettings
 
 __all__ = ["Service", "ServeSettings", "create_app"]
 

@@ -31,7 +31,8 @@ from starlette.types import ASGIApp
 from seoga.serve.errors import add_error_handlers
 from seoga.serve.routes import STATIC, add_routes
 from seoga.serve.security import HostCheck, HostPattern, SecurityHeaders, docs_policy
-from seoga.serve.service import ServeSettings, Service
+from seoga.serve.service import Service
+from seoga.serve.settings import ServeSettings
 from seoga.version import __version__
 
 DOCS_URL = "/docs"

@@ -9,7 +9,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from seoga.serve.keys import ADMIN, EVENTS, SEARCH, StoredKey
-from seoga.serve.service import ANYONE, Service
+from seoga.serve.service import Service
+from seoga.serve.settings import ANYONE
 
 ADDRESS = "address:"  # the client name of requests without a key
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from seoga.errors import CollectionError, InputError, SeogaError
 from seoga.serve.limits import RateLimitedError
-from seoga.serve.service import BusyError, ForbiddenError, NotFoundError
+from seoga.serve.problems import BusyError, ForbiddenError, NotFoundError
 
 RETRY_SECONDS = "1"
 BUSY = 503

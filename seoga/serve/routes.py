@@ -24,7 +24,8 @@ from seoga.serve.bodies import (
     NewDocuments,
     Question,
 )
-from seoga.serve.service import NotFoundError, Service
+from seoga.serve.problems import NotFoundError
+from seoga.serve.service import Service
 from seoga.text.documents import Document
 
 STATIC = files("seoga.serve") / "static"

@@ -5,132 +5,44 @@ and the keys. The FastAPI app (seoga.serve.app) is a thin layer over this class.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
 from copy import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from queue import Queue
 from typing import TYPE_CHECKING, Any
 
 from seoga.collection import Collection
-from seoga.errors import InputError, SeogaError
-from seoga.eventlog import DEFAULT_KEEP, DEFAULT_MAX_BYTES, EventLog
+from seoga.errors import InputError
+from seoga.eventlog import EventLog
 from seoga.index.generations import MANIFEST_NAME
 from seoga.models.query_encoding import QueryEncoding
 from seoga.search.filters import DocumentFilter
-from seoga.serve.keys import EVENTS, SEARCH, KeyStore
+from seoga.serve.answers import ID_FIELDS, answer_payload, stream_answer
+from seoga.serve.events import known_items, record_events
+from seoga.serve.gate import SearchGate
+from seoga.serve.keys import KeyStore
 from seoga.serve.limits import RateLimiter
-from seoga.serve.memory import release_freed_memory
+from seoga.serve.problems import NotFoundError
 from seoga.serve.public import PublicIds, without_paths
-from seoga.serve.security import LOOPBACK_HOSTS
+from seoga.serve.settings import ServeSettings
 from seoga.serve.tasks import Task, TaskQueue
+from seoga.serve.writes import Writes
 from seoga.text.documents import Document
-from seoga.text.loaders import ReadOptions
 
 if TYPE_CHECKING:
-    from seoga.answer.base import Answer
     from seoga.answer.pipeline import Asker
     from seoga.recommend.base import Recommender
     from seoga.recommend.related import RelatedDocuments
 
-API_SOURCE = "api:"  # documents added through the API are each filed under api:<id>
 WARM_QUERY = "warm up"
 DEFAULT_WARM_PASSAGES = 5
-STREAM_END = object()
-ID_FIELDS = ("doc_id", "source")  # the fields of passages and related documents that name files
-# Who may post events: keys of the events scope (and admin); also search keys; also requests
-# without a key, when the server is --open (the page of a public demo reports its impressions).
-ANYONE = "anyone"
-EVENT_WRITERS = (EVENTS, SEARCH, ANYONE)
-# A page shows ten results as you type: a few searches a second are well under this, a script
-# posting a thousand events a request is not.
-DEFAULT_EVENTS_PER_MINUTE = 3_000
-UNKNOWN_ITEMS_NAMED = 5  # an error names this many of the unknown items
-
-
-class ForbiddenError(SeogaError):
-    """A request the key or the server's settings do not allow (HTTP 403)."""
-
-
-class NotFoundError(SeogaError):
-    """Something the request names does not exist (HTTP 404)."""
-
-
-class BusyError(SeogaError):
-    """Too many searches are waiting; the client should retry shortly (HTTP 503)."""
-
-
-@dataclass
-class ServeSettings:
-    """How `seoga serve` runs; the CLI fills it from its options."""
-
-    collection: Path
-    reader: str = "highlighter"
-    llm: Path | None = None
-    rerank: Path | None = None
-    recommender: Path | None = None
-    allowed_roots: list[Path] = field(default_factory=list)
-    open_search: bool = False  # requests without a key may search (admin still needs a key)
-    cors_origins: list[str] = field(default_factory=list)
-    # Host header names served (seoga.serve.security): loopback ones by default, `*` for any.
-    allowed_hosts: list[str] = field(default_factory=lambda: list(LOOPBACK_HOSTS))
-    max_body_bytes: int = 8 * 1024 * 1024
-    search_slots: int = os.cpu_count() or 1  # searches that run at once
-    search_queue: int = 64  # searches that may wait for a slot; more are answered 503
-    queue_seconds: float = 10.0  # the longest a search waits for a slot before a 503
-    int8_queries: bool = False  # encode queries with int8 copies of the models
-    # One ONNX Runtime thread per query: `search_slots` searches at once already fill the cores.
-    query_threads: int = 1
-    event_writers: str = EVENTS  # one of EVENT_WRITERS
-    events_per_minute: int = DEFAULT_EVENTS_PER_MINUTE  # per key, or per address without one
-    events_max_bytes: int = DEFAULT_MAX_BYTES  # each file of the event log
-    events_keep: int = DEFAULT_KEEP  # files of the event log kept, the current one included
-
-    def __post_init__(self) -> None:
-        if self.event_writers not in EVENT_WRITERS:
-            raise InputError(
-                f"event writers are one of {', '.join(EVENT_WRITERS)}, not {self.event_writers!r}."
-            )
-        if self.events_per_minute < 1 or self.events_max_bytes < 1 or self.events_keep < 1:
-            raise InputError(
-                "events a minute, the event log's file size and the files kept are each at least 1."
-            )
-
-
-class SearchGate:
-    """At most `slots` searches at once and `queue` waiting; beyond that a fast 503, as
-    Meilisearch bounds its search queue on small machines."""
-
-    def __init__(self, slots: int, queue: int, seconds: float) -> None:
-        self._slots = threading.BoundedSemaphore(max(1, slots))
-        self._queue = queue
-        self._seconds = seconds
-        self._waiting = 0
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> SearchGate:
-        if self._slots.acquire(blocking=False):
-            return self
-        with self._lock:
-            if self._waiting >= self._queue:
-                raise BusyError("too many searches are waiting; retry in a moment.")
-            self._waiting += 1
-        try:
-            if not self._slots.acquire(timeout=self._seconds):
-                raise BusyError("searches are queued too long; retry in a moment.")
-        finally:
-            with self._lock:
-                self._waiting -= 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._slots.release()
 
 
 class Service:
+    """The served collection and everything around it; the routes call its public methods."""
+
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
         self.root = Path(settings.collection)
@@ -140,6 +52,13 @@ class Service:
         self.tasks = TaskQueue()
         self.gate = SearchGate(settings.search_slots, settings.search_queue, settings.queue_seconds)
         self.allowed_roots = [Path(root).resolve() for root in settings.allowed_roots]
+        self.writes = Writes(
+            collection=self.collection,
+            public_ids=self.public_ids,
+            stored=self._stored,
+            tasks=self.tasks,
+            allowed_roots=self.allowed_roots,
+        )
         self._collection = Collection.open(
             self.root,
             queries=QueryEncoding(int8=settings.int8_queries, threads=settings.query_threads),
@@ -333,42 +252,15 @@ class Service:
     def ask(self, question: str, passages: int) -> dict[str, Any]:
         with self.gate:
             answer = self._asker(passages).ask(question)
-        return self._answer_payload(answer)
-
-    def _answer_payload(self, answer: Answer) -> dict[str, Any]:
-        payload = answer.to_dict()
-        payload["seconds"] = round(payload["seconds"], 3)
-        payload["passages"] = self._public_passages(payload["passages"])
-        return payload
-
-    def _public_passages(self, passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        ids = self.public_ids()
-        return [ids.fields(passage, ID_FIELDS) for passage in passages]
+        return answer_payload(answer, self.public_ids())
 
     def ask_stream(self, question: str, passages: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """(event, data) pairs: the passages found, the answer's pieces as a generating
-        reader writes them, then the answer; an error ends the stream with an error event."""
-        asker = self._asker(passages)
-        pieces: Queue = Queue()
-
-        def work() -> None:
-            try:
-                with self.gate:
-                    found = asker.passages(question)
-                    passages = self._public_passages([p.to_dict() for p in found])
-                    pieces.put(("passages", {"passages": passages}))
-                    answer = asker.read(
-                        question, found, on_token=lambda text: pieces.put(("token", {"text": text}))
-                    )
-                pieces.put(("answer", self._answer_payload(answer)))
-            except SeogaError as error:
-                pieces.put(("error", {"detail": str(error)}))
-            finally:
-                pieces.put(STREAM_END)
-
-        threading.Thread(target=work, name="seoga-ask", daemon=True).start()
-        while (item := pieces.get()) is not STREAM_END:
-            yield item
+        reader writes them, then the answer (seoga.serve.answers.stream_answer)."""
+        # A generator, so the asker is made when the stream starts, as the route expects.
+        yield from stream_answer(
+            self._asker(passages), question, gate=self.gate, public_ids=self.public_ids
+        )
 
     def info(self) -> dict[str, Any]:
         collection = self.collection()
@@ -387,133 +279,40 @@ class Service:
             }
         )
 
+    # ---- events (seoga.serve.events) ---------------------------------------------------
+
     def known_items(self, ids: list[str]) -> set[str]:
         """Those of `ids` that are documents of the collection or items of the attached
         recommender's catalogue: the ids an event may name."""
-        collection = self.collection()
-        known = set(collection.store.titles(ids)) if collection.generation else set()
-        if self.recommender is not None:
-            known.update(item for item in ids if self.recommender.item_ids.get(item) is not None)
-        return known
+        return known_items(self.collection(), self.recommender, ids)
 
     def record_events(self, events: list[dict[str, Any]], client: str) -> int:
-        """Append `client`'s events (a key id, or an address) if it is within its rate and every
-        item exists; otherwise nothing is written. The rate is checked first: it is cheap, and a
-        client over it gets no lookups done for it."""
-        self.event_limiter.take(client, len(events))
-        # The log holds ids as the collection stores them, as recommenders fitted on it need.
-        ids = self.public_ids()
-        events = [{**event, "item": ids.internal(event["item"])} for event in events]
-        items = sorted({event["item"] for event in events})
-        known = self.known_items(items)
-        unknown = [item for item in items if item not in known]
-        if unknown:
-            named = ", ".join(repr(ids.public(item)) for item in unknown[:UNKNOWN_ITEMS_NAMED])
-            more = len(unknown) - UNKNOWN_ITEMS_NAMED
-            raise InputError(
-                f"unknown item {named}{f' and {more} more' if more > 0 else ''}: an event names a "
-                "document of this collection or an item of the recommender's catalogue; no event "
-                "of this request was recorded."
-            )
-        return self.events.append(events)
+        """Append `client`'s events if it is within its rate and every item exists; otherwise
+        nothing is written (seoga.serve.events.record_events)."""
+        # The limiter is read here, at each call: a test (or an operator) may swap it.
+        return record_events(
+            events,
+            client,
+            log=self.events,
+            limiter=self.event_limiter,
+            public_ids=self.public_ids,
+            known=self.known_items,
+        )
 
-    # ---- writing (one task at a time) ---------------------------------------------------
-
-    def _write_task(self, kind: str, work) -> Task:
-        """Queue a write; after it, the writer thread itself moves the server to the new
-        generation and hands the pages the older ones freed back to the system, so that no
-        request waits for either."""
-
-        def run() -> dict[str, Any]:
-            result = work()
-            self.collection()
-            release_freed_memory()
-            return result
-
-        return self.tasks.submit(kind, run)
-
-    def _writer(self) -> Collection:
-        """A collection object for one write, sharing the loaded models."""
-        return self.collection().reopened()
+    # ---- writing, one task at a time (seoga.serve.writes) -------------------------------
 
     def add_documents(self, documents: list[Document]) -> Task:
-        ids = [document.doc_id for document in documents]
-        if len(set(ids)) != len(ids):
-            raise InputError("two documents of the request share an id; ids must be unique.")
-        collection = self.collection()
-        public = self.public_ids()
-        for doc_id in ids:
-            label = public.label_of(doc_id)
-            if label is not None:
-                raise InputError(
-                    f"document id {doc_id!r} begins with {label!r}, the name the server gives "
-                    f"files indexed from the folder {label}; give the new document another id."
-                )
-            found = collection.store.document(doc_id) if collection.generation else None
-            if found is not None and found["file"] != API_SOURCE + doc_id:
-                raise InputError(
-                    f"document id {doc_id!r} is taken by a document read from "
-                    f"{public.public(found['file'])}; give the new document another id."
-                )
-
-        def work() -> dict[str, Any]:
-            collection = self._writer()
-            report = collection.put_documents(documents, prefix=API_SOURCE)
-            return report.to_dict()
-
-        return self._write_task("documents.add", work)
+        return self.writes.add_documents(documents)
 
     def delete_document(self, doc_id: str) -> Task:
-        found = self._stored(doc_id)
-        siblings = self.collection().store.file_documents(found["file"])
-        if siblings > 1:
-            raise InputError(
-                f"document {doc_id!r} is one of {siblings} read from "
-                f"{self.public_ids().public(found['file'])}; remove that file from the folder and "
-                "index it again (POST /v1/index with prune)."
-            )
-
-        def work() -> dict[str, Any]:
-            return {"removed": self._writer().remove([found["file"]])}
-
-        return self._write_task("documents.delete", work)
+        return self.writes.delete_document(doc_id)
 
     def index(self, paths: list[str], prune: bool, ocr: str = "auto") -> Task:
-        checked = [self.allowed_path(path) for path in paths]
-        options = ReadOptions(ocr=ocr)
-
-        def work() -> dict[str, Any]:
-            return self._writer().add(checked, prune=prune, read_options=options).to_dict()
-
-        return self._write_task("index", work)
+        return self.writes.index(paths, prune, ocr)
 
     def allowed_path(self, raw: str) -> Path:
         """`raw` if it lies under an allowed root, with no symbolic link on the way or below."""
-        if not self.allowed_roots:
-            raise ForbiddenError(
-                "indexing paths is off: start the server with --allow-root FOLDER to let admin "
-                "keys index files under that folder."
-            )
-        path = Path(raw)
-        if not path.is_absolute():
-            raise InputError(f"{raw} is not an absolute path; give the full path.")
-        if ".." in path.parts:
-            raise ForbiddenError(f"{raw} goes up with '..'; give the path itself.")
-        for step in [path, *path.parents]:
-            if step.is_symlink():
-                raise ForbiddenError(f"{raw} passes through the symbolic link {step}; refused.")
-        if not any(path == root or root in path.parents for root in self.allowed_roots):
-            raise ForbiddenError(f"{raw} is outside the allowed roots; refused.")
-        if not path.exists():
-            raise NotFoundError(f"{raw} does not exist.")
-        if path.is_dir():
-            for folder, folders, files in os.walk(path, followlinks=False):
-                for name in folders + files:
-                    if (Path(folder) / name).is_symlink():
-                        raise ForbiddenError(
-                            f"{Path(folder) / name} under {raw} is a symbolic link; refused."
-                        )
-        return path
+        return self.writes.allowed_path(raw)
 
     def close(self) -> None:
         self.tasks.shutdown()

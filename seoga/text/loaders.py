@@ -20,13 +20,15 @@ from seoga.text.formats.base import (
     ReadOptions,
     failed,
 )
+from seoga.text.formats.docx import read_docx
 from seoga.text.formats.hwp import read_hwp
 from seoga.text.formats.hwpx import read_hwpx
 from seoga.text.formats.images import IMAGE_SUFFIXES, read_image
-from seoga.text.formats.office import read_docx, read_pptx, read_xlsx
 from seoga.text.formats.pdf import read_pdf
 from seoga.text.formats.plain import read_text_file
+from seoga.text.formats.pptx import read_pptx
 from seoga.text.formats.records import CSV_FIELD_LIMIT, read_records_file
+from seoga.text.formats.xlsx import read_xlsx
 
 Reader = Callable[[Path, bytes, ReadOptions], LoadResult]
 

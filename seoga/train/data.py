@@ -5,15 +5,12 @@ Formats (`--format`): unlabeled corpus (a collection folder, or text files and f
 KorSTS / STS-B files read as they are), NLI (premise, hypothesis, label: entailment = positive,
 contradiction = hard negative), labelled texts (text, class label), and BEIR-layout queries + qrels
 (+ split). A bad row stops reading with an `InputError` naming file:line and what was expected.
+
+The kinds of examples are in examples.py; the rows and column roles of tables in tables.py.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import random
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +23,21 @@ from seoga.datasets.beir import (
     read_queries,
 )
 from seoga.errors import InputError
-from seoga.text.loaders import CSV_FIELD_LIMIT
+from seoga.train.examples import LABELED, PAIRS, SCORED, TRIPLETS, BeirPairs, Examples, Passage
+from seoga.train.tables import (
+    FORMAT_ROLES,
+    STS_LAYOUT_COLUMNS,
+    header_roles,
+    raise_at,
+    read_rows,
+    table_rows,
+)
 
 FORMATS = ("auto", "corpus", "pairs", "triplets", "scored-pairs", "nli", "labeled", "beir")
-# Example kinds after reading: which columns the examples carry.
-PAIRS, TRIPLETS, SCORED, LABELED, TEXTS = "pairs", "triplets", "scored-pairs", "labeled", "texts"
 MANIFEST_NAME = "manifest.json"
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
 # A header with a text field and one of these is a document file (BEIR corpus.jsonl, CSV).
 DOCUMENT_FIELDS = ("_id", "id", "title")
-# STS-B / KorSTS layout: genre, file, year, id, score, sentence1, sentence2 (+ licence fields).
-STS_LAYOUT_COLUMNS = 7
-STS_SCORE, STS_FIRST, STS_SECOND = 4, 5, 6
 PAIR_COLUMNS, SCORED_COLUMNS = 2, 3
 NLI_LABELS = {
     "entailment": "entailment",
@@ -47,213 +47,12 @@ NLI_LABELS = {
     "1": "neutral",
     "2": "contradiction",
 }
-# Header names recognised for each role (case-insensitive), first match wins.
-HEADER_NAMES: dict[str, tuple[str, ...]] = {
-    "anchor": ("anchor", "query", "question", "sentence1", "s1", "text1", "premise"),
-    "positive": ("positive", "pos", "document", "passage", "sentence2", "s2", "text2"),
-    "negative": ("negative", "neg", "hard_negative", "sentence3"),
-    "score": ("score", "label", "similarity", "gold_score"),
-    "hypothesis": ("hypothesis", "sentence2"),
-    "nli_label": ("gold_label", "label"),
-    "text": ("text", "sentence", "sentence1"),
-    "class": ("label", "class", "category"),
-}
-FORMAT_ROLES = {
-    "pairs": ("anchor", "positive"),
-    "triplets": ("anchor", "positive", "negative"),
-    "scored-pairs": ("anchor", "positive", "score"),
-    "nli": ("anchor", "hypothesis", "nli_label"),
-    "labeled": ("text", "class"),
-}
-
-
-@dataclass
-class Examples:
-    """Training examples as named columns (the shape `datasets.Dataset.from_dict` takes).
-
-    kind: pairs (anchor, positive), triplets (anchor, positive, negative_1..n), scored-pairs
-    (sentence1, sentence2, score), labeled (text, label) or texts (text: unlabeled).
-    """
-
-    kind: str
-    columns: dict[str, list[Any]]
-    source: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
-    def rows(self) -> Iterator[dict[str, Any]]:
-        names = list(self.columns)
-        for values in zip(*self.columns.values(), strict=True):
-            yield dict(zip(names, values, strict=True))
-
-    def sample(self, count: int, seed: int) -> Examples:
-        """`count` examples drawn at random (by `seed`), in their original order."""
-        if count >= len(self):
-            return self
-        keep = sorted(random.Random(seed).sample(range(len(self)), count))
-        columns = {name: [values[i] for i in keep] for name, values in self.columns.items()}
-        notes = [*self.notes, f"{count} of {len(self)} examples drawn at random"]
-        return Examples(self.kind, columns, self.source, notes)
-
-    def text_columns(self) -> list[str]:
-        return [name for name in self.columns if name not in ("score", "label")]
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A unit of an unlabeled corpus: a collection chunk, or a chunk of a loaded file."""
-
-    doc_id: str
-    text: str
-    title: str = ""
-    section: str = ""  # the chunk's section path, when its document has headings
-
-
-@dataclass
-class BeirPairs:
-    """Queries with their relevant documents, and the corpus they come from."""
-
-    queries: dict[str, str]
-    qrels: dict[str, dict[str, int]]
-    corpus: dict[str, str]  # doc id -> "title\ntext", as seoga indexes it
-    source: str
-
-    def examples(self) -> Examples:
-        """One (query, relevant document) pair per judgement."""
-        anchors, positives = [], []
-        for query_id, relevant in self.qrels.items():
-            for doc_id in relevant:
-                anchors.append(self.queries[query_id])
-                positives.append(self.corpus[doc_id])
-        return Examples(PAIRS, {"anchor": anchors, "positive": positives}, self.source)
-
-
-def _raise(path: Path, line: int, message: str) -> None:
-    raise InputError(f"{path}:{line}: {message}")
-
-
-def delimiter_of(path: Path) -> str:
-    """Tab when the first line has one (STS-B's .csv files are tab-separated), else comma."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        first = handle.readline()
-    return "\t" if "\t" in first or path.suffix.lower() == ".tsv" else ","
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of a TSV/CSV file, or of a JSONL file's objects' values.
-
-    Tab-separated files are read unquoted (csv.QUOTE_NONE): STS-B and KorSTS contain bare quote
-    characters inside sentences.
-    """
-    if not path.is_file():
-        raise InputError(f"{path} is not a file; give a TSV, CSV or JSONL file of examples.")
-    if path.suffix.lower() == ".jsonl":
-        yield from _jsonl_rows(path)
-        return
-    csv.field_size_limit(CSV_FIELD_LIMIT)
-    delimiter = delimiter_of(path)
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    yield reader.line_num, row
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path} is not UTF-8 text ({error}); save it as UTF-8.") from error
-    except csv.Error as error:
-        raise InputError(f"{path}: malformed CSV ({error}).") from error
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    header: list[str] | None = None
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                _raise(path, number, f"invalid JSON ({error}).")
-            if not isinstance(record, dict):
-                _raise(path, number, "expected a JSON object with named fields.")
-            if header is None:
-                header = list(record)
-                yield 0, header
-            yield number, [str(record.get(name, "")) for name in header]
-
-
-def _header_roles(header: list[str], roles: tuple[str, ...]) -> dict[str, int] | None:
-    """Column index of each role when the first row is a header naming all of them."""
-    names = [cell.strip().lower() for cell in header]
-    found: dict[str, int] = {}
-    for role in roles:
-        index = next(
-            (names.index(name) for name in HEADER_NAMES[role] if name in names and name), None
-        )
-        if index is None or index in found.values():
-            return None
-        found[role] = index
-    return found
-
-
-def _positions(fmt: str, first: list[str], path: Path) -> tuple[dict[str, int], bool]:
-    """Column of each role for `fmt`, and whether the first row is a header."""
-    roles = FORMAT_ROLES[fmt]
-    named = _header_roles(first, roles)
-    if named is not None:
-        return named, True
-    if fmt == "scored-pairs" and len(first) >= STS_LAYOUT_COLUMNS:
-        return {"anchor": STS_FIRST, "positive": STS_SECOND, "score": STS_SCORE}, False
-    if len(first) < len(roles):
-        _raise(
-            path,
-            1,
-            f"{fmt} needs {len(roles)} columns ({', '.join(roles)}), found {len(first)}; "
-            "separate columns with a tab (.tsv) or a comma (.csv).",
-        )
-    return {role: index for index, role in enumerate(roles)}, False
-
-
-def _table(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, {role: cell}) for each data row of a `fmt` table, checking cell counts."""
-    rows = read_rows(path)
-    first = next(rows, None)
-    if first is None:
-        raise InputError(f"{path} has no rows.")
-    line, cells = first
-    if line == 0:  # a JSONL file: the "row" is the field names
-        named = _header_roles(cells, FORMAT_ROLES[fmt])
-        if named is None:
-            wanted = ", ".join(HEADER_NAMES[role][0] for role in FORMAT_ROLES[fmt])
-            raise InputError(f"{path}: {fmt} JSONL objects need the fields {wanted}.")
-        positions, has_header = named, True
-    else:
-        positions, has_header = _positions(fmt, cells, path)
-    if not has_header:
-        rows = iter([(line, cells), *rows])
-    needed = max(positions.values()) + 1
-    for number, row in rows:
-        if len(row) < needed:
-            _raise(
-                path,
-                number,
-                f"expected at least {needed} columns for {fmt}, found {len(row)} "
-                "(a missing tab or comma?).",
-            )
-        values = {role: row[index].strip() for role, index in positions.items()}
-        empty = [role for role, value in values.items() if not value]
-        if empty:
-            _raise(path, number, f"empty {', '.join(empty)}.")
-        yield number, values
 
 
 def read_pairs(path: Path) -> Examples:
     """(anchor, positive) rows: a query and a passage that answers it, or two paraphrases."""
     anchors, positives = [], []
-    for _, values in _table(path, "pairs"):
+    for _, values in table_rows(path, "pairs"):
         anchors.append(values["anchor"])
         positives.append(values["positive"])
     return Examples(PAIRS, {"anchor": anchors, "positive": positives}, str(path))
@@ -262,7 +61,7 @@ def read_pairs(path: Path) -> Examples:
 def read_triplets(path: Path) -> Examples:
     """(anchor, positive, negative) rows."""
     columns: dict[str, list[Any]] = {"anchor": [], "positive": [], "negative_1": []}
-    for _, values in _table(path, "triplets"):
+    for _, values in table_rows(path, "triplets"):
         columns["anchor"].append(values["anchor"])
         columns["positive"].append(values["positive"])
         columns["negative_1"].append(values["negative"])
@@ -272,11 +71,11 @@ def read_triplets(path: Path) -> Examples:
 def read_scored_pairs(path: Path) -> Examples:
     """(sentence1, sentence2, score) rows; KorSTS and STS-B files are read as distributed."""
     columns: dict[str, list[Any]] = {"sentence1": [], "sentence2": [], "score": []}
-    for number, values in _table(path, "scored-pairs"):
+    for number, values in table_rows(path, "scored-pairs"):
         try:
             score = float(values["score"])
         except ValueError:
-            _raise(path, number, f"the score {values['score']!r} is not a number.")
+            raise_at(path, number, f"the score {values['score']!r} is not a number.")
         columns["sentence1"].append(values["anchor"])
         columns["sentence2"].append(values["positive"])
         columns["score"].append(score)
@@ -287,7 +86,7 @@ def read_labeled(path: Path) -> Examples:
     """(text, class label) rows, for the batch triplet losses; labels become integers."""
     texts, labels = [], []
     classes: dict[str, int] = {}
-    for _, values in _table(path, "labeled"):
+    for _, values in table_rows(path, "labeled"):
         texts.append(values["text"])
         labels.append(classes.setdefault(values["class"], len(classes)))
     return Examples(LABELED, {"text": texts, "label": labels}, str(path))
@@ -300,10 +99,10 @@ def read_nli(path: Path) -> Examples:
     neutral hypotheses are not used. Premises lacking either kind are left out (counted in notes).
     """
     hypotheses: dict[str, dict[str, list[str]]] = {}
-    for number, values in _table(path, "nli"):
+    for number, values in table_rows(path, "nli"):
         label = NLI_LABELS.get(values["nli_label"].lower())
         if label is None:
-            _raise(
+            raise_at(
                 path,
                 number,
                 f"unknown NLI label {values['nli_label']!r}; use entailment, neutral or "
@@ -412,7 +211,7 @@ def detect_format(path: Path) -> str:
     if "text" in names and names & set(DOCUMENT_FIELDS):
         return "corpus"
     for fmt in ("nli", "scored-pairs", "triplets", "labeled", "pairs"):
-        if _header_roles(first[1], FORMAT_ROLES[fmt]) is not None:
+        if header_roles(first[1], FORMAT_ROLES[fmt]) is not None:
             return fmt
     cells = first[1]
     if len(cells) >= STS_LAYOUT_COLUMNS or (len(cells) == SCORED_COLUMNS and _is_number(cells[-1])):

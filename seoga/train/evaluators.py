@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError
-from seoga.train.data import SCORED, read_beir, read_examples
+from seoga.train.data import read_beir, read_examples
+from seoga.train.examples import SCORED
 
 # IR evaluation encodes its corpus at every evaluation: a sample keeps that affordable on CPU.
 DEFAULT_EVAL_CORPUS = 1000

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seoga.errors import InputError
-from seoga.train.data import LABELED, PAIRS, SCORED, TEXTS, TRIPLETS, Examples
+from seoga.train.examples import LABELED, PAIRS, SCORED, TEXTS, TRIPLETS, Examples
 
 # Shapes a loss takes.
 ANCHORED = "anchor, positive[, negatives]"  # in-batch negatives (MNRL family)

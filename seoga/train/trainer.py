@@ -14,38 +14,27 @@ import math
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seoga.atomic import TEMP_MARKER, fsync_tree, write_json_atomic
+from seoga.atomic import write_json_atomic
 from seoga.errors import InputError
 from seoga.models.freezing import freeze_embeddings
-from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
+from seoga.models.registry import resolve_model
 from seoga.progress import terminal_bars
-from seoga.text.analyzers import DEFAULT_ANALYZER
-from seoga.train.data import Examples
-from seoga.train.evaluators import DEFAULT_EVAL_CORPUS, build_evaluator, primary_score
+from seoga.train.config import TrainConfig, TrainResult
+from seoga.train.evaluators import build_evaluator, primary_score
+from seoga.train.examples import Examples
 from seoga.train.lora import (
-    SAVE_MODES,
-    LoraReport,
     apply_lora,
     count_parameters,
     load_sentence_transformer,
 )
 from seoga.train.losses import DEFAULT_SAMPLER, build_loss, default_loss, loss_spec, shape_for
 from seoga.train.objectives import DataRequest, build_examples, resolve_objective
+from seoga.train.publishing import CARD_NAME, publish, save_model, staging_folder
 from seoga.version import __version__
 
-CARD_NAME = "seoga-train.json"
-# Defaults sized for 2 CPU cores (README, "Training on a laptop").
-DEFAULT_BATCH_SIZE = 16
-DEFAULT_LR = 2e-5
-DEFAULT_LORA_LR = 5e-4
-DEFAULT_MAX_SEQ_LENGTH = 128
-DEFAULT_EPOCHS = 1.0
-DEFAULT_WARMUP = 0.1
-DEFAULT_SEED = 42
 # With an evaluator and no --eval-steps, the model is scored this many times over the run.
 EVALUATIONS_PER_RUN = 4
 LOG_TIMES_PER_RUN = 20
@@ -54,81 +43,6 @@ ROUNDING = 6
 LENGTH_GROUPED = "length_grouped"
 # Objectives whose two sides are alike (both get the query prompt); the rest are asymmetric.
 SYMMETRIC_KINDS = ("scored-pairs", "labeled")
-
-
-@dataclass
-class TrainConfig:
-    """Everything one training run needs; `to_dict` goes into the card."""
-
-    out: Path
-    base: str = DEFAULT_EMBEDDER
-    data: Path | None = None
-    collection: Path | None = None
-    format: str = "auto"
-    split: str | None = None
-    objective: str | None = None
-    loss: str | None = None
-    hard_negatives: int | None = None
-    analyzer: str = DEFAULT_ANALYZER
-    max_examples: int | None = None
-    lora_rank: int = 0
-    lora_alpha: float | None = None
-    lora_save: str = "merged"
-    seed: int = DEFAULT_SEED
-    epochs: float = DEFAULT_EPOCHS
-    max_steps: int | None = None
-    batch_size: int = DEFAULT_BATCH_SIZE
-    lr: float | None = None  # None: DEFAULT_LR, or DEFAULT_LORA_LR with LoRA
-    warmup_ratio: float = DEFAULT_WARMUP
-    max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH
-    scale: float | None = None
-    margin: float | None = None
-    eval: Path | None = None
-    eval_split: str | None = None
-    eval_steps: int | None = None
-    eval_corpus_size: int = DEFAULT_EVAL_CORPUS
-    # Word embeddings stay as they are (LoRA keeps them anyway): e5-small's 250k-word table is
-    # most of its weights, and updating it made a CoSENT step 1.2 times slower (README).
-    freeze_embeddings: bool = True
-    # Rows of like length batched together where the loss allows any batches (CoSENT,
-    # contrastive, triplet): less padding, the same examples (seoga.train.sampling).
-    group_by_length: bool = True
-    overwrite: bool = False
-    show_progress: bool = True
-
-    def __post_init__(self) -> None:
-        self.out = Path(self.out)
-        if self.lora_save not in SAVE_MODES:
-            raise InputError(f"--lora-save must be one of {', '.join(SAVE_MODES)}.")
-        if self.batch_size < 1 or self.max_seq_length < 1:
-            raise InputError("--batch-size and --max-seq-length must be at least 1.")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise InputError("--max-steps must be at least 1.")
-        if self.epochs <= 0:
-            raise InputError("--epochs must be positive.")
-        if self.lora_rank < 0:
-            raise InputError("--lora-rank must be 0 (no LoRA) or more.")
-
-    @property
-    def learning_rate(self) -> float:
-        if self.lr is not None:
-            return self.lr
-        return DEFAULT_LORA_LR if self.lora_rank else DEFAULT_LR
-
-    def to_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        values.pop("show_progress")
-        values.pop("overwrite")
-        values["learning_rate"] = self.learning_rate
-        return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
-
-
-@dataclass
-class TrainResult:
-    out: Path
-    card: dict[str, Any]
-    lora: LoraReport | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def _set_threads() -> None:
@@ -174,28 +88,6 @@ def resolve_base(base: str) -> tuple[str, dict[str, Any]]:
     if earlier.is_file():
         record["card"] = json.loads(earlier.read_text(encoding="utf-8"))
     return spec.location, record
-
-
-def staging_folder(out: Path, overwrite: bool) -> Path:
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} already exists; choose another --out, or pass --overwrite.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}{TEMP_MARKER}{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    return staging
-
-
-def publish(staging: Path, out: Path) -> None:
-    """Rename the finished folder into place; an older one is swapped out and then deleted."""
-    fsync_tree(staging)
-    if out.exists():
-        retired = out.parent / f".{out.name}.old{TEMP_MARKER}{os.getpid()}"
-        os.replace(out, retired)
-        os.replace(staging, out)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, out)
 
 
 def _training_arguments(
@@ -392,26 +284,3 @@ def _best_step(checkpoint: str | None) -> int | None:
     if not checkpoint:
         return None
     return int(checkpoint.rsplit("-", 1)[-1])
-
-
-def save_model(model: Any, folder: Path, *, lora_save: str | None) -> None:
-    """Save as a sentence-transformers folder; LoRA either as an adapter (small, needs the base
-    model where it was) or merged into the weights (self-contained)."""
-    merge = lora_save == "merged"
-    # The model card (README.md) is written once, with the final weights.
-    model.save(str(folder), create_model_card=not merge)
-    if not merge:
-        return
-    from seoga.train.lora import adapter_base, merged_encoder
-
-    base = adapter_base(folder)
-    model[0].model = merged_encoder(base, folder)
-    for name in ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"):
-        (folder / name).unlink(missing_ok=True)
-    model.save(str(folder))
-
-
-def read_card(folder: str | Path) -> dict[str, Any] | None:
-    """The training card of a seoga-trained model folder, or None."""
-    path = Path(folder) / CARD_NAME
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

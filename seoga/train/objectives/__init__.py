@@ -9,12 +9,12 @@ from seoga.errors import InputError
 from seoga.text.analyzers import DEFAULT_ANALYZER
 from seoga.train.data import (
     FORMATS,
-    Examples,
     detect_format,
     read_beir,
     read_examples,
     read_passages,
 )
+from seoga.train.examples import Examples
 
 OBJECTIVES = ("supervised", "simcse", "ict", "dpr")
 UNSUPERVISED = ("simcse", "ict")

@@ -10,7 +10,7 @@ from seoga.errors import InputError
 from seoga.index.sparse import SparseIndex
 from seoga.progress import track
 from seoga.text.analyzers import DEFAULT_ANALYZER, build_analyzer
-from seoga.train.data import PAIRS, TRIPLETS, BeirPairs, Examples
+from seoga.train.examples import PAIRS, TRIPLETS, BeirPairs, Examples
 
 # BM25 looks this many results deeper than needed, to step over the known positives.
 SEARCH_SLACK = 10

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from seoga.text.documents import passage_text
 from seoga.text.sentences import split_sentences_many
-from seoga.train.data import PAIRS, Examples, Passage
+from seoga.train.examples import PAIRS, Examples, Passage
 from seoga.train.objectives.simcse import MIN_SENTENCE_CHARS
 
 # A passage needs one sentence to ask with and at least one left to answer with.

@@ -8,7 +8,7 @@ import random
 from collections.abc import Sequence
 
 from seoga.text.sentences import split_sentences_many
-from seoga.train.data import PAIRS, Examples, Passage
+from seoga.train.examples import PAIRS, Examples, Passage
 
 # Fragments shorter than this (headings, list markers) teach the model little.
 MIN_SENTENCE_CHARS = 10

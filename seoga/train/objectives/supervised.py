@@ -3,7 +3,8 @@ labelled texts, or a BEIR set's (query, relevant document) pairs (in-batch negat
 
 from pathlib import Path
 
-from seoga.train.data import Examples, read_beir, read_examples
+from seoga.train.data import read_beir, read_examples
+from seoga.train.examples import Examples
 
 
 def supervised_examples(path: Path, fmt: str, split: str | None) -> Examples:
