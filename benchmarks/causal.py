@@ -143,8 +143,8 @@ def linear_frontdoor() -> dict:
 
 def coat() -> dict:
     from seoga.recommend import make_recommender
-    from seoga.recommend.interactions import align, matrix_interactions
-    from seoga.recommend.propensity import given_propensities, ips_weights
+    from seoga.recommend.data.interactions import align, matrix_interactions
+    from seoga.recommend.data.propensity import given_propensities, ips_weights
 
     test, train = align(
         matrix_interactions(COAT / "test.ascii"), matrix_interactions(COAT / "train.ascii")

@@ -28,7 +28,7 @@ import numpy as np
 from benchmarks import recommend_peers as peers
 from benchmarks.report import DATA, ROOT, machine_line, write_section
 from seoga.recommend import make_recommender, read_features, read_interactions
-from seoga.recommend.splits import Split, split_interactions
+from seoga.recommend.data.splits import Split, split_interactions
 
 MOVIELENS = DATA / "movielens_latest_small"
 RESULTS = ROOT / "benchmarks" / "results" / "recommend.json"

@@ -33,8 +33,8 @@ from seoga.evaluate.related import evaluate_related, reader_cases
 from seoga.index.generations import MANIFEST_NAME
 from seoga.paths import seoga_home
 from seoga.recommend import read_interactions, split_interactions
+from seoga.recommend.data.splits import Split
 from seoga.recommend.related import DEFAULT_BLEND, RelatedDocuments
-from seoga.recommend.splits import Split
 from seoga.text.documents import Document
 
 HEADING = "## Related documents"

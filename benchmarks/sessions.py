@@ -18,9 +18,9 @@ from pathlib import Path
 from benchmarks.report import DATA, machine_line, write_section
 from seoga.evaluate.next_item import evaluate_next_item
 from seoga.recommend import Columns, make_recommender, read_interactions
-from seoga.recommend.interactions import align
-from seoga.recommend.sessions import SessionSettings, prepare_split
-from seoga.recommend.splits import Split
+from seoga.recommend.data.interactions import align
+from seoga.recommend.data.sessions import SessionSettings, prepare_split
+from seoga.recommend.data.splits import Split
 
 FOLDER = DATA / "rsc15_sample"
 HEADING = "## Sessions: next item (rsc15 sample)"

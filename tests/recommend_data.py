@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seoga.recommend.features import FeatureTable
-from seoga.recommend.interactions import EXPLICIT, IMPLICIT, IdMap, Interactions
+from seoga.recommend.data.features import FeatureTable
+from seoga.recommend.data.interactions import EXPLICIT, IMPLICIT, IdMap, Interactions
 
 GENRES = ("drama", "comedy", "horror")
 

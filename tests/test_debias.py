@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from seoga.cli import app
 from seoga.errors import InputError
 from seoga.recommend import make_recommender
-from seoga.recommend.propensity import (
+from seoga.recommend.data.propensity import (
     given_propensities,
     logistic_propensities,
     matrix_interactions,
@@ -158,7 +158,7 @@ def test_debias_errors_are_clear(tmp_path):
 def test_coat_constant_baselines(shared_data):
     """The constant predictors of Schnabel et al.'s Coat, as measured: the training mean and
     the propensity-weighted mean, scored on the random test ratings."""
-    from seoga.recommend.propensity import ips_weights
+    from seoga.recommend.data.propensity import ips_weights
 
     coat = shared_data / "coat"
     train, test = (matrix_interactions(coat / f"{part}.ascii") for part in ("train", "test"))

@@ -13,9 +13,9 @@ from seoga.recommend import (
     read_interactions,
     split_interactions,
 )
-from seoga.recommend.feature_encoding import FeatureVocabulary
-from seoga.recommend.interactions import align
-from seoga.recommend.log_files import parse_history
+from seoga.recommend.data.feature_encoding import FeatureVocabulary
+from seoga.recommend.data.interactions import align
+from seoga.recommend.data.log_files import parse_history
 from tests.recommend_data import clustered_log
 
 

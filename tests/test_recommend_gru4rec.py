@@ -7,8 +7,8 @@ import torch
 
 from seoga.evaluate.next_item import evaluate_next_item
 from seoga.recommend import load_recommender, make_recommender
-from seoga.recommend.gru4rec import bpr_max_loss, cross_entropy_loss, session_batches
-from seoga.recommend.splits import Split
+from seoga.recommend.data.splits import Split
+from seoga.recommend.models.gru4rec import bpr_max_loss, cross_entropy_loss, session_batches
 from tests.test_recommend_sessions import read_interactions_from
 
 SCORES = np.asarray(

@@ -8,10 +8,10 @@ from implicit.nearest_neighbours import bm25_weight, tfidf_weight
 from seoga.errors import InputError, ModelUnavailableError
 from seoga.evaluate.recommend import evaluate_recommender
 from seoga.recommend import load_recommender, make_recommender, split_interactions
-from seoga.recommend.als import Weighting
 from seoga.recommend.base import POPULAR_FALLBACK
+from seoga.recommend.data.splits import Split
+from seoga.recommend.models.als import Weighting
 from seoga.recommend.ranking import top_k
-from seoga.recommend.splits import Split
 from tests.recommend_data import GENRES, clicks_log, clustered_log
 
 FAST_FM = {"epochs": 30, "batch_size": 64, "learning_rate": 0.02, "factors": 8}
@@ -130,7 +130,7 @@ def test_fm_uses_features_and_text_for_cold_items(monkeypatch):
             dtype=np.float32,
         )
 
-    monkeypatch.setattr("seoga.recommend.text.encode_texts", words)
+    monkeypatch.setattr("seoga.recommend.models.text.encode_texts", words)
     log, items, cold = clustered_log(cold_items=9)
     split = split_interactions(log, "random:0.1", seed=0)
     bias_only = make_recommender("fm", seed=0, **FAST_FM, features=False, text_model=None)
@@ -249,7 +249,7 @@ def test_als_recency_decay_weighs_later_events_more(tmp_path):
 
 
 def test_fm_scores_a_user_known_only_by_features():
-    from seoga.recommend.features import FeatureTable
+    from seoga.recommend.data.features import FeatureTable
 
     log, items, _ = clustered_log(n_users=40, n_items=30, per_user=10)
     genre_of = {f"u{u}": GENRES[u % len(GENRES)] for u in range(40)}

@@ -9,7 +9,7 @@ from seoga import Collection, CollectionSettings
 from seoga.errors import InputError
 from seoga.evaluate.related import evaluate_related
 from seoga.recommend import make_recommender, split_interactions
-from seoga.recommend.interactions import IMPLICIT, IdMap, Interactions
+from seoga.recommend.data.interactions import IMPLICIT, IdMap, Interactions
 from seoga.recommend.related import RelatedDocuments
 from seoga.text.documents import Document
 

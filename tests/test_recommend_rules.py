@@ -112,7 +112,7 @@ def test_together_ranks_by_lift_then_confidence(tmp_path):
 
 def test_memory_guard_and_bad_support(tmp_path, monkeypatch):
     log = read_baskets(write_baskets(tmp_path / "b.csv"))
-    monkeypatch.setattr("seoga.recommend.rules.MAX_FREQUENT_ITEMS", 2)
+    monkeypatch.setattr("seoga.recommend.models.rules.MAX_FREQUENT_ITEMS", 2)
     with pytest.raises(InputError, match="items reach support 0.1; FP-growth would run out"):
         make_recommender("rules", min_support=0.1).fit(log)
     with pytest.raises(InputError, match="min_support must lie in"):

@@ -8,9 +8,9 @@ import pytest
 from seoga.errors import InputError
 from seoga.evaluate.next_item import evaluate_next_item
 from seoga.recommend import Columns, load_recommender, make_recommender, read_interactions
-from seoga.recommend.interactions import align
-from seoga.recommend.sessions import SessionSettings, prepare, sequences, sessions_from_gaps
-from seoga.recommend.splits import Split
+from seoga.recommend.data.interactions import align
+from seoga.recommend.data.sessions import SessionSettings, prepare, sequences, sessions_from_gaps
+from seoga.recommend.data.splits import Split
 from tests.test_train_cli import run
 
 HOUR = 3600
@@ -52,7 +52,7 @@ def test_sessions_from_gaps_and_preparation():
 
 
 def read_interactions_from(rows):
-    from seoga.recommend.interactions import IMPLICIT, IdMap, Interactions
+    from seoga.recommend.data.interactions import IMPLICIT, IdMap, Interactions
 
     sessions, items = IdMap(), IdMap()
     return Interactions(

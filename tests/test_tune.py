@@ -120,9 +120,9 @@ def test_recommend_grids_score_as_the_evaluators_do(tmp_path):
     from seoga.evaluate.next_item import evaluate_next_item
     from seoga.evaluate.recommend import evaluate_recommender
     from seoga.recommend import Columns, make_recommender, read_interactions, split_interactions
-    from seoga.recommend.interactions import align
-    from seoga.recommend.sessions import SessionSettings, prepare_split
-    from seoga.recommend.splits import Split
+    from seoga.recommend.data.interactions import align
+    from seoga.recommend.data.sessions import SessionSettings, prepare_split
+    from seoga.recommend.data.splits import Split
     from tests.recommend_data import clicks_log, write_csv
     from tests.test_recommend_sessions import TRAIN, session_log
 

@@ -1,6 +1,7 @@
 """Reader specs as the CLI names them (highlighter, span:PATH, fid:PATH, llm), and the ask
 pipeline built around one."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from seoga.answer.base import Reader
@@ -11,6 +12,7 @@ from seoga.errors import InputError
 # Few-shot examples shipped with seoga (English and Korean), used when none are given.
 DEFAULT_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "fewshot.jsonl"
 READER_KINDS = ("highlighter", "span", "fid", "llm")
+DEFAULT_READER = "highlighter"
 READER_HELP = "highlighter (default), span:PATH, fid:PATH or llm"
 
 
@@ -49,28 +51,40 @@ def load_reader(
     )
 
 
+@dataclass(frozen=True)
+class ReaderChoice:
+    """Which reader answers, with what, reading how many passages: what `seoga ask`,
+    `seoga calibrate` and `seoga eval qa` each take as options."""
+
+    reader: str = DEFAULT_READER
+    llm: Path | None = None  # the model of the llm reader
+    llm_backend: str = "auto"
+    examples: Path | None = None  # the llm reader's few-shot examples
+    rerank: Path | None = None  # a cross-encoder folder: passages are reranked before reading
+    passages: int = DEFAULT_PASSAGES
+
+
 def build_asker(
-    collection: Collection,
-    reader: str,
-    *,
-    llm: Path | None = None,
-    llm_backend: str = "auto",
-    examples: Path | None = None,
-    rerank: Path | None = None,
-    passages: int = DEFAULT_PASSAGES,
-    threshold: float | None = None,
+    collection: Collection, choice: ReaderChoice, *, threshold: float | None = None
 ) -> Asker:
-    """The ask pipeline over `collection`: the reader `reader` names, and the cross-encoder in
-    folder `rerank` when given (as ask, calibrate and eval qa build it)."""
+    """The ask pipeline over `collection` that `choice` names (as ask, calibrate and eval qa
+    build it)."""
     reranker = None
-    if rerank is not None:
+    if choice.rerank is not None:
         # The cross-encoder loads torch and transformers: only when one is asked for.
         from seoga.rerank.model import Reranker
 
-        reranker = Reranker(rerank)
+        reranker = Reranker(choice.rerank)
+    reader = load_reader(
+        choice.reader,
+        collection,
+        llm=choice.llm,
+        llm_backend=choice.llm_backend,
+        examples=choice.examples,
+    )
     return Asker(
         collection,
-        load_reader(reader, collection, llm=llm, llm_backend=llm_backend, examples=examples),
+        reader,
         reranker=reranker,
-        settings=AskSettings(passages=passages, threshold=threshold),
+        settings=AskSettings(passages=choice.passages, threshold=threshold),
     )

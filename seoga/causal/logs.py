@@ -21,7 +21,7 @@ import pandas as pd
 
 from seoga.errors import InputError
 from seoga.eventlog import EVENT_TYPES, EVENTS_NAME, RECOMMENDATION_LISTS, event_files
-from seoga.recommend.textfiles import json_objects, read_text
+from seoga.recommend.data.textfiles import json_objects, read_text
 
 SEARCH_LIST = "search"
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from seoga.answer.loading import build_asker
+from seoga.answer.loading import ReaderChoice, build_asker
 from seoga.answer.pipeline import DEFAULT_PASSAGES
 from seoga.cli.options import (
     CollectionOption,
@@ -36,16 +36,8 @@ def ask_command(
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question from a collection, citing the passages the answer rests on."""
-    asker = build_asker(
-        Collection.open(collection),
-        reader,
-        llm=llm,
-        llm_backend=llm_backend,
-        examples=examples,
-        rerank=rerank,
-        passages=passages,
-        threshold=threshold,
-    )
+    choice = ReaderChoice(reader, llm, llm_backend, examples, rerank, passages)
+    asker = build_asker(Collection.open(collection), choice, threshold=threshold)
     streamed = []
 
     def stream(piece: str) -> None:

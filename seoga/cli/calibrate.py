@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from seoga.answer.loading import ReaderChoice
 from seoga.answer.pipeline import DEFAULT_PASSAGES
 from seoga.calibrate.fit import DEFAULT_HOLDOUT, DEFAULT_WRONG_COST
 from seoga.cli.options import (
@@ -55,12 +56,7 @@ def calibrate_command(
     outcome = calibrate_collection(
         collection,
         data,
-        reader,
-        llm=llm,
-        llm_backend=llm_backend,
-        examples=examples,
-        rerank=rerank,
-        passages=passages,
+        ReaderChoice(reader, llm, llm_backend, examples, rerank, passages),
         limit=limit,
         holdout=holdout,
         wrong_cost=wrong_cost,

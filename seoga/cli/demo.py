@@ -12,6 +12,7 @@ from seoga.paths import seoga_home
 from seoga.settings import CollectionSettings
 
 RESULTS_SHOWN = 3
+DEMO_HOST = "127.0.0.1"  # a demo serves this machine only
 
 
 def demo_command(
@@ -56,11 +57,14 @@ def demo_command(
     )
     ask_samples(built, root)
     if serve:
-        from seoga.cli.serve import serve_command
-        from seoga.serve.settings import ANYONE
+        from seoga.serve.server import serve
+        from seoga.serve.settings import ANYONE, ServeSettings
 
-        # A demo on this machine only: its page records what it shows without a key.
-        serve_command(root, port=port, open_search=True, event_writers=ANYONE)
+        # A demo on this machine only: anyone on it may search, and its page records what it
+        # shows without a key.
+        settings = ServeSettings(collection=root, open_search=True, event_writers=ANYONE)
+        console.print(f"serving {escape(str(root))} at http://{DEMO_HOST}:{port}/", highlight=False)
+        serve(settings, DEMO_HOST, port)
 
 
 def ask_samples(collection, root: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from seoga.answer.loading import build_asker
+from seoga.answer.loading import ReaderChoice, build_asker
 from seoga.answer.pipeline import DEFAULT_PASSAGES
 from seoga.cli.options import (
     ExamplesOption,
@@ -63,15 +63,7 @@ def qa_command(
 
     qa_set = read_qa_set(data)
     opened = open_or_build(qa_set, collection, show_progress=True)
-    asker = build_asker(
-        opened,
-        reader,
-        llm=llm,
-        llm_backend=llm_backend,
-        examples=examples,
-        rerank=rerank,
-        passages=passages,
-    )
+    asker = build_asker(opened, ReaderChoice(reader, llm, llm_backend, examples, rerank, passages))
     metrics = evaluate_qa(
         asker, qa_set, limit=limit, seed=seed, show_progress=True, records_path=records
     )

@@ -101,11 +101,11 @@ def recommend_command(
     """Fit MODEL on the train part and report RMSE/MAE and HR/recall/nDCG/MRR@k on the test."""
     from seoga.evaluate.recommend import evaluate_recommender
     from seoga.recommend import make_recommender, split_interactions
-    from seoga.recommend.features import read_sides
-    from seoga.recommend.interactions import align
-    from seoga.recommend.logs import read_log
+    from seoga.recommend.data.features import read_sides
+    from seoga.recommend.data.interactions import align
+    from seoga.recommend.data.logs import read_log
+    from seoga.recommend.data.splits import Split
     from seoga.recommend.registry import debias_settings, model_settings, settings_for
-    from seoga.recommend.splits import Split
 
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown --protocol {protocol!r}; use {' or '.join(PROTOCOLS)}.")
@@ -134,7 +134,7 @@ def recommend_command(
     recommender = make_recommender(model, **settings)
     if protocol == NEXT_ITEM:
         from seoga.evaluate.next_item import DEFAULT_K, evaluate_next_item
-        from seoga.recommend.sessions import SessionSettings, prepare_split
+        from seoga.recommend.data.sessions import SessionSettings, prepare_split
 
         preparation = SessionSettings(drop_repeats, min_session_length, min_item_support)
         parts = prepare_split(parts, preparation)
@@ -166,8 +166,8 @@ def debiased_split(parts, debias, propensities, random_ratings, folder: Path, se
     then leaves the test)."""
     import numpy as np
 
-    from seoga.recommend.propensity import with_propensities
-    from seoga.recommend.splits import Split
+    from seoga.recommend.data.propensity import with_propensities
+    from seoga.recommend.data.splits import Split
 
     if propensities is None and (folder / MATRIX_PROPENSITIES).is_file():
         propensities = str(folder / MATRIX_PROPENSITIES)

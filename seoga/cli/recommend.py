@@ -76,9 +76,9 @@ def fit_command(
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
     from seoga.recommend import make_recommender, read_baskets
-    from seoga.recommend.features import read_sides
-    from seoga.recommend.logs import read_log
-    from seoga.recommend.propensity import with_propensities
+    from seoga.recommend.data.features import read_sides
+    from seoga.recommend.data.logs import read_log
+    from seoga.recommend.data.propensity import with_propensities
     from seoga.recommend.registry import debias_settings, model_settings, settings_for
 
     if log_format not in LOG_FORMATS:
@@ -126,7 +126,7 @@ def for_user_command(
 ) -> None:
     """Top-k items for a user (seen items left out); a new user by their --history."""
     from seoga.recommend import load_recommender
-    from seoga.recommend.log_files import parse_history
+    from seoga.recommend.data.log_files import parse_history
     from seoga.recommend.registry import require_able
 
     recommender = load_recommender(model)

@@ -83,7 +83,7 @@ def eval_related_command(
     from seoga.collection import Collection
     from seoga.evaluate.related import DEFAULT_BLENDS, evaluate_related
     from seoga.recommend import split_interactions
-    from seoga.recommend.logs import read_log
+    from seoga.recommend.data.logs import read_log
     from seoga.recommend.registry import model_settings
 
     log = read_log(interactions, user, item, None, weight, time, False, None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -134,8 +133,7 @@ def serve_command(
     ] = DEFAULT_KEEP,
 ) -> None:
     """Serve a collection over HTTP: the API under /v1, the page at /, the docs at /docs."""
-    from seoga.serve import ServeSettings, create_app
-    from seoga.serve.memory import cap_malloc_arenas
+    from seoga.serve import ServeSettings
 
     read_manifest(collection)
     try:
@@ -174,20 +172,8 @@ def serve_command(
         events_max_bytes=int(events_max_mb * BYTES_PER_MB),
         events_keep=events_keep,
     )
-    cap_malloc_arenas()
-    app = create_app(settings)
     console.print(f"serving {escape(str(collection))} at http://{host}:{port}/", highlight=False)
-    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this handler
-    # turns that into a clean exit (status 0) instead of a death by signal.
-    previous = signal.signal(signal.SIGTERM, stopped)
-    try:
-        server.run(app, host, port, limits, graceful_seconds=graceful_seconds)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def stopped(signum: int, frame: object) -> None:
-    raise typer.Exit(0)
+    server.serve(settings, host, port, limits, graceful_seconds=graceful_seconds)
 
 
 def register(parent: typer.Typer) -> None:

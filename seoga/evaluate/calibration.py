@@ -12,14 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seoga.answer.pipeline import DEFAULT_PASSAGES
+from seoga.answer.loading import ReaderChoice, build_asker
 from seoga.calibrate.fit import DEFAULT_HOLDOUT, DEFAULT_WRONG_COST, CalibrationReport
 
 if TYPE_CHECKING:
     from seoga.answer.pipeline import Asker
     from seoga.evaluate.qa import QARecord, QASet
 
-DEFAULT_READER = "highlighter"
 # While the dev set is read nothing is withheld: fitting needs every answer.
 NO_THRESHOLD = 0.0
 PLOT_NAME = "calibration-{kind}.png"
@@ -52,13 +51,8 @@ def default_plot(collection: Path, reader: str) -> Path:
 def calibrate_collection(
     collection: Path,
     data: Path,
-    reader: str = DEFAULT_READER,
+    choice: ReaderChoice | None = None,
     *,
-    llm: Path | None = None,
-    llm_backend: str = "auto",
-    examples: Path | None = None,
-    rerank: Path | None = None,
-    passages: int = DEFAULT_PASSAGES,
     limit: int | None = None,
     holdout: float = DEFAULT_HOLDOUT,
     wrong_cost: float = DEFAULT_WRONG_COST,
@@ -66,9 +60,10 @@ def calibrate_collection(
     seed: int = 0,
     show_progress: bool = False,
 ) -> CalibrationOutcome:
-    """Fit calibration for the pipeline `reader` (and `rerank`) make over `collection` on the
-    dev set at `data` (a BEIR-layout folder with answers.jsonl), and store it there."""
-    from seoga.answer.loading import build_asker
+    """Fit calibration for the pipeline `choice` makes (the highlighter by default) over
+    `collection` on the dev set at `data` (a BEIR-layout folder with answers.jsonl), and store
+    it there."""
+    choice = choice or ReaderChoice()
     from seoga.calibrate.fit import fit_reader
     from seoga.calibrate.plot import plot_reliability
     from seoga.calibrate.store import READERS, RERANKERS, store_calibration
@@ -76,16 +71,7 @@ def calibrate_collection(
     from seoga.evaluate.qa import read_qa_set, run_questions
 
     dev = read_qa_set(data)
-    asker = build_asker(
-        Collection.open(collection),
-        reader,
-        llm=llm,
-        llm_backend=llm_backend,
-        examples=examples,
-        rerank=rerank,
-        passages=passages,
-        threshold=NO_THRESHOLD,
-    )
+    asker = build_asker(Collection.open(collection), choice, threshold=NO_THRESHOLD)
     records = run_questions(
         asker, dev, dev.question_ids(limit=limit, seed=seed), show_progress=show_progress
     )
@@ -98,7 +84,7 @@ def calibrate_collection(
         seed=seed,
         supports=[r.support for r in records],
     )
-    plot = plot or default_plot(collection, reader)
+    plot = plot or default_plot(collection, choice.reader)
     plot_reliability(
         plot,
         {"before": (report.before, report.correct), "after": (report.after, report.correct)},
@@ -109,7 +95,7 @@ def calibrate_collection(
         "reader": asker.reader.calibration_key,
         "seed": seed,
         "limit": limit,
-        "passages": passages,
+        "passages": choice.passages,
         "plot": str(plot),
         "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -16,8 +16,8 @@ import numpy as np
 from seoga.errors import InputError
 from seoga.progress import track
 from seoga.recommend.base import Recommender
-from seoga.recommend.sessions import sequences
-from seoga.recommend.splits import Split
+from seoga.recommend.data.sessions import sequences
+from seoga.recommend.data.splits import Split
 
 DEFAULT_K = 20
 HEAD_K = 10

@@ -17,8 +17,8 @@ import numpy as np
 
 from seoga.errors import InputError
 from seoga.recommend.base import Recommender
-from seoga.recommend.features import FeatureTable
-from seoga.recommend.splits import Split
+from seoga.recommend.data.features import FeatureTable
+from seoga.recommend.data.splits import Split
 
 DEFAULT_K = 10
 TOPN_METRICS = ("hit_rate", "recall", "ndcg", "mrr")

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seoga.errors import InputError
+from seoga.recommend.data.splits import Split
 from seoga.recommend.registry import make_recommender
 from seoga.recommend.related import RelatedDocuments
-from seoga.recommend.splits import Split
 
 if TYPE_CHECKING:
     from seoga.collection import Collection

@@ -7,12 +7,12 @@ model.recommend("42", k=10)
 """
 
 from seoga.recommend.base import Recommendation, Recommender
-from seoga.recommend.columns import Columns
-from seoga.recommend.features import FeatureTable, read_features
-from seoga.recommend.interactions import IdMap, Interactions
-from seoga.recommend.log_files import read_baskets, read_interactions
+from seoga.recommend.data.columns import Columns
+from seoga.recommend.data.features import FeatureTable, read_features
+from seoga.recommend.data.interactions import IdMap, Interactions
+from seoga.recommend.data.log_files import read_baskets, read_interactions
+from seoga.recommend.data.splits import Split, split_interactions
 from seoga.recommend.registry import MODELS, load_recommender, make_recommender, model_class
-from seoga.recommend.splits import Split, split_interactions
 
 __all__ = [
     "MODELS",

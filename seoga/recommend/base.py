@@ -20,8 +20,8 @@ import numpy as np
 from scipy import sparse
 
 from seoga.errors import InputError
-from seoga.recommend.features import FeatureTable
-from seoga.recommend.interactions import IdMap, Interactions
+from seoga.recommend.data.features import FeatureTable
+from seoga.recommend.data.interactions import IdMap, Interactions
 from seoga.recommend.persistence import manifest, read_settings, seen_matrix, shared_arrays
 from seoga.recommend.ranking import (
     cosine_scores,

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from seoga.errors import InputError
-from seoga.recommend.als import ALSRecommender
 from seoga.recommend.base import Recommender
-from seoga.recommend.fm import FMRecommender
-from seoga.recommend.gru4rec import GRU4RecRecommender
-from seoga.recommend.itemknn import ItemKNNRecommender
-from seoga.recommend.mf import MFRecommender
-from seoga.recommend.popular import PopularRecommender
-from seoga.recommend.rules import RulesRecommender
-from seoga.recommend.sequential import SRRecommender
-from seoga.recommend.sknn import SKNNRecommender
+from seoga.recommend.models.als import ALSRecommender
+from seoga.recommend.models.fm import FMRecommender
+from seoga.recommend.models.gru4rec import GRU4RecRecommender
+from seoga.recommend.models.itemknn import ItemKNNRecommender
+from seoga.recommend.models.mf import MFRecommender
+from seoga.recommend.models.popular import PopularRecommender
+from seoga.recommend.models.rules import RulesRecommender
+from seoga.recommend.models.sequential import SRRecommender
+from seoga.recommend.models.sknn import SKNNRecommender
 from seoga.recommend.storage import read_model_folder
 
 MODELS: dict[str, type[Recommender]] = {

@@ -227,7 +227,7 @@ def open_readers(
 ) -> Recommender | None:
     """A fitted model of who read what: loaded from a model folder, or item-kNN fitted on a log."""
     # The registry imports every model: only a readers' side pays for that.
-    from seoga.recommend.logs import read_log
+    from seoga.recommend.data.logs import read_log
     from seoga.recommend.registry import load_recommender, make_recommender
     from seoga.recommend.storage import MANIFEST
 

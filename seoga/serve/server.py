@@ -38,10 +38,12 @@ limits then matter, and its pool of idle upstream connections should stay under
 from __future__ import annotations
 
 import gc
+import signal
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from seoga.serve.limits import ConnectionLimits
+from seoga.serve.settings import ServeSettings
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -96,3 +98,29 @@ def run(
 
     options = uvicorn_options(limits, graceful_seconds)
     uvicorn.run(FrozenAfterStartup(app), host=host, port=port, **options)
+
+
+def serve(
+    settings: ServeSettings,
+    host: str,
+    port: int,
+    limits: ConnectionLimits | None = None,
+    graceful_seconds: float | None = None,
+) -> None:
+    """The whole `seoga serve`: the app for `settings` on host:port, guarded by `limits`, until
+    SIGTERM or Ctrl-C. uvicorn shuts down gracefully on SIGTERM, then raises the signal again;
+    the handler here turns that into a clean exit (status 0) instead of a death by signal."""
+    from seoga.serve.app import create_app
+    from seoga.serve.memory import cap_malloc_arenas
+
+    cap_malloc_arenas()
+    app = create_app(settings)
+    previous = signal.signal(signal.SIGTERM, exit_cleanly)
+    try:
+        run(app, host, port, limits or ConnectionLimits(), graceful_seconds=graceful_seconds)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

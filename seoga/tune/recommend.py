@@ -21,9 +21,9 @@ TOPN_K, NEXT_ITEM_K = 10, 20
 def recommend_parts(grid: Grid):
     """The grid's train / held-out split, prepared for its protocol."""
     from seoga.recommend import Columns, read_interactions, split_interactions
-    from seoga.recommend.interactions import align
-    from seoga.recommend.sessions import SessionSettings, prepare_split
-    from seoga.recommend.splits import Split
+    from seoga.recommend.data.interactions import align
+    from seoga.recommend.data.sessions import SessionSettings, prepare_split
+    from seoga.recommend.data.splits import Split
 
     spec = grid.recommend
     columns = Columns(**spec.get("columns", {}))

@@ -25,7 +25,7 @@ from torch import nn
 from seoga.errors import InputError
 from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.sessions import sequences, session_times
+from seoga.recommend.data.sessions import sequences, session_times
 
 LOSSES = ("cross-entropy", "bpr-max")
 # Tiny constants that keep logs and divisions finite.

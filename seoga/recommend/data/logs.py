@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from seoga.errors import InputError
-from seoga.recommend.columns import Columns
-from seoga.recommend.interactions import Interactions
-from seoga.recommend.log_files import read_interactions
+from seoga.recommend.data.columns import Columns
+from seoga.recommend.data.interactions import Interactions
+from seoga.recommend.data.log_files import read_interactions
 
 
 def read_log(
@@ -27,7 +27,7 @@ def read_log(
     log = read_interactions(path, Columns(user, item, rating, weight, time))
     if session_gap is not None:
         # sessions imports splits, which most readers of a log never need.
-        from seoga.recommend.sessions import sessions_from_gaps
+        from seoga.recommend.data.sessions import sessions_from_gaps
 
         if session_gap <= 0:
             raise InputError(

@@ -17,15 +17,15 @@ import numpy as np
 
 from seoga.errors import InputError
 from seoga.eventlog import event_files
-from seoga.recommend.columns import Columns, looks_like_header, resolve_columns
-from seoga.recommend.interactions import (
+from seoga.recommend.data.columns import Columns, looks_like_header, resolve_columns
+from seoga.recommend.data.interactions import (
     EXPLICIT,
     IMPLICIT,
     IdMap,
     Interactions,
     matrix_interactions,
 )
-from seoga.recommend.textfiles import is_number, json_objects, read_text, text_lines
+from seoga.recommend.data.textfiles import is_number, json_objects, read_text, text_lines
 
 MOVIELENS_DAT_SEPARATOR = "::"
 # A dense users × items rating matrix (Coat, Yahoo! R3): see `matrix_interactions`.

@@ -12,7 +12,7 @@ rating by 1 / P(observed) undoes the selection in expectation. The propensities 
 
 Dense matrices (whitespace-separated, a row per user, a column per item, 0 = no rating) are
 read as logs whose user and item ids are the 0-based row and column numbers
-(`seoga.recommend.interactions.matrix_interactions`).
+(`seoga.recommend.data.interactions.matrix_interactions`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import Interactions, matrix_interactions
-from seoga.recommend.log_files import read_interactions
-from seoga.recommend.textfiles import read_matrix
+from seoga.recommend.data.interactions import Interactions, matrix_interactions
+from seoga.recommend.data.log_files import read_interactions
+from seoga.recommend.data.textfiles import read_matrix
 
 PROPENSITY_METHODS = ("logistic", "naive-bayes")
 NO_DEBIAS, IPW = "none", "ipw"

@@ -4,7 +4,7 @@ A table maps a raw id to fields of four kinds: categorical (one value: a studio,
 multi-valued (`a|b|c`: genres; or a value repeated over rows: tags), numeric (a year, an age) and
 free text (a title, a description; encoded by a seoga embedder for the FM's text block). Several
 files merge by id. MovieLens-100k's `u.item` and `u.user` are read as they come. Turning a table
-into model inputs is `seoga.recommend.feature_encoding`'s job.
+into model inputs is `seoga.recommend.data.feature_encoding`'s job.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.columns import COLUMN_NAMES
-from seoga.recommend.textfiles import json_objects, normalise_name, read_text, text_lines
+from seoga.recommend.data.columns import COLUMN_NAMES
+from seoga.recommend.data.textfiles import json_objects, normalise_name, read_text, text_lines
 
 CATEGORICAL, MULTI, NUMERIC, TEXT = "categorical", "multi", "numeric", "text"
 KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT)

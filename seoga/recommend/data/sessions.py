@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import IdMap, Interactions
-from seoga.recommend.splits import Split
+from seoga.recommend.data.interactions import IdMap, Interactions
+from seoga.recommend.data.splits import Split
 
 DEFAULT_GAP_SECONDS = 3600.0  # one hour, the usual session cut when no session id is logged
 # A test session needs two events: one to start from, one to predict.

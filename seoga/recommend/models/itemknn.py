@@ -16,8 +16,8 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from seoga.errors import InputError
-from seoga.recommend.als import BM25_B, BM25_K1
 from seoga.recommend.base import Recommender, RecommenderSettings
+from seoga.recommend.models.als import BM25_B, BM25_K1
 
 SIMILARITIES = ("cosine", "bm25", "tfidf")
 

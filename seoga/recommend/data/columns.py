@@ -12,7 +12,7 @@ from itertools import chain
 from pathlib import Path
 
 from seoga.errors import InputError
-from seoga.recommend.textfiles import is_number, normalise_name
+from seoga.recommend.data.textfiles import is_number, normalise_name
 
 # Header names recognised for each column role (case-insensitive, "_" and "-" ignored).
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.sessions import in_time_order
+from seoga.recommend.data.sessions import in_time_order
 
 
 @dataclass

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.sessions import in_time_order, session_times
+from seoga.recommend.data.sessions import in_time_order, session_times
 
 
 @dataclass

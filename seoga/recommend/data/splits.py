@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.recommend.interactions import Interactions
+from seoga.recommend.data.interactions import Interactions
 
 SPLITS = ("random", "leave-last-out", "time", "users")
 DEFAULT_TEST_SHARE = 0.2

@@ -3,7 +3,7 @@
 Raw user and item ids are mapped to dense indices (`IdMap`) and back; `Interactions` holds the
 rows over those indices. Explicit logs carry a rating per row; implicit ones a weight (clicks,
 plays, purchases: 1 per row unless a column says otherwise). Files are read by
-`seoga.recommend.log_files`; a dense rating matrix (`matrix_interactions`) is built here.
+`seoga.recommend.data.log_files`; a dense rating matrix (`matrix_interactions`) is built here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.errors import InputError
-from seoga.recommend.textfiles import read_matrix
+from seoga.recommend.data.textfiles import read_matrix
 
 EXPLICIT, IMPLICIT = "explicit", "implicit"
 MIN_USERS = 2

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from seoga.recommend.features import CATEGORICAL, MULTI, NUMERIC, FeatureTable
-from seoga.recommend.interactions import IdMap
+from seoga.recommend.data.features import CATEGORICAL, MULTI, NUMERIC, FeatureTable
+from seoga.recommend.data.interactions import IdMap
 
 
 @dataclass

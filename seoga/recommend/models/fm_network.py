@@ -5,7 +5,7 @@ or the item side and holds one (V, w) pair. For a side's entities the network re
 
     s = Σⱼ vⱼxⱼ,   c = Σⱼ wⱼxⱼ + ½(|s|² − Σⱼ vⱼ²xⱼ²)
 
-and the FM of a (user, item) pair is w₀ + c_u + c_i + s_u · s_i (see `seoga.recommend.fm`).
+and the FM of a (user, item) pair is w₀ + c_u + c_i + s_u · s_i (see `seoga.recommend.models.fm`).
 """
 
 from __future__ import annotations

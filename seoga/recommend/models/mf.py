@@ -17,8 +17,8 @@ import numpy as np
 
 from seoga.progress import track
 from seoga.recommend.base import Recommender, RecommenderSettings
-from seoga.recommend.propensity import NO_DEBIAS, epoch_order, loss_weights
-from seoga.recommend.splits import validation_rows
+from seoga.recommend.data.propensity import NO_DEBIAS, epoch_order, loss_weights
+from seoga.recommend.data.splits import validation_rows
 
 # A history item given without a rating is read as liked: this quantile of the training ratings.
 LIKED_QUANTILE = 0.9

@@ -1,0 +1,1 @@
+"""Interaction logs and what is read beside them: columns, side tables, splits, sessions."""

@@ -1,0 +1,1 @@
+"""The recommender models, one module each (with the parts only a model uses)."""
