@@ -24,7 +24,7 @@ from seoga.cli import (
     search,
     serve,
     train,
-    train_answer,
+    train_ask,
     tune,
 )
 from seoga.cli.output import console, error_console
@@ -48,7 +48,7 @@ search.register(app)
 demo.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(train.app, name="train")
-train_answer.register(train.app)
+train_ask.register(train.app)
 tune.register(app)
 ask.register(app)
 calibrate.register(app)

@@ -1,4 +1,5 @@
-"""`seoga train reranker`, `seoga train reader` and `seoga train fid`: the answer models."""
+"""`seoga train reranker`, `seoga train reader` and `seoga train fid`: the models of the ask
+pipeline (the reranker that orders its passages, the readers that answer from them)."""
 
 import json
 from pathlib import Path
