@@ -54,7 +54,7 @@ def test_a_collection_records_its_roots_and_an_older_one_derives_them(tmp_path):
     del manifest[ROOTS_KEY]  # as a collection indexed before roots were recorded
     files = list(collection.store.file_hashes())
     assert derived_roots(files) == [docs.resolve()]
-    older = PublicIds.of(manifest, files, tmp_path / "kb")
+    older = PublicIds.of(manifest, lambda: files, tmp_path / "kb")
     assert older.public(str(docs.resolve() / "a.txt")) == "docs/a.txt"
 
 

@@ -20,7 +20,7 @@ from seoga.collection.reports import IndexReport
 from seoga.index.dense import DenseIndex, DenseSlot
 from seoga.index.generations import GenerationWriter, remove_unreferenced, writer_lock
 from seoga.index.manifest import read_manifest
-from seoga.index.roots import ROOTS_KEY, derived_roots, with_roots
+from seoga.index.roots import ROOTS_KEY, roots_of, with_roots
 from seoga.index.sparse import SparseIndex
 from seoga.index.store import STORE_NAME, Store
 from seoga.parallel.executors import InProcess
@@ -111,10 +111,7 @@ class Committing:
     def _recorded_roots(self, known: dict[str, str], added: Sequence[Path]) -> list[dict]:
         """The manifest's roots with `added` after them; a collection indexed before roots were
         recorded first records the folder its files share."""
-        recorded = self.manifest.get(ROOTS_KEY)
-        if recorded is None:
-            recorded = with_roots([], derived_roots(known))
-        return with_roots(recorded, added)
+        return with_roots(roots_of(self.manifest, lambda: known), added)
 
     def _write(
         self,

@@ -9,7 +9,7 @@ so an id the page or an event log holds stays valid across generations.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,6 +54,13 @@ def unique_label(name: str, taken: set[str]) -> str:
         number += 1
         label = f"{name}-{number}"
     return label
+
+
+def roots_of(manifest: dict, files: Callable[[], Iterable[str]]) -> list[dict]:
+    """A manifest's recorded roots; for a collection indexed before roots were recorded, the
+    folder its `files` share (read only then)."""
+    recorded = manifest.get(ROOTS_KEY)
+    return with_roots([], derived_roots(files())) if recorded is None else list(recorded)
 
 
 def derived_roots(files: Iterable[str]) -> list[Path]:

@@ -9,10 +9,11 @@ the ids they were given.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from seoga.index.roots import ROOTS_KEY, SEPARATOR, Root, derived_roots, read_roots, with_roots
+from seoga.index.roots import SEPARATOR, Root, read_roots, roots_of
 
 PART = "#"  # a sheet of a workbook: `path#sheet`
 
@@ -25,13 +26,12 @@ class PublicIds:
         self.collection = collection
 
     @classmethod
-    def of(cls, manifest: dict[str, Any], files: list[str], collection: Path) -> PublicIds:
+    def of(
+        cls, manifest: dict[str, Any], files: Callable[[], Iterable[str]], collection: Path
+    ) -> PublicIds:
         """The ids of a generation: its recorded roots, or for a collection indexed before roots
-        were recorded, the folder its files share."""
-        recorded = manifest.get(ROOTS_KEY)
-        if recorded is None:
-            recorded = with_roots([], derived_roots(files))
-        return cls(read_roots(recorded), collection)
+        were recorded, the folder its `files` share (listed only then)."""
+        return cls(read_roots(roots_of(manifest, files)), collection)
 
     def public(self, value: str) -> str:
         """`value` (an id or a source) as the API shows it."""

@@ -174,7 +174,7 @@ class Service:
             "public",
             lambda collection: PublicIds.of(
                 collection.manifest,
-                list(collection.store.file_hashes()) if collection.generation else [],
+                lambda: collection.store.file_hashes() if collection.generation else {},
                 self.root,
             ),
         )
