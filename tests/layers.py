@@ -37,6 +37,27 @@ LAYERS = [
     {"cli", "__main__", "__init__"},
 ]
 JUSTIFIED = "upward"
+# Packages slow to import, or optional: a function may import a seoga module only when that
+# module brings one of these (through its own top-level imports) that the importing one does not.
+HEAVY = (
+    "accelerate",
+    "dask",
+    "distributed",
+    "dowhy",
+    "fastapi",
+    "matplotlib",
+    "networkx",
+    "onnxruntime",
+    "pandas",
+    "peft",
+    "ranx",
+    "scipy.optimize",
+    "sentence_transformers",
+    "sklearn",
+    "torch",
+    "transformers",
+    "uvicorn",
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,63 @@ def imports() -> list[Import]:
                 justified = JUSTIFIED in above or JUSTIFIED in lines[node.lineno - 1]
                 found.append(Import(module, target, node.lineno, id(node) in inner, justified))
     return found
+
+
+def top_level(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The imports that run when the module is imported: not in functions, not for type checks."""
+    found = []
+    work = list(tree.body)
+    while work:
+        node = work.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+            work += node.body + node.orelse
+        elif isinstance(node, ast.Try):
+            work += node.body + node.orelse + node.finalbody
+            work += [child for handler in node.handlers for child in handler.body]
+    return found
+
+
+def heavy_loads() -> dict[str, set[str]]:
+    """For each seoga module, the HEAVY packages importing it loads (through seoga's top-level
+    imports, the packages above it included; a third-party package's own imports not followed)."""
+    modules = known_modules()
+    direct: dict[str, set[str]] = {}
+    seoga_deps: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        module = module_name(path)
+        nodes = top_level(ast.parse(path.read_text(encoding="utf-8")))
+        names = [
+            alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names
+        ]
+        names += [node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module]
+        direct[module] = {h for h in HEAVY for name in names if f"{name}.".startswith(f"{h}.")}
+        package = path.name == "__init__.py"
+        seoga_deps[module] = {t for node in nodes for t in targets(node, module, package, modules)}
+        parts = module.split(".")
+        seoga_deps[module] |= {".".join(parts[:end]) for end in range(1, len(parts))}
+    loads: dict[str, set[str]] = {}
+    for module in seoga_deps:
+        seen, work = {module}, [module]
+        while work:
+            for target in seoga_deps.get(work.pop(), ()):
+                if target not in seen:
+                    seen.add(target)
+                    work.append(target)
+        loads[module] = set().union(*(direct.get(m, set()) for m in seen))
+    return loads
+
+
+def lazy_without_reason(found: list[Import]) -> list[Import]:
+    """Imports inside functions of seoga modules that bring no HEAVY package the importing
+    module does not already load: nothing is saved by putting them off."""
+    loads = heavy_loads()
+    return [
+        item
+        for item in found
+        if item.in_function and not loads.get(item.target, set()) - loads[item.module]
+    ]
 
 
 def targets(node: ast.AST, module: str, package: bool, modules: set[str]) -> list[str]:
@@ -195,7 +273,10 @@ def main() -> None:
         mark = "" if item.justified else "  (no comment saying why)"
         print(f"  {item.module}:{item.line} → {item.target}{mark}")
     inner = [i for i in found if i.in_function]
-    print(f"imports inside functions: {len(inner)}")
+    lazy = lazy_without_reason(found)
+    print(f"imports inside functions: {len(inner)} ({len(lazy)} bringing no heavy package)")
+    for item in lazy:
+        print(f"  {item.module}:{item.line} → {item.target}")
 
 
 if __name__ == "__main__":

@@ -263,9 +263,9 @@ def test_default_embedder_brings_its_english_companion(tiny_model):
 def test_query_threads_are_made_anew_in_a_forked_child(built, monkeypatch):
     collection, _, _ = built
     before = [r.doc_id for r in collection.search("rank fusion", k=3)]
-    pool = collection._query_threads
-    assert collection._query_threads is pool
+    pool = collection.searcher.query_threads
+    assert collection.searcher.query_threads is pool
     # A forked child has another pid and none of its parent's threads.
     monkeypatch.setattr(os, "getpid", lambda: -1)
-    assert collection._query_threads is not pool
+    assert collection.searcher.query_threads is not pool
     assert [r.doc_id for r in collection.search("rank fusion", k=3)] == before

@@ -3,7 +3,15 @@ modules stay a size a person can read (tests/layers.py reads the imports)."""
 
 import ast
 
-from tests.layers import PACKAGE, imports, module_circles, room_circles, room_of, upward
+from tests.layers import (
+    PACKAGE,
+    imports,
+    lazy_without_reason,
+    module_circles,
+    room_circles,
+    room_of,
+    upward,
+)
 
 MAX_UPWARD = 5
 ENTRY_POINTS = {"cli", "__main__"}
@@ -22,6 +30,11 @@ def test_imports_point_down_the_layers_unless_a_comment_says_why():
     rising = upward(imports())
     assert len(rising) <= MAX_UPWARD, [f"{i.module}:{i.line} → {i.target}" for i in rising]
     assert all(item.justified for item in rising), [i for i in rising if not i.justified]
+
+
+def test_functions_import_seoga_modules_only_to_put_off_heavy_packages():
+    lazy = lazy_without_reason(imports())
+    assert lazy == [], [f"{i.module}:{i.line} → {i.target}" for i in lazy]
 
 
 def test_the_cli_only_parses_calls_and_renders():

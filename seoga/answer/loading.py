@@ -5,9 +5,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seoga.answer.base import Reader
+from seoga.answer.fid import FidReader
+from seoga.answer.highlighter import Highlighter
 from seoga.answer.pipeline import DEFAULT_PASSAGES, Asker, AskSettings
+from seoga.answer.span import SpanReader
 from seoga.collection import Collection
 from seoga.errors import InputError
+from seoga.rerank.model import Reranker
 
 # Few-shot examples shipped with seoga (English and Korean), used when none are given.
 DEFAULT_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "fewshot.jsonl"
@@ -32,16 +36,10 @@ def load_reader(
     if kind in ("span", "fid") and not path:
         raise InputError(f"the {kind} reader needs a trained model folder: --reader {kind}:PATH.")
     if kind == "highlighter":
-        from seoga.answer.highlighter import Highlighter
-
         return Highlighter(collection.analyzer, collection.embedder)
     if kind == "span":
-        from seoga.answer.span import SpanReader
-
         return SpanReader(path)
     if kind == "fid":
-        from seoga.answer.fid import FidReader
-
         return FidReader(path)
     from seoga.answer.llm import LlmReader, load_generator, read_examples
 
@@ -71,9 +69,6 @@ def build_asker(
     build it)."""
     reranker = None
     if choice.rerank is not None:
-        # The cross-encoder loads torch and transformers: only when one is asked for.
-        from seoga.rerank.model import Reranker
-
         reranker = Reranker(choice.rerank)
     reader = load_reader(
         choice.reader,

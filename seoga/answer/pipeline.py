@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seoga.answer.base import Answer, Passage, Reader, TokenCallback
+from seoga.answer.highlighter import Highlighter
 from seoga.answer.particles import trim_particles
 from seoga.calibrate.store import READERS, RERANKERS, find_calibration
 from seoga.calibrate.temperature import TemperatureScaling
@@ -46,8 +47,6 @@ class Asker:
             collection if isinstance(collection, Collection) else Collection.open(collection)
         )
         if reader is None:
-            from seoga.answer.highlighter import Highlighter
-
             reader = Highlighter(self.collection.analyzer, self.collection.embedder)
         self.reader = reader
         self.reranker = reranker

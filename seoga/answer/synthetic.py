@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from seoga.answer.answer_types import MAX_ANSWER_CHARS, Candidate, Kind, candidates
 from seoga.answer.squad import QAExample
+from seoga.collection import Collection
 from seoga.progress import track
 from seoga.text.analyzers import Analyzer
 from seoga.text.scripts import has_hangul
@@ -303,8 +304,6 @@ def synthetic_questions(
     collection, config: SyntheticConfig | None = None, *, show_progress: bool = False
 ) -> list[SyntheticQuestion]:
     """Synthetic questions made from every passage of `collection` (a Collection or its path)."""
-    from seoga.collection import Collection
-
     opened = collection if isinstance(collection, Collection) else Collection.open(collection)
     maker = QuestionMaker(opened.analyzer, config)
     return maker.make(collection_passages(opened), show_progress=show_progress)

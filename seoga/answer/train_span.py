@@ -10,6 +10,7 @@ from typing import Any
 
 from seoga.answer.span import DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, KIND, fit_window
 from seoga.answer.squad import QAExample, read_squad
+from seoga.answer.synthetic import SyntheticConfig, synthetic_questions
 from seoga.atomic import building
 from seoga.errors import InputError
 from seoga.models.folders import write_model_config
@@ -185,7 +186,6 @@ def train_span_reader(
 def _synthetic(config: SpanTrainingConfig, show_progress: bool) -> list:
     if not config.synthetic:
         return []
-    from seoga.answer.synthetic import SyntheticConfig, synthetic_questions
 
     made = synthetic_questions(
         config.synthetic,

@@ -21,6 +21,7 @@ from seoga.cli.options import (
     RerankOption,
 )
 from seoga.cli.output import console, print_json
+from seoga.evaluate.calibration import calibrate_collection
 
 
 def calibrate_command(
@@ -51,8 +52,6 @@ def calibrate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fit calibration on a labelled dev set and store it in the collection for `ask`."""
-    from seoga.evaluate.calibration import calibrate_collection
-
     outcome = calibrate_collection(
         collection,
         data,

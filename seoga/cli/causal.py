@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from seoga.atomic import write_json_atomic
 from seoga.cli.output import console, print_json
 
 app = typer.Typer(
@@ -158,7 +159,6 @@ def simulate_command(
     """Write a seeded log with a known effect, the graph it was drawn from, and the truth."""
     import yaml
 
-    from seoga.atomic import write_json_atomic
     from seoga.causal import simulate
 
     made = simulate(scenario, n, seed)

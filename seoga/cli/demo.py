@@ -9,6 +9,7 @@ from rich.markup import escape
 from seoga.cli.output import console, print_answer, print_report, print_results
 from seoga.demo import ask_questions, build_demo, run_queries
 from seoga.paths import seoga_home
+from seoga.serve.settings import ANYONE, ServeSettings
 from seoga.settings import CollectionSettings
 
 RESULTS_SHOWN = 3
@@ -57,9 +58,6 @@ def demo_command(
     )
     ask_samples(built, root)
     if serve:
-        from seoga.serve.server import serve
-        from seoga.serve.settings import ANYONE, ServeSettings
-
         # A demo on this machine only: anyone on it may search, and its page records what it
         # shows without a key.
         settings = ServeSettings(collection=root, open_search=True, event_writers=ANYONE)

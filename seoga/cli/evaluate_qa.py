@@ -17,6 +17,7 @@ from seoga.cli.options import (
     RerankOption,
 )
 from seoga.cli.output import console
+from seoga.evaluate.qa import evaluate_qa, open_or_build, read_qa_set
 
 TABLE_COLUMNS = [
     "exact_match",
@@ -58,8 +59,6 @@ def qa_command(
 ) -> None:
     """EM/F1, gold-passage recall, abstention rate and ECE of a reader on a QA set."""
     from rich.table import Table
-
-    from seoga.evaluate.qa import evaluate_qa, open_or_build, read_qa_set
 
     qa_set = read_qa_set(data)
     opened = open_or_build(qa_set, collection, show_progress=True)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from seoga.cli.output import console, print_json
+from seoga.distill.data import distillation_texts
 
 MEGA = 1_000_000
 OverwriteOption = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
@@ -33,7 +34,6 @@ def optimize_command(
     as_json: JsonOption = False,
 ) -> None:
     """Make a model smaller and faster on CPU: ONNX Runtime, int8, a trimmed vocabulary."""
-    from seoga.distill.data import distillation_texts
     from seoga.models.optimize import optimize
 
     texts = distillation_texts(trim_vocab, {}) if trim_vocab else None

@@ -23,6 +23,7 @@ from seoga.cli.options import (
     WeightColumn,
 )
 from seoga.cli.output import console, print_json
+from seoga.collection import Collection
 from seoga.errors import InputError
 
 SIDES = ("content", "readers")
@@ -42,7 +43,6 @@ def related_command(
 ) -> None:
     """The k documents most like DOC_ID: by the collection's dense vectors, blended with what
     the same users also read when --interactions is given."""
-    from seoga.collection import Collection
     from seoga.recommend.related import open_readers, related_documents
 
     readers = open_readers(interactions, user, item, weight, time)
@@ -80,7 +80,6 @@ def eval_related_command(
 ) -> None:
     """Score related-document lists for each blend weight on held-out readers: one document
     they read is shown, the others they read are the hits; prints the best weight."""
-    from seoga.collection import Collection
     from seoga.evaluate.related import DEFAULT_BLENDS, evaluate_related
     from seoga.recommend import split_interactions
     from seoga.recommend.data.logs import read_log

@@ -13,7 +13,7 @@ from seoga.cli.output import console, error_console
 from seoga.errors import InputError
 from seoga.eventlog import DEFAULT_KEEP, DEFAULT_MAX_BYTES
 from seoga.index.manifest import read_manifest
-from seoga.serve import server
+from seoga.serve import ServeSettings, server
 from seoga.serve.keys import EVENTS, require_keys
 from seoga.serve.limits import ConnectionLimits
 from seoga.serve.security import LOOPBACK_HOSTS, is_loopback
@@ -133,8 +133,6 @@ def serve_command(
     ] = DEFAULT_KEEP,
 ) -> None:
     """Serve a collection over HTTP: the API under /v1, the page at /, the docs at /docs."""
-    from seoga.serve import ServeSettings
-
     read_manifest(collection)
     try:
         limits = ConnectionLimits(

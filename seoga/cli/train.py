@@ -7,6 +7,7 @@ import typer
 
 from seoga.cli.options import FreezeEmbeddingsOption
 from seoga.cli.output import console, print_json
+from seoga.train.trainer import TrainConfig, train_embedder
 
 app = typer.Typer(help="Train models on your data (the training lab).", no_args_is_help=True)
 
@@ -89,8 +90,6 @@ def embedder_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
 ) -> None:
     """Train a bi-encoder (embedding model) and write a sentence-transformers folder + card."""
-    from seoga.train.trainer import TrainConfig, train_embedder
-
     config = TrainConfig(
         out=out,
         base=base,

@@ -8,9 +8,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from seoga.answer.train_fid import FidTrainingConfig, train_fid
+from seoga.answer.train_span import SYNTHETIC_NAME, SpanTrainingConfig, train_span_reader
 from seoga.cli.options import FreezeEmbeddingsOption, JsonOption
 from seoga.cli.output import console, print_json
+from seoga.collection import Collection
 from seoga.models.registry import DEFAULT_EMBEDDER
+from seoga.rerank.training import RerankerTrainingConfig, train_reranker
 
 SAMPLE_SHOWN = 5
 OutOption = Annotated[Path, typer.Option("--out", help="Folder to write the trained model to.")]
@@ -72,9 +76,6 @@ def reranker_command(
     as_json: JsonOption = False,
 ) -> None:
     """Train a cross-encoder reranker; its temperature is fitted on held-out queries."""
-    from seoga.collection import Collection
-    from seoga.rerank.training import RerankerTrainingConfig, train_reranker
-
     config = RerankerTrainingConfig(
         base=base,
         split=split,
@@ -135,8 +136,6 @@ def reader_command(
 ) -> None:
     """Train an extractive span reader (a QA head on an encoder) on SQuAD-format data,
     synthetic questions from a collection, or both."""
-    from seoga.answer.train_span import SpanTrainingConfig, train_span_reader
-
     config = SpanTrainingConfig(
         base=base,
         epochs=epochs,
@@ -160,8 +159,6 @@ def reader_command(
 
 def show_synthetic_sample(out: Path) -> None:
     """How many questions were made from the collection, and a few of them."""
-    from seoga.answer.train_span import SYNTHETIC_NAME
-
     lines = (out / SYNTHETIC_NAME).read_text(encoding="utf-8").splitlines()
     console.print(f"{len(lines)} synthetic questions (all in {out / SYNTHETIC_NAME}); a sample:")
     for line in lines[:SAMPLE_SHOWN]:
@@ -194,8 +191,6 @@ def fid_command(
     as_json: JsonOption = False,
 ) -> None:
     """Train a Fusion-in-Decoder reader."""
-    from seoga.answer.train_fid import FidTrainingConfig, train_fid
-
     config = FidTrainingConfig(
         base=base,
         epochs=epochs,

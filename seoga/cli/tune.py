@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from seoga.cli.output import console
+from seoga.tune import load_grid, result_table, tune
 
 ROWS_SHOWN = 20
 
@@ -29,8 +30,6 @@ def tune_command(
     ] = None,
 ) -> None:
     """Run every trial of the grid not yet run (resumable), print and save the results table."""
-    from seoga.tune import load_grid, result_table, tune
-
     grid = load_grid(grid_file, output=output, workers=workers, seed=seed, dask=dask)
     total = len(grid.trials())
     console.print(f"{total} trials ({grid.kind}) → {grid.output}", highlight=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seoga.atomic import write_json_atomic
-from seoga.collection.state import Collection
+from seoga.collection.collection import Collection
 from seoga.datasets.beir import BeirSet
 from seoga.index.manifest import FORMAT_VERSION
 from seoga.paths import seoga_home

@@ -2,8 +2,9 @@
 (store, BM25, dense indexes, manifest) from the pipeline's processed batches, made live by one
 rename.
 
-`Committing` is the base of the mixins that change a `Collection` (seoga.collection.writing adds
-and removes documents, seoga.collection.configuring changes its models and settings). Loading,
+`Committer` is what the parts that change a collection share (seoga.collection.writing adds and
+removes documents, seoga.collection.configuring changes its models and settings): given the
+`CollectionState`, it holds the writer lock and writes generations for them. Loading,
 chunking, analysing and encoding go through seoga.parallel's pipeline (here, in local processes
 or on Dask); this process alone writes, handing out chunk ids in batch order (`NewChunks`).
 """
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seoga.collection.reports import IndexReport
+from seoga.collection.state import CollectionState
 from seoga.index.dense import DenseIndex, DenseSlot
 from seoga.index.generations import GenerationWriter, remove_unreferenced, writer_lock
 from seoga.index.manifest import read_manifest
@@ -72,48 +74,45 @@ class NewChunks:
         return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
 
 
-class Committing:
-    """The writer lock and the commit of one new generation; mixed into `Collection` through
-    `Writing` and `Configuring`."""
+class Committer:
+    """The writer lock and the commit of one new generation of a collection."""
+
+    def __init__(self, state: CollectionState) -> None:
+        self.state = state
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def writing(self) -> Iterator[None]:
         """Hold the writer lock, working from the live manifest (another process may have
         committed since this object was opened: building on a stale one would undo that)."""
-        with writer_lock(self.root):
-            live = read_manifest(self.root)
-            if live.get("generation") != self.manifest.get("generation"):
-                self._reload(live)
-            remove_unreferenced(self.root, live.get("generation"))
+        with writer_lock(self.state.root):
+            live = read_manifest(self.state.root)
+            if live.get("generation") != self.state.manifest.get("generation"):
+                self.state.reload(live)
+            remove_unreferenced(self.state.root, live.get("generation"))
             yield
-
-    def _file_hashes(self) -> dict[str, str]:
-        return self.store.file_hashes() if self.generation else {}
 
     def ingest_spec(self, read_options: ReadOptions | None = None) -> IngestSpec:
         """What a worker needs to process this collection's batches."""
         return IngestSpec(
             read=read_options or ReadOptions(),
-            analyzer=self.manifest["analyzer"],
-            chunk_tokens=self.settings.chunk_tokens,
-            chunk_overlap=self.settings.chunk_overlap,
+            analyzer=self.state.manifest["analyzer"],
+            chunk_tokens=self.state.settings.chunk_tokens,
+            chunk_overlap=self.state.settings.chunk_overlap,
             embedders=tuple(
-                zip([slot.key for slot in self.dense_slots], self._model_names(), strict=True)
+                zip(
+                    [slot.key for slot in self.state.dense_slots],
+                    self.state.model_names(),
+                    strict=True,
+                )
             ),
         )
-
-    def _model_names(self) -> list[str]:
-        """The names the settings give the dense slots' models (what a worker loads)."""
-        if self.embedder is None:
-            return []
-        return [self.settings.embedder, *self.settings.extra_embedders]
 
     def _recorded_roots(self, known: dict[str, str], added: Sequence[Path]) -> list[dict]:
         """The manifest's roots with `added` after them; a collection indexed before roots were
         recorded first records the folder its files share."""
-        return with_roots(roots_of(self.manifest, lambda: known), added)
+        return with_roots(roots_of(self.state.manifest, lambda: known), added)
 
-    def _write(
+    def write(
         self,
         batches: list[list[FileTask]],
         gone: list[str],
@@ -128,16 +127,16 @@ class Committing:
         folders and files the batches were found under, are recorded with their labels."""
         spec = self.ingest_spec(read_options)
         # Work done in this process uses the models already loaded here.
-        for slot, name in zip(self.dense_slots, self._model_names(), strict=True):
+        for slot, name in zip(self.state.dense_slots, self.state.model_names(), strict=True):
             MODELS.remember(name, slot.embedder)
         executor = executor or InProcess()
-        known = self._file_hashes()
-        writer = GenerationWriter(self.root, self.manifest.get("generation"))
+        known = self.state.file_hashes()
+        writer = GenerationWriter(self.state.root, self.state.manifest.get("generation"))
         try:
-            live_store = self.generation / STORE_NAME if self.generation else None
+            live_store = self.state.generation / STORE_NAME if self.state.generation else None
             store = Store.copy(live_store, writer.path / STORE_NAME)
             removed_ids = set(store.remove_files(gone))
-            new = NewChunks(store.next_chunk_id(), [slot.key for slot in self.dense_slots])
+            new = NewChunks(store.next_chunk_id(), [slot.key for slot in self.state.dense_slots])
             results = executor.map(spec, batches)
             for processed in track(results, "indexing", total=len(batches), enabled=show_progress):
                 removed_ids |= self._insert(store, processed, known, new, report)
@@ -148,23 +147,21 @@ class Committing:
             store.commit()
             SparseIndex.build(
                 store.iter_chunk_tokens(),
-                method=self.settings.bm25.method,
-                k1=self.settings.bm25.k1,
-                b=self.settings.bm25.b,
+                method=self.state.settings.bm25.method,
+                k1=self.state.settings.bm25.k1,
+                b=self.state.settings.bm25.b,
             ).save(writer.path)
             counts = store.counts()
             store.close()
-            for slot in self.dense_slots:
-                previous = self.dense_indexes[slot.key] if self.generation else None
-                self._save_dense(
-                    writer.path, slot, *new.vectors_of(slot.key), previous, removed_ids
-                )
+            for slot in self.state.dense_slots:
+                previous = self.state.dense_indexes[slot.key] if self.state.generation else None
+                self.save_dense(writer.path, slot, *new.vectors_of(slot.key), previous, removed_ids)
             manifest = {
-                **self.manifest,
+                **self.state.manifest,
                 "seoga_version": __version__,
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-                "embedder": self.embedder.spec() if self.embedder else None,
-                "extra_embedders": [slot.embedder.spec() for slot in self.dense_slots[1:]],
+                "embedder": self.state.embedder.spec() if self.state.embedder else None,
+                "extra_embedders": [slot.embedder.spec() for slot in self.state.dense_slots[1:]],
                 "counts": counts,
                 ROOTS_KEY: self._recorded_roots(known, roots),
             }
@@ -172,7 +169,7 @@ class Committing:
         except BaseException:
             writer.abort()
             raise
-        self._reload({**manifest, "generation": writer.name})
+        self.state.reload({**manifest, "generation": writer.name})
         report.documents, report.chunks = new.documents, new.count
 
     def _insert(
@@ -221,7 +218,7 @@ class Committing:
                 start += run
         return removed
 
-    def _save_dense(
+    def save_dense(
         self,
         generation: Path,
         slot: DenseSlot,
@@ -242,6 +239,6 @@ class Committing:
         DenseIndex.build(
             np.concatenate([old_vectors, new_vectors.reshape(-1, slot.embedder.dim)]),
             np.concatenate([old_ids, new_ids]),
-            kind=self.settings.dense_index,
+            kind=self.state.settings.dense_index,
             previous=previous if not removed_ids else None,
         ).save(directory)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from seoga.atomic import write_json_atomic
-from seoga.collection.committing import Committing, NewChunks
+from seoga.collection.committing import Committer, NewChunks
 from seoga.index.dense import DenseSlot
 from seoga.index.generations import MANIFEST_NAME, GenerationWriter
 from seoga.index.manifest import read_manifest
@@ -19,8 +19,12 @@ from seoga.text.documents import passage_text
 from seoga.text.scripts import can_read
 
 
-class Configuring(Committing):
-    """Another main bi-encoder, other fusion settings; mixed into `Collection`."""
+class Configurer:
+    """Another main bi-encoder, other fusion settings for a collection."""
+
+    def __init__(self, committer: Committer) -> None:
+        self.committer = committer
+        self.state = committer.state
 
     def change_embedder(self, name: str, *, show_progress: bool = False) -> int:
         """Re-encode every chunk with another main bi-encoder (say, one trained on this
@@ -29,14 +33,14 @@ class Configuring(Committing):
         from seoga.models.embedders import load_embedder
 
         embedder = load_embedder(name)
-        settings = replace(self.settings, embedder=name)
-        with self._writing():
-            writer = GenerationWriter(self.root, self.manifest.get("generation"))
+        settings = replace(self.state.settings, embedder=name)
+        with self.committer.writing():
+            writer = GenerationWriter(self.state.root, self.state.manifest.get("generation"))
             try:
-                live_store = self.generation / STORE_NAME if self.generation else None
+                live_store = self.state.generation / STORE_NAME if self.state.generation else None
                 store = Store.copy(live_store, writer.path / STORE_NAME)
                 stored = list(store.iter_chunks())
-                bm25 = self.settings.bm25
+                bm25 = self.state.settings.bm25
                 SparseIndex.build(
                     store.iter_chunk_tokens(), method=bm25.method, k1=bm25.k1, b=bm25.b
                 ).save(writer.path)
@@ -49,14 +53,16 @@ class Configuring(Committing):
                     if texts
                     else np.empty((0, embedder.dim), dtype=np.float32)
                 )
-                self._save_dense(
+                self.committer.save_dense(
                     writer.path, DenseSlot(DENSE, "", embedder), chunk_ids, vectors, None, set()
                 )
-                for slot in self.dense_slots[1:]:
-                    previous = self.dense_indexes[slot.key] if self.generation else None
-                    self._save_dense(writer.path, slot, *NewChunks.nothing(), previous, set())
+                for slot in self.state.dense_slots[1:]:
+                    previous = self.state.dense_indexes[slot.key] if self.state.generation else None
+                    self.committer.save_dense(
+                        writer.path, slot, *NewChunks.nothing(), previous, set()
+                    )
                 manifest = {
-                    **self.manifest,
+                    **self.state.manifest,
                     "updated": datetime.now(UTC).isoformat(timespec="seconds"),
                     "settings": settings.to_dict(),
                     "embedder": embedder.spec(),
@@ -65,23 +71,21 @@ class Configuring(Committing):
             except BaseException:
                 writer.abort()
                 raise
-        self._reload({**manifest, "generation": writer.name})
-        self.settings = settings
-        self.__dict__.pop("dense_slots", None)
-        self.__dict__["embedder"] = embedder
+        self.state.reload({**manifest, "generation": writer.name})
+        self.state.use_embedder(settings, embedder)
         return len(chunk_ids)
 
     def set_fusion(self, fusion: FusionSettings) -> None:
         """Store how searches fuse the retrievers (say, weights `seoga tune` chose). Fusion
         applies at search time, so nothing is re-indexed: only the manifest changes."""
-        with self._writing():
-            live = read_manifest(self.root)
+        with self.committer.writing():
+            live = read_manifest(self.state.root)
             settings = replace(CollectionSettings.from_dict(live["settings"]), fusion=fusion)
             manifest = {
                 **live,
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
                 "settings": settings.to_dict(),
             }
-            write_json_atomic(self.root / MANIFEST_NAME, manifest)
-        self.manifest = manifest
-        self.settings = settings
+            write_json_atomic(self.state.root / MANIFEST_NAME, manifest)
+        self.state.manifest = manifest
+        self.state.settings = settings

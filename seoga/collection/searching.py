@@ -1,19 +1,19 @@
 """Searching a collection: each retriever's candidates, their fusion, and results with
-snippets. `Searching` is the half of `Collection` that reads it (the other, `Writing`,
-changes it)."""
+snippets. `Searcher` reads a `CollectionState` (seoga.collection.state) and never changes it."""
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import cached_property, partial
+from functools import partial
 
 import numpy as np
 
+from seoga.collection.state import CollectionState
 from seoga.errors import InputError
 from seoga.index.dense import DenseSlot
 from seoga.index.hits import Hits, no_hits
 from seoga.search.filters import DocumentFilter
 from seoga.search.fusion import DENSE, SPARSE, FusionSettings, fuse_arrays
-from seoga.search.rankings import ChunkDocuments, Retrieval
+from seoga.search.rankings import Retrieval
 from seoga.search.results import SearchResult
 from seoga.search.snippets import find_highlights, make_snippet
 
@@ -46,8 +46,13 @@ def validate_query(query: str) -> str:
     return query
 
 
-class Searching:
-    """Search, retrieve and fuse; mixed into `Collection`."""
+class Searcher:
+    """Search, retrieve and fuse over a collection's live generation."""
+
+    def __init__(self, state: CollectionState) -> None:
+        self.state = state
+        # (the pid that made it, the pool): see `query_threads`.
+        self._query_pool: tuple[int, ThreadPoolExecutor] | None = None
 
     def search(
         self,
@@ -74,7 +79,7 @@ class Searching:
         documents, scores = self._fused(retrieval, fusion)
         order = np.argsort(-scores, kind="stable")  # stable: ties keep the lists' order
         if where is not None and order.size:
-            order = order[where.keeps(self.store, retrieval.documents.ids(documents[order]))]
+            order = order[where.keeps(self.state.store, retrieval.documents.ids(documents[order]))]
         top = order[offset:wanted]
         return self._results(documents[top], scores[top], retrieval)
 
@@ -89,7 +94,7 @@ class Searching:
             return retrieval
         wanted = [
             slot
-            for slot in self.dense_slots
+            for slot in self.state.dense_slots
             if (mode == "hybrid" or (mode == DENSE and slot.key == DENSE))
             # An extra model that cannot read the query sits this one out.
             and (slot.key == DENSE or slot.reads(query))
@@ -97,11 +102,11 @@ class Searching:
         # Each model encodes and searches in its own thread, beside BM25 in this one: ONNX
         # Runtime, PyTorch and faiss release the GIL, so the work overlaps on the cores.
         searches = [
-            (slot.key, self._query_threads.submit(self._dense_search, slot, query, depth))
+            (slot.key, self.query_threads.submit(self._dense_search, slot, query, depth))
             for slot in wanted
         ]
         if mode in ("hybrid", SPARSE):
-            retrieval.add(SPARSE, self.sparse.search(retrieval.terms, depth))
+            retrieval.add(SPARSE, self.state.sparse.search(retrieval.terms, depth))
         for key, search in searches:
             retrieval.add(key, search.result())
         return retrieval
@@ -109,24 +114,25 @@ class Searching:
     @property
     def default_mode(self) -> str:
         """Hybrid when there is a dense index, else BM25."""
-        return "hybrid" if self.settings.embedder else SPARSE
+        return "hybrid" if self.state.settings.embedder else SPARSE
 
     def _mode(self, mode: str | None) -> str:
         """The search mode asked for, checked; hybrid by default when there is a dense index."""
         mode = mode or self.default_mode
         if mode not in MODES:
             raise InputError(f"search mode must be one of {', '.join(MODES)}, not {mode!r}.")
-        if mode != SPARSE and self.settings.embedder is None:
+        if mode != SPARSE and self.state.settings.embedder is None:
             raise InputError(
-                f"{self.root} has no dense index (made with --embedder none); use --mode bm25."
+                f"{self.state.root} has no dense index (made with --embedder none); "
+                "use --mode bm25."
             )
         return mode
 
     def _new_retrieval(self, query: str, mode: str) -> Retrieval:
         """An empty retrieval: the query terms, and the chunk map unless nothing is indexed."""
-        retrieval = Retrieval(mode=mode, terms=self.analyzer.tokenize(query))
-        if self.generation is not None:
-            retrieval.documents = self.chunk_map
+        retrieval = Retrieval(mode=mode, terms=self.state.analyzer.tokenize(query))
+        if self.state.generation is not None:
+            retrieval.documents = self.state.chunk_map
         return retrieval
 
     def _retrieve_alone(self, query: str, mode: str, k: int) -> Retrieval:
@@ -142,9 +148,11 @@ class Searching:
         if retrieval.documents is None:
             return retrieval
         if mode == SPARSE:
-            search = partial(self.sparse.search, retrieval.terms)
+            search = partial(self.state.sparse.search, retrieval.terms)
         else:
-            search = partial(self.dense.search, self.embedder.encode_queries([query])[0])
+            search = partial(
+                self.state.dense.search, self.state.embedder.encode_queries([query])[0]
+            )
         depth = k * CANDIDATES_PER_RESULT
         while True:
             retrieval.add(mode, search(depth))
@@ -154,15 +162,15 @@ class Searching:
 
     def _dense_search(self, slot: DenseSlot, query: str, depth: int) -> Hits:
         vector = slot.embedder.encode_queries([query])[0]
-        return self.dense_indexes[slot.key].search(vector, depth)
+        return self.state.dense_indexes[slot.key].search(vector, depth)
 
     @property
-    def _query_threads(self) -> ThreadPoolExecutor:
+    def query_threads(self) -> ThreadPoolExecutor:
         """Threads for the query encoders, one per model; made anew in a forked child, where
         the parent's threads do not exist (a server that forks its workers after a search)."""
         if self._query_pool is None or self._query_pool[0] != os.getpid():
             pool = ThreadPoolExecutor(
-                max_workers=max(1, len(self.dense_slots)), thread_name_prefix="seoga-query"
+                max_workers=max(1, len(self.state.dense_slots)), thread_name_prefix="seoga-query"
             )
             self._query_pool = (os.getpid(), pool)
         return self._query_pool[1]
@@ -183,7 +191,7 @@ class Searching:
         if retrieval.mode != "hybrid" or not retrieval.found:
             found = retrieval.found.get(retrieval.mode)
             return (found.documents, found.scores) if found else no_hits()
-        fusion = fusion or self.settings.fusion
+        fusion = fusion or self.state.settings.fusion
         return fuse_arrays(
             {name: (found.documents, found.scores) for name, found in retrieval.found.items()},
             fusion.weights(list(retrieval.found)),
@@ -192,27 +200,16 @@ class Searching:
             rrf_k=fusion.rrf_k,
         )
 
-    @cached_property
-    def chunk_documents(self) -> dict[int, str]:
-        """Which document each chunk belongs to."""
-        return self.store.chunk_documents()
-
-    @cached_property
-    def chunk_map(self) -> ChunkDocuments:
-        """Which document each chunk belongs to, as arrays kept in memory for fast collapsing
-        (read from the store itself, so a search does not also hold `chunk_documents`)."""
-        return ChunkDocuments.from_mapping(self.store.chunk_documents())
-
     def _results(
         self, top: np.ndarray, scores: np.ndarray, retrieval: Retrieval
     ) -> list[SearchResult]:
         if not top.size:
             return []
         details = retrieval.details(top)
-        stored = self.store.chunks([chunk for chunk, _ in details])
+        stored = self.state.store.chunks([chunk for chunk, _ in details])
         chunks = [stored[chunk] for chunk, _ in details]
         marks = find_highlights(
-            [chunk.text for chunk in chunks], set(retrieval.terms), self.analyze_word
+            [chunk.text for chunk in chunks], set(retrieval.terms), self.state.analyze_word
         )
         results = []
         for doc_id, score, chunk, (_, by_retriever), highlights in zip(

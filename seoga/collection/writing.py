@@ -1,9 +1,9 @@
 """Writing a collection: add, replace and remove documents; each change is one new
 generation, written beside the live one and made live by one rename (seoga.collection.committing).
 
-`Writing` is the half of `Collection` that changes its documents (`Configuring` changes its
-models and settings, `Searching` reads): it finds what is new, changed or gone and hands the
-files to the pipeline, in local processes or on Dask; this process alone writes.
+`Writer` changes a collection's documents (`Configurer` changes its models and settings,
+`Searcher` reads): it finds what is new, changed or gone and hands the files to its `Committer`,
+whose pipeline runs in local processes or on Dask; this process alone writes.
 """
 
 import hashlib
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seoga.collection.committing import Committing
+from seoga.collection.committing import Committer
 from seoga.collection.reports import IndexReport
 from seoga.errors import InputError
 from seoga.parallel.executors import InProcess
@@ -40,8 +40,12 @@ def is_under(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
-class Writing(Committing):
-    """Adding, replacing and removing documents; mixed into `Collection`."""
+class Writer:
+    """Adding, replacing and removing a collection's documents, one generation per call."""
+
+    def __init__(self, committer: Committer) -> None:
+        self.committer = committer
+        self.state = committer.state
 
     def add(
         self,
@@ -66,8 +70,8 @@ class Writing(Committing):
         started = time.perf_counter()
         report = IndexReport()
         roots = [Path(path).resolve() for path in paths]
-        with self._writing():
-            known = self._file_hashes()
+        with self.committer.writing():
+            known = self.state.file_hashes()
             tasks: list[FileTask] = []
             seen: set[str] = set()
             for root in roots:
@@ -94,7 +98,7 @@ class Writing(Committing):
                 size = batch_files or batch_size_for(
                     len(tasks), executor.workers if executor else InProcess.workers
                 )
-                self._write(
+                self.committer.write(
                     batched(tasks, size),
                     gone,
                     report,
@@ -128,8 +132,8 @@ class Writing(Committing):
         require_text(document for _, documents in groups for document in documents)
         started = time.perf_counter()
         report = IndexReport()
-        with self._writing():
-            known = self._file_hashes()
+        with self.committer.writing():
+            known = self.state.file_hashes()
             pending = []
             for source, documents in groups:
                 digest = hashlib.sha256(
@@ -143,22 +147,22 @@ class Writing(Committing):
                     continue
                 pending.append(FileTask(source, digest, len(documents), tuple(documents)))
             if pending:
-                self._write([pending], [], report, None, show_progress)
+                self.committer.write([pending], [], report, None, show_progress)
         report.seconds = time.perf_counter() - started
         return report
 
     def remove(self, paths: Iterable[str | Path]) -> list[str]:
         """Remove files (or everything indexed from under folders) from every index."""
-        with self._writing():
-            known = self._file_hashes()
+        with self.committer.writing():
+            known = self.state.file_hashes()
             removed: list[str] = []
             for path in paths:
                 key = str(path) if str(path) in known else str(Path(path).resolve())
                 matches = [k for k in known if k == key or is_under(Path(k), [Path(key)])]
                 if not matches:
-                    raise InputError(f"{path} is not in the collection {self.root}.")
+                    raise InputError(f"{path} is not in the collection {self.state.root}.")
                 removed += matches
-            self._write([], removed, IndexReport(removed=removed), None, False)
+            self.committer.write([], removed, IndexReport(removed=removed), None, False)
         return removed
 
     def _changed(self, file: Path, known: dict[str, str], report: IndexReport) -> FileTask | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from seoga.atomic import TEMP_MARKER, write_json_atomic
+from seoga.paths import seoga_home
 
 PART_DIGITS = 6
 CACHE_FOLDER = "distill-cache"
@@ -26,8 +27,6 @@ VECTORS_KEY = "vectors"
 
 def default_cache_dir() -> Path:
     """Where teacher outputs are cached unless a caller names a folder: under seoga's home."""
-    from seoga.paths import seoga_home
-
     return seoga_home() / CACHE_FOLDER
 
 

@@ -15,6 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from seoga.atomic import building, write_json_atomic
+from seoga.errors import InputError
+
 STATE_NAME = "state.json"
 WEIGHTS_NAME = "weights.safetensors"
 OPTIMIZER_NAME = "optimizer.safetensors"
@@ -56,8 +59,6 @@ def save(
     """Write the state after an epoch (`progress`: epoch, step, best score, records, run key)."""
     from safetensors.torch import save_file, save_model
 
-    from seoga.atomic import building, write_json_atomic
-
     with building(folder_for(out)) as folder:
         save_model(trained, str(folder / WEIGHTS_NAME))
         tensors, meta = _flatten_optimizer(optimizer.state_dict())
@@ -98,8 +99,6 @@ def load(
 
 def check_out(out: Path, overwrite: bool) -> None:
     """Refuse to replace a finished student unasked; an interrupted run's folder resumes."""
-    from seoga.errors import InputError
-
     if Path(out).exists() and not overwrite and not folder_for(out).exists():
         raise InputError(f"{out} exists; choose another --out or pass --overwrite.")
 

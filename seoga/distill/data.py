@@ -16,6 +16,7 @@ from pathlib import Path
 
 from seoga.datasets.beir import CORPUS_NAME, QUERIES_NAME, read_queries
 from seoga.errors import InputError
+from seoga.text.sentences import split_sentences_many
 from seoga.train.data import (
     MANIFEST_NAME,
     collection_passages,
@@ -31,8 +32,6 @@ MIN_SENTENCE_CHARACTERS = 10
 
 def sentences_of(passages: list[str]) -> list[str]:
     """The sentences of passages (Kiwi for Korean), long enough to be a query."""
-    from seoga.text.sentences import split_sentences_many
-
     return [
         passage[start:end]
         for passage, spans in zip(passages, split_sentences_many(passages), strict=True)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from seoga.atomic import building, write_json_atomic
 from seoga.distill import checkpoint
 from seoga.distill.cache import TeacherCache
 from seoga.distill.config import DistillationConfig, Match
@@ -45,6 +46,7 @@ from seoga.distill.training import (
     seed_everything,
 )
 from seoga.errors import InputError
+from seoga.progress import track
 
 
 class Distiller:
@@ -219,9 +221,6 @@ class Distiller:
         same data is picked up at the epoch it reached.
         """
         from transformers import get_linear_schedule_with_warmup
-
-        from seoga.atomic import building, write_json_atomic
-        from seoga.progress import track
 
         if not examples:
             raise InputError("nothing to distil on: give passages, sentences or pairs.")

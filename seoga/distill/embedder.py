@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seoga.distill.built_students import albert_student, fresh_student
 from seoga.distill.cache import default_cache_dir
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
@@ -31,7 +32,9 @@ from seoga.distill.training import (
     backbone,
 )
 from seoga.errors import InputError
-from seoga.models.registry import DEFAULT_EMBEDDER
+from seoga.models.embedders import TransformerEmbedder
+from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
+from seoga.train.evaluators import build_evaluator, primary_score
 
 STUDENT_KINDS = ("layers", "albert")
 
@@ -120,8 +123,6 @@ class EmbedderRequest:
 
 def prompts_of(model: Any) -> dict[str, str]:
     """The query and passage prompts a sentence-transformers model was saved with."""
-    from seoga.models.embedders import TransformerEmbedder
-
     return TransformerEmbedder._prompts_from_config(model.prompts)
 
 
@@ -129,8 +130,6 @@ def load_teacher(name: str) -> tuple[Any, str]:
     """The teacher as a sentence-transformers model, and where it was loaded from."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
-
-    from seoga.models.registry import resolve_model
 
     # seoga shows its own progress; transformers' per-load and per-save bars are noise here.
     transformers_logging.disable_progress_bar()
@@ -142,8 +141,6 @@ def load_teacher(name: str) -> tuple[Any, str]:
 
 def make_student(teacher: Any, request: EmbedderRequest) -> tuple[Any, list[int]]:
     """The student and the teacher layers it stands for (1-based, for layer matches)."""
-    from seoga.distill.built_students import albert_student, fresh_student
-
     keep = kept_layers(request.keep, depth(backbone(teacher)), request.student_layers)
     if request.student == "layers":
         return layer_dropped(teacher, keep), keep
@@ -161,8 +158,6 @@ def make_student(teacher: Any, request: EmbedderRequest) -> tuple[Any, list[int]
 def evaluation(paths: list[Path], split: str | None, prompts: dict[str, str]):
     """A function scoring a model on every dev set (the first set's metric picks the best
     epoch), or None without dev sets."""
-    from seoga.train.evaluators import build_evaluator, primary_score
-
     evaluators = [build_evaluator(path, split, prompts=prompts) for path in paths]
     if not evaluators:
         return None

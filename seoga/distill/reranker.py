@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from seoga.atomic import write_json_atomic
 from seoga.distill.cache import default_cache_dir
 from seoga.distill.checkpoint import check_out
 from seoga.distill.config import DistillationConfig, preset
 from seoga.distill.distiller import Distiller
 from seoga.distill.students import depth, kept_layers, layer_dropped
 from seoga.distill.training import (
+    CARD_NAME,
     LABELS_FEATURE,
     LOGITS_FEATURE,
     DistillResult,
@@ -32,6 +34,7 @@ from seoga.distill.training import (
     backbone,
 )
 from seoga.errors import InputError
+from seoga.models.folders import read_model_config, write_model_config
 from seoga.models.onnx_queries import EAGER_ATTENTION, MODEL_INPUTS
 from seoga.rerank.training import (
     PAIRS_SUFFIX,
@@ -182,10 +185,6 @@ def distill_reranker(request: RerankerRequest) -> DistillResult:
     """Distil a reranker folder into a smaller one at `request.out`, calibrated on the
     held-out pairs."""
     from sentence_transformers.cross_encoder import CrossEncoder
-
-    from seoga.atomic import write_json_atomic
-    from seoga.distill.training import CARD_NAME
-    from seoga.models.folders import read_model_config, write_model_config
 
     check_out(request.out, request.overwrite)
     teacher_config = read_model_config(Path(request.teacher), KIND)

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seoga.answer.loading import ReaderChoice, build_asker
-from seoga.calibrate.fit import DEFAULT_HOLDOUT, DEFAULT_WRONG_COST, CalibrationReport
+from seoga.calibrate.fit import DEFAULT_HOLDOUT, DEFAULT_WRONG_COST, CalibrationReport, fit_reader
+from seoga.calibrate.metrics import expected_calibration_error
+from seoga.calibrate.plot import plot_reliability
+from seoga.calibrate.store import READERS, RERANKERS, FittedCalibration, store_calibration
+from seoga.calibrate.temperature import TemperatureScaling
+from seoga.collection import Collection
+from seoga.evaluate.qa import read_qa_set, run_questions
+from seoga.rerank.model import judged_logits
 
 if TYPE_CHECKING:
     from seoga.answer.pipeline import Asker
@@ -64,11 +71,6 @@ def calibrate_collection(
     `collection` on the dev set at `data` (a BEIR-layout folder with answers.jsonl), and store
     it there."""
     choice = choice or ReaderChoice()
-    from seoga.calibrate.fit import fit_reader
-    from seoga.calibrate.plot import plot_reliability
-    from seoga.calibrate.store import READERS, RERANKERS, store_calibration
-    from seoga.collection import Collection
-    from seoga.evaluate.qa import read_qa_set, run_questions
 
     dev = read_qa_set(data)
     asker = build_asker(Collection.open(collection), choice, threshold=NO_THRESHOLD)
@@ -119,11 +121,6 @@ def calibrate_reranker(
     """Temperature of the reranker's logits against the dev qrels of the passages it ranked:
     the pairs judged, ECE before and after, and the fit (under "fitted", `record` in its
     details)."""
-    from seoga.calibrate.metrics import expected_calibration_error
-    from seoga.calibrate.store import FittedCalibration
-    from seoga.calibrate.temperature import TemperatureScaling
-    from seoga.rerank.model import judged_logits
-
     scores, labels = judged_logits(
         ((item.qid, item.passage_scores) for item in records), dev.beir.qrels
     )

@@ -17,10 +17,14 @@ import numpy as np
 from seoga.answer.base import Passage
 from seoga.answer.pipeline import Asker
 from seoga.calibrate.metrics import expected_calibration_error
+from seoga.collection import Collection
+from seoga.collection.cache import cached_collection
 from seoga.datasets.answers import best_scores, is_correct
 from seoga.datasets.beir import BeirSet, read_beir, read_jsonl_map
 from seoga.errors import InputError
+from seoga.index.generations import MANIFEST_NAME
 from seoga.progress import track
+from seoga.settings import CollectionSettings
 
 if TYPE_CHECKING:
     from seoga.collection import Collection
@@ -99,11 +103,6 @@ def open_or_build(
 ) -> "Collection":
     """The collection to ask: the one given (indexing the set's corpus into it when it does
     not exist yet), or the cached evaluation collection of the set's corpus."""
-    from seoga.collection import Collection
-    from seoga.collection.cache import cached_collection
-    from seoga.index.generations import MANIFEST_NAME
-    from seoga.settings import CollectionSettings
-
     if collection is None:
         built, _ = cached_collection(
             data.beir, CollectionSettings(), cache_dir=None, show_progress=show_progress

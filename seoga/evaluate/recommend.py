@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from seoga.errors import InputError
+from seoga.models.embedders import available_cpus
 from seoga.recommend.base import Recommender
 from seoga.recommend.data.features import FeatureTable
 from seoga.recommend.data.splits import Split
@@ -105,6 +106,4 @@ def topn_metrics(
 
 
 def _cpus() -> int:
-    from seoga.models.embedders import available_cpus
-
     return available_cpus()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seoga.errors import InputError
+from seoga.progress import track
 from seoga.recommend.data.splits import Split
 from seoga.recommend.registry import make_recommender
 from seoga.recommend.related import RelatedDocuments
@@ -67,8 +68,6 @@ def evaluate_related(
 ) -> dict[str, Any]:
     """Each blend weight's metrics, the best weight (by nDCG@k) and the time per lookup."""
     from ranx import Qrels, Run, evaluate
-
-    from seoga.progress import track
 
     readers = make_recommender(model, **{"seed": seed, **(settings or {})})
     readers.fit(split.train, show_progress=show_progress)

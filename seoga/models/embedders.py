@@ -16,6 +16,7 @@ from seoga.errors import InputError
 from seoga.models.onnx_queries import OnnxTransformer, OnnxUnavailableError
 from seoga.models.query_encoding import DEFAULT_QUERY_ENCODING, QueryEncoding
 from seoga.models.registry import DEFAULT_EMBEDDER, ModelSpec, resolve_model
+from seoga.progress import progress
 
 # Tokens (batch size x padded length) per forward pass. On 2 CPU cores e5-small ran fastest at
 # 1-2k tokens (e.g. 4 x 512): bigger batches spill the attention scores out of cache.
@@ -87,8 +88,6 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from seoga.progress import progress
-
     return progress(total, desc, enabled=enabled)
 
 

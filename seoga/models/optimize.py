@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from seoga.atomic import building, write_json_atomic
 from seoga.errors import InputError
 from seoga.models.onnx_queries import (
     STORED_MANIFEST,
@@ -29,6 +30,7 @@ from seoga.models.onnx_queries import (
     model_inputs,
     quantize_int8,
 )
+from seoga.models.registry import resolve_model
 from seoga.models.vocabulary import TrimReport, trim_vocabulary
 from seoga.samples import sample_queries
 
@@ -106,9 +108,6 @@ def optimize(
     """
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
-
-    from seoga.atomic import building, write_json_atomic
-    from seoga.models.registry import resolve_model
 
     # seoga reports what it did; transformers' per-load and per-save bars are noise here.
     transformers_logging.disable_progress_bar()

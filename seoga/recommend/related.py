@@ -20,7 +20,10 @@ import numpy as np
 
 from seoga.errors import InputError
 from seoga.recommend.base import Recommender
+from seoga.recommend.data.logs import read_log
 from seoga.recommend.ranking import top_k
+from seoga.recommend.registry import load_recommender, make_recommender
+from seoga.recommend.storage import MANIFEST
 from seoga.search.fusion import convex_arrays
 from seoga.search.rankings import Ranking
 
@@ -226,11 +229,6 @@ def open_readers(
     time: str | None = None,
 ) -> Recommender | None:
     """A fitted model of who read what: loaded from a model folder, or item-kNN fitted on a log."""
-    # The registry imports every model: only a readers' side pays for that.
-    from seoga.recommend.data.logs import read_log
-    from seoga.recommend.registry import load_recommender, make_recommender
-    from seoga.recommend.storage import MANIFEST
-
     if interactions is None:
         return None
     if interactions.is_dir() and (interactions / MANIFEST).exists():

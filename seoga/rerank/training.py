@@ -20,6 +20,7 @@ import numpy as np
 from seoga.atomic import building
 from seoga.calibrate.metrics import expected_calibration_error
 from seoga.calibrate.temperature import TemperatureScaling
+from seoga.collection.cache import cached_collection
 from seoga.datasets.beir import (
     CORPUS_NAME,
     QUERIES_NAME,
@@ -41,6 +42,7 @@ from seoga.models.hf_training import (
 from seoga.models.registry import DEFAULT_EMBEDDER, resolve_model
 from seoga.progress import track
 from seoga.rerank.model import DEFAULT_MAX_LENGTH, KIND, UNCALIBRATED
+from seoga.settings import CollectionSettings
 
 if TYPE_CHECKING:
     from seoga.collection import Collection
@@ -91,9 +93,6 @@ def mine_pairs(
 ) -> list[Pair]:
     """Positives from the split's qrels; negatives from the top results of `collection`'s
     default (hybrid) search over the same corpus, or of seoga's own BM25 when none is given."""
-    from seoga.collection.cache import cached_collection
-    from seoga.settings import CollectionSettings
-
     for name in (CORPUS_NAME, QUERIES_NAME):
         if not (root / name).is_file():
             raise InputError(f"{root} is not a BEIR-layout folder: {name} is missing.")

@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from seoga.serve.limits import ConnectionLimits
+from seoga.serve.memory import cap_malloc_arenas
 from seoga.serve.settings import ServeSettings
 
 Message = MutableMapping[str, Any]
@@ -111,7 +112,6 @@ def serve(
     SIGTERM or Ctrl-C. uvicorn shuts down gracefully on SIGTERM, then raises the signal again;
     the handler here turns that into a clean exit (status 0) instead of a death by signal."""
     from seoga.serve.app import create_app
-    from seoga.serve.memory import cap_malloc_arenas
 
     cap_malloc_arenas()
     app = create_app(settings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seoga.collection import Collection
 from seoga.datasets.beir import (
     CORPUS_NAME,
     QUERIES_NAME,
@@ -23,6 +24,8 @@ from seoga.datasets.beir import (
     read_queries,
 )
 from seoga.errors import InputError
+from seoga.text.chunker import Chunker
+from seoga.text.loaders import discover, load_file
 from seoga.train.examples import LABELED, PAIRS, SCORED, TRIPLETS, BeirPairs, Examples, Passage
 from seoga.train.tables import (
     FORMAT_ROLES,
@@ -163,8 +166,6 @@ def read_passages(path: Path, *, max_tokens: int = 256) -> list[Passage]:
 
 def collection_passages(root: Path) -> list[Passage]:
     """Every chunk of a seoga collection, with its document's title."""
-    from seoga.collection import Collection
-
     collection = Collection.open(root)
     if collection.generation is None:
         raise InputError(f"{root} is an empty collection; index some files into it first.")
@@ -173,9 +174,6 @@ def collection_passages(root: Path) -> list[Passage]:
 
 def file_passages(root: Path, *, max_tokens: int = 256) -> list[Passage]:
     """Files (txt, md, html, pdf, jsonl, csv) loaded as `seoga index` would, then chunked."""
-    from seoga.text.chunker import Chunker
-    from seoga.text.loaders import discover, load_file
-
     if not root.exists():
         raise InputError(f"{root} does not exist; give a collection folder or text files.")
     documents = []

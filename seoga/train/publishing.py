@@ -12,6 +12,7 @@ from typing import Any
 
 from seoga.atomic import TEMP_MARKER, fsync_tree
 from seoga.errors import InputError
+from seoga.train.lora import adapter_base, merged_encoder
 
 CARD_NAME = "seoga-train.json"
 
@@ -47,7 +48,6 @@ def save_model(model: Any, folder: Path, *, lora_save: str | None) -> None:
     model.save(str(folder), create_model_card=not merge)
     if not merge:
         return
-    from seoga.train.lora import adapter_base, merged_encoder
 
     base = adapter_base(folder)
     model[0].model = merged_encoder(base, folder)

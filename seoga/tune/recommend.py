@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from seoga.progress import track
+
 if TYPE_CHECKING:
     from seoga.tune.grid import Grid
 
@@ -70,8 +72,6 @@ def run_recommend_trial(grid: Grid, parts, trial: dict[str, Any]) -> dict[str, f
 
 def run_recommend(grid: Grid, pending, finish, show_progress) -> None:
     """Score every pending trial on one split of the log."""
-    from seoga.progress import track
-
     parts = recommend_parts(grid)
     for trial_id, trial in track(pending, "recommender trials", enabled=show_progress):
         started = time.perf_counter()

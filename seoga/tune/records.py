@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from seoga.atomic import write_json_atomic
 from seoga.tune.grid import Grid
 
 TRIALS_NAME = "trials.jsonl"
@@ -70,8 +71,6 @@ def _jsonable(value: Any) -> Any:
 
 def write_results(grid: Grid, rows: list[dict[str, Any]], best: dict[str, Any] | None) -> None:
     """results.csv, results.json, results.md and best.json in the output folder."""
-    from seoga.atomic import write_json_atomic
-
     header, body = result_table(grid, rows)
     with (grid.output / "results.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

@@ -9,7 +9,24 @@ from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from seoga.collection.cache import cached_collection
+from seoga.collection.searching import candidate_depth
+from seoga.datasets.beir import (
+    CORPUS_NAME,
+    QUERIES_NAME,
+    BeirSet,
+    qrels_path,
+    read_qrels,
+    read_queries,
+)
 from seoga.errors import InputError
+from seoga.index.sparse import SparseIndex
+from seoga.progress import track
+from seoga.search.fusion import SPARSE, FusionSettings, fuse
+from seoga.search.rankings import ChunkDocuments, Ranking
+from seoga.settings import Bm25Settings, CollectionSettings
+from seoga.text.analyzers import build_analyzer
+from seoga.text.documents import passage_text
 from seoga.tune.grid import FUSION_KEYS, Grid
 from seoga.tune.workers import GIB, allowed_workers, pool
 
@@ -34,8 +51,6 @@ class SparseTask:
 
 
 def _sparse_settings(grid: Grid, trial: dict[str, Any], base_analyzer: Any) -> tuple[Any, dict]:
-    from seoga.text.analyzers import build_analyzer
-
     analyzer = trial.get("analyzer", grid.settings.get("analyzer", base_analyzer))
     config = build_analyzer(analyzer).config()
     if "analyzer.keep_tags" in trial:
@@ -56,10 +71,6 @@ def sparse_rankings(task: SparseTask) -> dict[str, dict[str, float]]:
     """Build the sparse index for the task's setting; each query's documents and BM25 scores.
 
     The heavy part of a retrieval trial, run in the worker processes."""
-    from seoga.index.sparse import SparseIndex
-    from seoga.search.rankings import ChunkDocuments, Ranking
-    from seoga.text.analyzers import build_analyzer
-
     analyzer = build_analyzer(task.analyzer)
     tokens = analyzer.tokenize_many(task.chunk_texts)
     index = SparseIndex.build(zip(task.chunk_ids, tokens, strict=True), **task.bm25)
@@ -77,7 +88,6 @@ def score_fusions(
 ) -> list[tuple[str, dict[str, float]]]:
     """Every trial of the task: its fusion of the sparse and the dense rankings, scored."""
     from seoga.evaluate.retrieval import score_run
-    from seoga.search.fusion import SPARSE, FusionSettings, fuse
 
     scored = []
     for trial_id, trial in task.trials:
@@ -102,21 +112,7 @@ def score_fusions(
 def _retrieval_tasks(
     grid: Grid, pending: list[tuple[str, dict[str, Any]]], show_progress: bool
 ) -> list[SparseTask]:
-    from seoga.collection.cache import cached_collection
-    from seoga.collection.searching import candidate_depth
-    from seoga.datasets.beir import (
-        CORPUS_NAME,
-        QUERIES_NAME,
-        BeirSet,
-        qrels_path,
-        read_qrels,
-        read_queries,
-    )
     from seoga.evaluate.retrieval import RUN_DEPTH
-    from seoga.progress import track
-    from seoga.search.fusion import SPARSE
-    from seoga.settings import CollectionSettings
-    from seoga.text.documents import passage_text
 
     qrels = read_qrels(qrels_path(grid.data, grid.split))
     queries = {q: t for q, t in read_queries(grid.data / QUERIES_NAME).items() if q in qrels}
@@ -166,8 +162,6 @@ def _retrieval_tasks(
 
 
 def _collection_settings(fixed: dict[str, Any]) -> dict[str, Any]:
-    from seoga.settings import Bm25Settings, FusionSettings
-
     values = dict(fixed)
     if "bm25" in values:
         values["bm25"] = Bm25Settings(**values["bm25"])

@@ -8,6 +8,9 @@ from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any
 
+from seoga.models.registry import resolve_model
+from seoga.progress import track
+from seoga.train.trainer import TrainConfig, train_embedder
 from seoga.tune.grid import Grid
 from seoga.tune.workers import GIB, allowed_workers, folder_bytes, pool
 
@@ -19,8 +22,6 @@ TRAINING_COPIES = 4
 
 def run_training_trial(grid: Grid, trial_id: str, trial: dict[str, Any]) -> dict[str, float]:
     """Train one model with the trial's settings; return its evaluator's metrics."""
-    from seoga.train.trainer import TrainConfig, train_embedder
-
     values = {**grid.train, **trial}
     if "temperature" in values:
         values["scale"] = 1.0 / float(values.pop("temperature"))
@@ -49,16 +50,12 @@ def _short_metric(name: str) -> str:
 
 
 def _training_worker_bytes(grid: Grid) -> int:
-    from seoga.models.registry import resolve_model
-
     location = Path(resolve_model(str(grid.train.get("base", "multilingual-e5-small"))).location)
     return TRAINING_COPIES * folder_bytes(location) + TRAINING_OVERHEAD_BYTES
 
 
 def run_training(grid, pending, finish, show_progress) -> None:
     """Train and score every pending trial, in as many workers as memory allows."""
-    from seoga.progress import track
-
     # On a cluster each worker's own memory decides; here, the free memory of this machine.
     workers = (
         grid.workers if grid.dask else allowed_workers(grid.workers, _training_worker_bytes(grid))

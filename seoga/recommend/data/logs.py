@@ -9,6 +9,7 @@ from seoga.errors import InputError
 from seoga.recommend.data.columns import Columns
 from seoga.recommend.data.interactions import Interactions
 from seoga.recommend.data.log_files import read_interactions
+from seoga.recommend.data.sessions import sessions_from_gaps
 
 
 def read_log(
@@ -26,9 +27,6 @@ def read_log(
     into sessions at gaps over `session_gap` seconds; only positives when `implicit`."""
     log = read_interactions(path, Columns(user, item, rating, weight, time))
     if session_gap is not None:
-        # sessions imports splits, which most readers of a log never need.
-        from seoga.recommend.data.sessions import sessions_from_gaps
-
         if session_gap <= 0:
             raise InputError(
                 f"--session-gap must be a positive number of seconds, not {session_gap}."

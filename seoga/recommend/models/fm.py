@@ -36,6 +36,7 @@ from seoga.recommend.data.feature_encoding import FeatureVocabulary
 from seoga.recommend.data.propensity import NO_DEBIAS, epoch_order, loss_weights
 from seoga.recommend.data.splits import validation_rows
 from seoga.recommend.models.fm_network import ITEM, USER, Block, FMNetwork
+from seoga.recommend.models.text import encode_texts
 
 OBJECTIVES = ("regression", "bpr")
 DEFAULT_TEXT_MODEL = "multilingual-e5-small"
@@ -152,8 +153,6 @@ class FMRecommender(Recommender):
             fields = s.text_fields or items.text_fields
             fields = fields or [name for name, kind in items.kinds.items() if kind == "text"]
             if fields:
-                from seoga.recommend.models.text import encode_texts
-
                 texts = [items.text(raw, fields) for raw in self.item_ids.ids]
                 vectors = _centred(encode_texts(texts, s.text_model, show_progress=show_progress))
                 self.text_fields = fields

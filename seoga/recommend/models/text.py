@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from seoga.atomic import TEMP_MARKER
+from seoga.models.embedders import load_embedder
 from seoga.paths import seoga_home
 
 CACHE_FOLDER = "recommend-text"
@@ -32,8 +33,6 @@ def resolve_text_model(name: str) -> str:
 
 def encode_texts(texts: list[str], model: str, *, show_progress: bool = False) -> np.ndarray:
     """(len(texts), dim) float32 L2-normalised vectors; an empty text gets a zero vector."""
-    from seoga.models.embedders import load_embedder
-
     model = resolve_text_model(model)
     digest = hashlib.sha256(json.dumps([model, texts], ensure_ascii=False).encode()).hexdigest()
     cache = seoga_home() / CACHE_FOLDER / f"{digest[:24]}.npy"

@@ -27,6 +27,7 @@ from seoga.text.documents import LoadResult
 from seoga.text.formats.base import ReadOptions, failed, structured
 from seoga.text.formats.hwp_body import Body
 from seoga.text.formats.hwp_records import HwpError, Styles, record_tree
+from seoga.text.formats.hwpx import read_hwpx
 from seoga.text.formats.structure import StructuredText
 from seoga.text.normalize import normalize_line
 
@@ -80,8 +81,6 @@ def read_hwp(path: Path, data: bytes, options: ReadOptions) -> LoadResult:
         )
     if data.startswith(ZIP_MAGIC):
         # An HWPX saved under the .hwp name.
-        from seoga.text.formats.hwpx import read_hwpx
-
         return read_hwpx(path, data, options)
     if not olefile.isOleFile(data=data):
         return failed(path, "not an HWP file (no OLE2 container)")

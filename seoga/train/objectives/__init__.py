@@ -15,6 +15,10 @@ from seoga.train.data import (
     read_passages,
 )
 from seoga.train.examples import Examples
+from seoga.train.objectives.dpr import dpr_examples
+from seoga.train.objectives.ict import ict_examples
+from seoga.train.objectives.simcse import simcse_examples
+from seoga.train.objectives.supervised import supervised_examples
 
 OBJECTIVES = ("supervised", "simcse", "ict", "dpr")
 UNSUPERVISED = ("simcse", "ict")
@@ -83,19 +87,13 @@ def build_examples(request: DataRequest, *, show_progress: bool = False) -> tupl
     if objective in UNSUPERVISED:
         passages = read_passages(path, max_tokens=DEFAULT_PASSAGE_TOKENS)
         if objective == "simcse":
-            from seoga.train.objectives.simcse import simcse_examples
-
             examples = simcse_examples(
                 passages, seed=request.seed, max_examples=request.max_examples
             )
         else:
-            from seoga.train.objectives.ict import ict_examples
-
             examples = ict_examples(passages, seed=request.seed, max_examples=request.max_examples)
         examples.source = str(path)
     elif objective == "dpr":
-        from seoga.train.objectives.dpr import dpr_examples
-
         data = read_beir(path, request.split) if fmt == "beir" else read_examples(path, "pairs")
         negatives = (
             DEFAULT_DPR_NEGATIVES if request.hard_negatives is None else request.hard_negatives
@@ -108,8 +106,6 @@ def build_examples(request: DataRequest, *, show_progress: bool = False) -> tupl
             show_progress=show_progress,
         )
     else:
-        from seoga.train.objectives.supervised import supervised_examples
-
         examples = supervised_examples(path, fmt, request.split)
     if not len(examples):
         raise InputError(f"no training examples could be made from {path}.")
