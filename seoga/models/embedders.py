@@ -16,6 +16,7 @@ from seoga.errors import InputError
 from seoga.models.onnx_queries import OnnxTransformer, OnnxUnavailableError
 from seoga.models.query_encoding import DEFAULT_QUERY_ENCODING, QueryEncoding
 from seoga.models.registry import DEFAULT_EMBEDDER, ModelSpec, resolve_model
+from seoga.models.threads import available_cpus
 from seoga.progress import progress
 
 # Tokens (batch size x padded length) per forward pass. On 2 CPU cores e5-small ran fastest at
@@ -29,12 +30,6 @@ USE_MAX_TOKENS = 512
 PASSAGE_PROMPT_NAMES = ("document", "passage", "corpus")  # sentence-transformers' order
 # A tokenised batch in, the model's features (with "sentence_embedding") out.
 Forward = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def available_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class Embedder(ABC):

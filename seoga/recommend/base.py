@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from seoga.errors import InputError
+from seoga.models.threads import FIT_THREADS, limited_threads
 from seoga.recommend.data.features import FeatureTable
 from seoga.recommend.data.interactions import IdMap, Interactions
 from seoga.recommend.persistence import manifest, read_settings, seen_matrix, shared_arrays
@@ -48,6 +49,7 @@ class Recommendation:
 @dataclass
 class RecommenderSettings:
     seed: int = 0
+    threads: int = FIT_THREADS  # a fit's threads (ALL_CORES, 0, for every core)
 
 
 class Recommender(ABC):
@@ -105,7 +107,8 @@ class Recommender(ABC):
         self.global_mean = float(log.values.mean())
         self.data = log.describe()
         self.item_labels = items.labels() if items is not None else {}
-        self._fit(log, items, users, show_progress)
+        with limited_threads(self.settings.threads):
+            self._fit(log, items, users, show_progress)
         self.fit_seconds = time.perf_counter() - started
         return self
 

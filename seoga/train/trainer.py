@@ -21,6 +21,7 @@ from seoga.atomic import write_json_atomic
 from seoga.errors import InputError
 from seoga.models.freezing import freeze_embeddings
 from seoga.models.registry import resolve_model
+from seoga.models.threads import available_cpus
 from seoga.progress import terminal_bars
 from seoga.train.config import TrainConfig, TrainResult
 from seoga.train.evaluators import build_evaluator, primary_score
@@ -47,8 +48,6 @@ SYMMETRIC_KINDS = ("scored-pairs", "labeled")
 
 def _set_threads() -> None:
     import torch
-
-    from seoga.models.embedders import available_cpus
 
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(available_cpus())

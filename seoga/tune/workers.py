@@ -9,6 +9,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from seoga.models.threads import available_cpus
+
 GIB = 1 << 30
 TRIAL_RETRIES = 1  # a trial whose Dask worker died runs once more elsewhere
 
@@ -27,8 +29,6 @@ def folder_bytes(path: Path) -> int:
 
 def allowed_workers(requested: int, per_worker: int) -> int:
     """At most `requested`, one per CPU, and as many as free memory holds (at least one)."""
-    from seoga.models.embedders import available_cpus
-
     free = available_memory()
     by_memory = free // per_worker if free and per_worker else requested
     return max(1, min(requested, available_cpus(), by_memory))
@@ -58,6 +58,4 @@ def pool(workers: int, dask: str | None = None) -> Iterator[Executor]:
 
 def _limit_threads(workers: int) -> None:
     """Share the CPUs between the worker processes."""
-    from seoga.models.embedders import available_cpus
-
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // workers)))

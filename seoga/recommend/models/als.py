@@ -15,6 +15,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from seoga.errors import InputError
+from seoga.models.threads import thread_count
 from seoga.recommend.base import Recommender, RecommenderSettings
 
 WEIGHTINGS = ("none", "bm25", "tfidf")
@@ -123,6 +124,7 @@ class ALSRecommender(Recommender):
                 alpha=s.alpha,
                 iterations=s.iterations,
                 random_state=s.seed,
+                num_threads=thread_count(s.threads),
             )
 
     def score_users(self, users: np.ndarray) -> np.ndarray:

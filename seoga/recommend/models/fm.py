@@ -30,7 +30,7 @@ from scipy import sparse
 from torch import nn
 
 from seoga.errors import InputError
-from seoga.progress import track
+from seoga.progress import progress
 from seoga.recommend.base import Recommender, RecommenderSettings
 from seoga.recommend.data.feature_encoding import FeatureVocabulary
 from seoga.recommend.data.propensity import NO_DEBIAS, epoch_order, loss_weights
@@ -65,6 +65,8 @@ class FMSettings(RecommenderSettings):
     min_feature_count: int = 2  # a categorical / multi value seen fewer times is dropped
     validation_share: float = 0.05
     patience: int = 4
+    # An epoch counts as better only when the validation loss falls by more than this.
+    min_improvement: float = 0.0
     negatives: int = 1  # per positive, for bpr
     # "ipw" (regression): ratings weigh 1 / P(observed), as MF's setting of the same name.
     debias: str = NO_DEBIAS
@@ -105,29 +107,40 @@ class FMRecommender(Recommender):
         rng = np.random.default_rng(s.seed)
         self.negative_pool = np.flatnonzero(self.trained_items)  # BPR samples negatives here
         check_negatives = None if self.predicts_ratings else self._negatives(rng, len(check))
-        best, best_loss, waited, epochs_run = None, np.inf, 0, 0
-        for _ in track(range(s.epochs), "fm: epochs", enabled=show_progress):
-            self.network.train()
-            for batch in _batches(epoch_order(rng, len(train), weights), s.batch_size):
-                optimizer.zero_grad()
-                loss, penalties = self._loss(train, batch, rng)
-                (loss + self._penalty(penalties)).backward()
-                optimizer.step()
-            epochs_run += 1
-            if len(check) == 0:
-                continue
-            loss = self._validation_loss(check, check_negatives, check_weights)
-            if loss < best_loss:
-                best_loss, waited = loss, 0
-                best = (copy.deepcopy(self.network.state_dict()), epochs_run)
-            else:
-                waited += 1
-                if waited >= s.patience:
-                    break
+        measure = "validation_rmse" if self.predicts_ratings else "validation_bpr_loss"
+        best, best_loss, mark, waited, epochs_run = None, np.inf, np.inf, 0, 0
+        with progress(s.epochs, "fm: epochs", enabled=show_progress) as shown:
+            for _ in range(s.epochs):
+                self.network.train()
+                for batch in _batches(epoch_order(rng, len(train), weights), s.batch_size):
+                    optimizer.zero_grad()
+                    loss, penalties = self._loss(train, batch, rng)
+                    (loss + self._penalty(penalties)).backward()
+                    optimizer.step()
+                epochs_run += 1
+                if len(check) == 0:
+                    shown.update()
+                    continue
+                loss = self._validation_loss(check, check_negatives, check_weights)
+                shown.set_postfix(**{measure.replace("_", " "): f"{loss:.4f}"})
+                shown.update()
+                if loss < best_loss:
+                    best_loss = loss
+                    best = (copy.deepcopy(self.network.state_dict()), epochs_run)
+                # Patience runs out on epochs that improve by less than min_improvement.
+                if loss < mark - s.min_improvement:
+                    mark, waited = loss, 0
+                else:
+                    waited += 1
+                    if waited >= s.patience:
+                        break
         if best is not None:
             self.network.load_state_dict(best[0])
-            measure = "validation_rmse" if self.predicts_ratings else "validation_bpr_loss"
-            self.metrics = {measure: round(best_loss, 6), "best_epoch": best[1]}
+            self.metrics = {
+                measure: round(best_loss, 6),
+                "best_epoch": best[1],
+                "epochs": epochs_run,
+            }
         self._precompute()
 
     # -- blocks ----------------------------------------------------------------------------

@@ -83,22 +83,29 @@ class FMNetwork(nn.Module):
                 continue
             v, w = self.factors[block.name], self.weights[block.name]
             if block.rows is not None:
+                # Two bags per block, not four: the columns weighted by x (v, w) and those
+                # weighted by x² (v², the row's penalty) each gather the rows once; the gradient
+                # of a bag sorts its indices, which is most of a training step.
                 indices, offsets, values = self.tables[block.name].gather(rows)
-                bag = nn.functional.embedding_bag
-                total = total + bag(indices, v, offsets, mode="sum", per_sample_weights=values)
-                squares = squares + bag(
-                    indices, v * v, offsets, mode="sum", per_sample_weights=values * values
-                )
-                linear = linear + bag(
-                    indices, w[:, None], offsets, mode="sum", per_sample_weights=values
-                ).squeeze(1)
-                penalties[block.name] = bag(
+                squared = v * v
+                by_x = nn.functional.embedding_bag(
                     indices,
-                    (v * v).sum(1, keepdim=True) + (w * w)[:, None],
+                    torch.cat([v, w[:, None]], 1),
+                    offsets,
+                    mode="sum",
+                    per_sample_weights=values,
+                )
+                by_x2 = nn.functional.embedding_bag(
+                    indices,
+                    torch.cat([squared, (squared.sum(1) + w * w)[:, None]], 1),
                     offsets,
                     mode="sum",
                     per_sample_weights=values * values,
-                ).squeeze(1)
+                )
+                total = total + by_x[:, :-1]
+                linear = linear + by_x[:, -1]
+                squares = squares + by_x2[:, :-1]
+                penalties[block.name] = by_x2[:, -1]
             else:
                 # A dense block is one field: its latent vector is a learned projection of the
                 # vector, with no interactions between its own dimensions.
