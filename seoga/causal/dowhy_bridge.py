@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seoga.causal.estimators import MIN_STRATUM_UNITS, EstimatorOptions
 from seoga.causal.graph import CausalGraph
 from seoga.errors import InputError
 
@@ -73,6 +74,25 @@ def _estimand(model, method: str, adjustment: list[str]):
     return estimand
 
 
+def method_params(method: str, options: EstimatorOptions) -> dict[str, Any]:
+    """seoga's options in DoWhy's words, for the methods whose DoWhy estimator takes them."""
+    if method in ("ipw", "doubly-robust"):
+        return {"min_ps_score": options.clip, "max_ps_score": 1 - options.clip}
+    if method == "stratification":
+        return {"num_strata": options.strata, "clipping_threshold": MIN_STRATUM_UNITS}
+    return {}
+
+
+def unmatched(method: str, options: EstimatorOptions) -> str | None:
+    """What DoWhy's estimator cannot do as seoga's did (None when it can)."""
+    if method == "ipw" and not options.normalise:
+        return (
+            "DoWhy's weighting always self-normalises, so this refutes the self-normalised "
+            "(Hájek) IPW estimate, not the Horvitz–Thompson one the effect used."
+        )
+    return None
+
+
 def _estimated(
     data: pd.DataFrame,
     graph: CausalGraph,
@@ -80,12 +100,15 @@ def _estimated(
     outcome: str,
     method: str,
     adjustment: list[str],
+    params: dict[str, Any] | None = None,
 ):
     """(model, estimand, estimate) of DoWhy's method on a fresh model; an InputError when DoWhy
     gives no value (it logs instead of raising)."""
     model = _model(data, graph, treatment, outcome)
     estimand = _estimand(model, method, adjustment)
-    estimate = model.estimate_effect(estimand, method_name=DOWHY_METHODS[method])
+    estimate = model.estimate_effect(
+        estimand, method_name=DOWHY_METHODS[method], method_params=params
+    )
     if estimate is None or estimate.value is None:
         raise InputError(f"DoWhy could not estimate the effect by {DOWHY_METHODS[method]}.")
     return model, estimand, estimate
@@ -106,6 +129,9 @@ def dowhy_estimate(
 
 @dataclass
 class Refutation:
+    """A refuter's result on DoWhy's estimate by `method`; `recorded` is the estimate `effect`
+    made, when the refutation was asked for one, and `note` what DoWhy could not match."""
+
     refuter: str
     estimate: float
     new_effect: float
@@ -113,16 +139,26 @@ class Refutation:
     passed: bool
     rule: str
     simulations: int
+    method: str
+    adjustment_set: list[str]
+    treatment: str
+    recorded: float | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "refuter": self.refuter,
+            "method": self.method,
+            "adjustment_set": self.adjustment_set,
+            "treatment": self.treatment,
             "estimate": self.estimate,
+            "recorded": self.recorded,
             "new_effect": self.new_effect,
             "p_value": self.p_value,
             "passed": self.passed,
             "rule": self.rule,
             "simulations": self.simulations,
+            "note": self.note,
         }
 
 
@@ -143,13 +179,23 @@ def refute(
     adjustment: list[str],
     refuter: str,
     *,
+    options: EstimatorOptions | None = None,
     simulations: int = DEFAULT_SIMULATIONS,
     seed: int = 0,
 ) -> Refutation:
-    """DoWhy's refuter on DoWhy's estimate by the same method and adjustment set."""
+    """DoWhy's refuter on DoWhy's estimate by the same method, adjustment set and options."""
     if refuter not in REFUTERS:
         raise InputError(f"unknown refuter {refuter!r}; known: {', '.join(REFUTERS)}.")
-    model, estimand, estimate = _estimated(data, graph, treatment, outcome, method, adjustment)
+    estimator_options = options or EstimatorOptions()
+    model, estimand, estimate = _estimated(
+        data,
+        graph,
+        treatment,
+        outcome,
+        method,
+        adjustment,
+        method_params(method, estimator_options),
+    )
     options: dict[str, Any] = {
         "num_simulations": simulations,
         "random_state": np.random.RandomState(seed),
@@ -169,4 +215,8 @@ def refute(
         passed=passed,
         rule=rule,
         simulations=simulations,
+        method=method,
+        adjustment_set=list(adjustment),
+        treatment=treatment,
+        note=unmatched(method, estimator_options),
     )

@@ -8,22 +8,29 @@ beside it so the size of the confounding shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from seoga.causal.estimators import ALIASES, METHODS, EstimatorOptions, naive
+from seoga.causal.estimators import (
+    ALIASES,
+    FRONTDOOR,
+    METHODS,
+    EstimatorOptions,
+    is_binary,
+    naive,
+)
 from seoga.causal.graph import CausalGraph
 from seoga.causal.identify import Identification, identify
+from seoga.causal.values import checked_units
 from seoga.errors import InputError
 from seoga.progress import track
 
 DEFAULT_ROUNDS = 200
 DEFAULT_LEVEL = 0.95
 MIN_ROUNDS = 2  # an interval needs two values
-FRONTDOOR = "frontdoor"
 
 
 @dataclass
@@ -41,6 +48,8 @@ class EffectResult:
     rounds: int
     level: float
     identification: dict[str, Any] = field(default_factory=dict)
+    options: EstimatorOptions = field(default_factory=EstimatorOptions)
+    binary_treatment: bool = True  # 0/1, rather than a number
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +66,9 @@ class EffectResult:
             "bootstrap_rounds": self.rounds,
             "seed": self.seed,
             "identification": self.identification,
+            # `refute --effect` re-estimates with these.
+            "options": asdict(self.options),
+            "binary_treatment": self.binary_treatment,
         }
 
 
@@ -134,14 +146,7 @@ def estimate_effect(
     graph.check_data(data.columns, where)
     found = identify(graph, treatment, outcome)
     chosen = adjustment_for(name, found, adjustment)
-    missing = [column for column in chosen if column not in data.columns]
-    if missing:
-        raise InputError(f"{where} has no column {', '.join(missing)} to adjust for.")
-    used = data[[treatment, outcome, *chosen]]
-    if used.isna().any().any():
-        column = used.columns[used.isna().any()].tolist()[0]
-        row = int(used[column].isna().to_numpy().argmax())
-        raise InputError(f"{where}: row {row + 1} has no value for {column}; fill or drop it.")
+    used = checked_units(data, treatment, outcome, chosen, name, where)
     options = options or EstimatorOptions()
     estimator = METHODS[name]
 
@@ -163,4 +168,6 @@ def estimate_effect(
         rounds=rounds,
         level=level,
         identification=found.to_dict(),
+        options=options,
+        binary_treatment=is_binary(used[treatment]),
     )

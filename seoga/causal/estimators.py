@@ -31,6 +31,7 @@ DEFAULT_STRATA = 20
 # A mediator or treatment with at most this many values is read as discrete (Pearl's formula).
 DISCRETE_LEVELS = 10
 MIN_STRATUM_UNITS = 1  # per arm, for a stratum to count
+FRONTDOOR = "frontdoor"
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,15 @@ def binary(values: pd.Series, name: str) -> np.ndarray:
     return array.astype(float)
 
 
+def is_binary(values: pd.Series) -> bool:
+    return set(np.unique(values.to_numpy(dtype=float)).tolist()) <= {0.0, 1.0}
+
+
 def naive(data: pd.DataFrame, treatment: str, outcome: str) -> float:
     """The unadjusted contrast: the arms' outcome difference (the slope, for a continuous T)."""
     t = data[treatment].to_numpy(dtype=float)
     y = data[outcome].to_numpy(dtype=float)
-    if set(np.unique(t).tolist()) <= {0.0, 1.0}:
+    if is_binary(data[treatment]):
         if t.min() == t.max():
             raise InputError(f"every unit has {treatment} = {t[0]:g}: there is nothing to compare.")
         return float(y[t == 1].mean() - y[t == 0].mean())
@@ -214,6 +219,6 @@ BACKDOOR_METHODS: dict[str, Estimator] = {
     "ipw": ipw,
     "doubly-robust": doubly_robust,
 }
-METHODS: dict[str, Estimator] = {**BACKDOOR_METHODS, "frontdoor": frontdoor}
+METHODS: dict[str, Estimator] = {**BACKDOOR_METHODS, FRONTDOOR: frontdoor}
 # `--method backdoor` is regression adjustment.
 ALIASES = {"backdoor": "regression", "dr": "doubly-robust"}

@@ -5,11 +5,14 @@
     unobserved: [intent]
 
 In DOT a node is unobserved with `intent [observed="no"]` (DoWhy's mark) or `[unobserved=true]`.
-Edges may name nodes not listed; every node must be a column of the data unless unobserved.
+Without `nodes` the edges name the nodes. With it, an edge may name only listed or unobserved
+nodes: a misspelt name would otherwise be a new node, and `identify`, which reads no data, would
+answer for a different graph. Every node must be a column of the data unless unobserved.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,23 +88,54 @@ class CausalGraph:
         }
 
 
-def graph_from_dict(payload: Any, source: str) -> CausalGraph:
+def _unlisted(edge: tuple[str, str], known: set[str], where: str) -> InputError:
+    """The error for an edge naming a node that is not listed, with the closest listed name."""
+    name = next(end for end in edge if end not in known)
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"did you mean {close[0]!r}, or" if close else "did you mean to"
+    return InputError(
+        f"{where} ({edge[0]} → {edge[1]}) names {name!r}, which is not among the nodes "
+        f"({', '.join(sorted(known))}); {hint} add it to `nodes` (or `unobserved`)?"
+    )
+
+
+def graph_from_dict(payload: Any, source: str, edge_lines: list[int] | None = None) -> CausalGraph:
+    """A graph from a parsed YAML mapping; `edge_lines` (each edge's line) places its errors."""
     if not isinstance(payload, dict) or "edges" not in payload:
         raise InputError(f"{source}: a graph file has `edges: [[cause, effect], ...]`.")
     unknown = sorted(set(payload) - {"nodes", "edges", "unobserved"})
     if unknown:
         raise InputError(f"{source}: a graph has nodes, edges, unobserved; not {unknown}.")
+    nodes = tuple(str(node) for node in payload.get("nodes") or [])
+    unobserved = frozenset(str(node) for node in payload.get("unobserved") or [])
+    listed = payload["edges"] or []
+    lines: list[int | None] = list(edge_lines or [])
+    if len(lines) != len(listed):
+        lines = [None] * len(listed)  # no lines to name, only the edges' numbers
     edges = []
-    for number, edge in enumerate(payload["edges"] or [], start=1):
+    for number, (edge, at) in enumerate(zip(listed, lines, strict=True), start=1):
+        line = f":{at}" if at is not None else ""
+        where = f"{source}{line}: edge {number}"
         if not (isinstance(edge, list | tuple) and len(edge) == EDGE_ENDS):
-            raise InputError(f"{source}: edge {number} is {edge!r}; write [cause, effect].")
-        edges.append((str(edge[0]), str(edge[1])))
-    return CausalGraph(
-        edges=tuple(edges),
-        nodes=tuple(str(node) for node in payload.get("nodes") or []),
-        unobserved=frozenset(str(node) for node in payload.get("unobserved") or []),
-        source=source,
-    )
+            raise InputError(f"{where} is {edge!r}; write [cause, effect].")
+        ends = (str(edge[0]), str(edge[1]))
+        if nodes and not set(ends) <= set(nodes) | unobserved:
+            raise _unlisted(ends, set(nodes) | unobserved, where)
+        edges.append(ends)
+    return CausalGraph(edges=tuple(edges), nodes=nodes, unobserved=unobserved, source=source)
+
+
+def _edge_lines(text: str) -> list[int] | None:
+    """The line each item of a YAML graph's `edges` starts on (None when it has no such list)."""
+    import yaml
+
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if key.value == "edges" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return None
 
 
 def _dot_name(name: str) -> str:
@@ -155,4 +189,4 @@ def read_graph(path: str | Path) -> CausalGraph:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise InputError(f"{path}{line}: not valid YAML ({error}).") from None
-    return graph_from_dict(payload, str(path))
+    return graph_from_dict(payload, str(path), _edge_lines(text))

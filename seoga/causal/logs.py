@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seoga.causal.values import JSONL_SUFFIXES, note_source
 from seoga.errors import InputError
 from seoga.eventlog import EVENT_TYPES, EVENTS_NAME, RECOMMENDATION_LISTS, event_files
 from seoga.recommend.data.textfiles import json_objects, read_text
@@ -72,7 +73,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return events_table(rows, str(path))
     if not path.exists():
         raise InputError(f"{path} does not exist: give a CSV, a JSONL or an event log.")
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+    if path.suffix.lower() in JSONL_SUFFIXES:
         rows = [row for _, row in json_objects(path, read_text(path))]
         if is_event_log(rows):
             return events_table(rows, str(path))
@@ -84,4 +85,4 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise InputError(f"{path}: not a readable CSV ({error}).") from None
     if frame.empty:
         raise InputError(f"{path} holds no rows.")
-    return frame
+    return note_source(frame, path)

@@ -37,13 +37,17 @@ AdjustOption = Annotated[
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same interval.")]
 OutputOption = Annotated[Path | None, typer.Option(help="Write the result as JSON here.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-DIGITS = 4
 
 
 def _columns(text: str | None) -> list[str] | None:
     if text is None:
         return None
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        console.print(escape(line), highlight=False)
 
 
 def _write(output: Path | None, payload: dict) -> None:
@@ -59,8 +63,9 @@ def effect_command(
     outcome: OutcomeOption,
     method: MethodOption = "backdoor",
     adjust: AdjustOption = None,
+    # The backslash keeps rich from reading the interval as a markup tag.
     clip: Annotated[
-        float, typer.Option(help="Propensity scores kept inside [clip, 1 − clip].")
+        float, typer.Option(help="Propensity scores kept inside \\[clip, 1 − clip].")
     ] = 0.01,
     horvitz_thompson: Annotated[
         bool, typer.Option(help="IPW without self-normalising the weights.")
@@ -74,6 +79,7 @@ def effect_command(
 ) -> None:
     """Estimate the effect of TREATMENT on OUTCOME, with its interval and the naive contrast."""
     from seoga.causal import EstimatorOptions, estimate_effect, read_graph, read_table
+    from seoga.causal.reading import effect_lines, effect_readings
 
     table = read_table(data)
     result = estimate_effect(
@@ -90,28 +96,16 @@ def effect_command(
         where=str(data),
         show_progress=not as_json,
     )
-    payload = result.to_dict() | {"data": str(data), "graph": str(graph)}
+    payload = result.to_dict() | {
+        "data": str(data),
+        "graph": str(graph),
+        "readings": effect_readings(result),
+    }
     _write(output, payload)
     if as_json:
         print_json(payload)
         return
-    console.print(
-        f"{escape(treatment)} → {escape(outcome)} by {result.method} over {result.units:,} units, "
-        f"adjusting for {escape(', '.join(result.adjustment_set) or 'nothing')}",
-        highlight=False,
-    )
-    console.print(
-        f"effect {result.estimate:+.{DIGITS}f}  ({result.level:.0%} interval "
-        f"{result.ci_low:+.{DIGITS}f} … {result.ci_high:+.{DIGITS}f})",
-        highlight=False,
-    )
-    console.print(f"naive  {result.naive:+.{DIGITS}f}  (no adjustment)", highlight=False)
-    if 0 <= result.estimate < result.naive:  # both the same way, the naive one larger
-        share = 1 - result.estimate / result.naive
-        console.print(
-            f"{share:.0%} of the naive difference would have happened without the treatment.",
-            highlight=False,
-        )
+    _print_lines(effect_lines(result))
 
 
 @app.command("identify")
@@ -160,6 +154,7 @@ def simulate_command(
     import yaml
 
     from seoga.causal import simulate
+    from seoga.causal.reading import simulation_lines, simulation_readings
 
     made = simulate(scenario, n, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -169,28 +164,36 @@ def simulate_command(
         yaml.safe_dump(made.graph.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     summary = made.to_dict() | {"data": str(out), "graph_file": str(graph_path)}
+    summary["readings"] = simulation_readings(made, summary["naive"])
     write_json_atomic(out.with_suffix(".truth.json"), summary)
     if as_json:
         print_json(summary)
         return
-    console.print(
-        f"{len(made.data):,} units of {scenario} → {out} (graph {graph_path}); true effect of "
-        f"{made.treatment} on {made.outcome} {made.truth:+.{DIGITS}f}, naive "
-        f"{summary['naive']:+.{DIGITS}f}",
-        highlight=False,
-    )
+    _print_lines(simulation_lines(made, summary["naive"], str(out), str(graph_path)))
 
 
 @app.command("refute")
 def refute_command(
-    data: DataArgument,
-    graph: GraphOption,
-    treatment: TreatmentOption,
-    outcome: OutcomeOption,
     refuter: Annotated[
         str, typer.Option(help="placebo, random-common-cause or subset (DoWhy's refuters).")
     ],
-    method: MethodOption = "backdoor",
+    data: Annotated[
+        Path | None,
+        typer.Argument(help="Units, as for effect (default: the file the --effect record names)."),
+    ] = None,
+    effect: Annotated[
+        Path | None,
+        typer.Option(
+            help="The JSON `effect --output` wrote: refute that estimate (its method, "
+            "adjustment set and options; its data and graph unless given)."
+        ),
+    ] = None,
+    graph: Annotated[Path | None, typer.Option(help="The causal graph (YAML or DOT).")] = None,
+    treatment: Annotated[str | None, typer.Option(help="The treatment column.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="The outcome column.")] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Without --effect: as for effect (default: backdoor).")
+    ] = None,
     adjust: AdjustOption = None,
     simulations: Annotated[int, typer.Option(help="Refuter simulations.")] = 50,
     seed: SeedOption = 0,
@@ -198,38 +201,27 @@ def refute_command(
     as_json: JsonOption = False,
 ) -> None:
     """Try to knock the estimate over: a placebo treatment, a random confounder, subsets."""
-    from seoga.causal import adjustment_for, identify, method_name, read_graph, read_table
-    from seoga.causal.dowhy_bridge import refute
+    from seoga.causal.reading import refutation_lines, refutation_readings
+    from seoga.causal.refutation import refute_target, target
 
-    table = read_table(data)
-    causal_graph = read_graph(graph)
-    causal_graph.check_data(table.columns, str(data))
-    name = method_name(method)
-    chosen = adjustment_for(name, identify(causal_graph, treatment, outcome), _columns(adjust))
-    result = refute(
-        table,
-        causal_graph,
-        treatment,
-        outcome,
-        name,
-        chosen,
-        refuter,
-        simulations=simulations,
-        seed=seed,
+    chosen = target(
+        effect,
+        data=data,
+        graph=graph,
+        treatment=treatment,
+        outcome=outcome,
+        method=method,
+        adjustment=_columns(adjust),
     )
-    payload = result.to_dict() | {"method": name, "adjustment_set": chosen}
+    result = refute_target(chosen, refuter, simulations=simulations, seed=seed)
+    payload = result.to_dict() | {"readings": refutation_readings(result)}
     _write(output, payload)
     if as_json:
         print_json(payload)
         return
+    _print_lines(refutation_lines(result))
     console.print(
-        f"{refuter}: estimate {result.estimate:+.{DIGITS}f} → {result.new_effect:+.{DIGITS}f} "
-        f"over {simulations} simulations"
-        + (f", p = {result.p_value:.3f}" if result.p_value is not None else ""),
-        highlight=False,
-    )
-    console.print(
-        f"{'passed' if result.passed else 'FAILED'}: {result.rule}",
+        f"{'passed' if result.passed else 'FAILED'}: {escape(result.rule)}",
         style="green" if result.passed else "red",
         highlight=False,
     )
