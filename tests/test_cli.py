@@ -99,6 +99,13 @@ def test_errors_are_messages_not_tracebacks(tmp_path, docs):
     assert other.returncode == EXIT_USER_ERROR and "fixed at creation" in other.stderr
 
 
+def test_error_messages_print_brackets_as_written(tmp_path):
+    # Rich markup would take "[kb]" for a style and drop it from the message.
+    missing = seoga("search", "anything", "-c", str(tmp_path / "[kb]"))
+    assert missing.returncode == EXIT_USER_ERROR
+    assert f"{tmp_path / '[kb]'}" in missing.stderr.replace("\n", "")
+
+
 def test_nothing_indexable_exits_non_zero(tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -4,6 +4,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from seoga.cli import (
     ask,
@@ -72,20 +73,21 @@ def main() -> None:
         code = stop.exit_code
     except typer.TyperException as error:  # usage errors: a missing value, an unknown option
         error_console.print(
-            f"[bold red]error:[/] {error.format_message()} (see --help)", highlight=False
+            f"[bold red]error:[/] {escape(error.format_message())} (see --help)", highlight=False
         )
         code = error.exit_code
     except (typer.Abort, KeyboardInterrupt):
         error_console.print("interrupted; the collection was left as it was before this command.")
         code = EXIT_INTERRUPTED
     except SeogaError as error:
-        error_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        # Messages quote values such as "[clip, 1 − clip]": printed as written, not as markup.
+        error_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         code = EXIT_USER_ERROR
     except Exception as error:
         if os.environ.get(DEBUG_VARIABLE):
             raise
         error_console.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+            f"[bold red]internal error:[/] {type(error).__name__}: {escape(str(error))}\n"
             f"Run again with {DEBUG_VARIABLE}=1 to see the traceback, and please report it.",
             highlight=False,
         )
