@@ -84,7 +84,7 @@ def retrieval_command(
         )
     finally:
         executor.close()
-    print_metrics(metrics, TABLE_COLUMNS)
+    print_metrics(f"{metrics['dataset']} · {metrics['retriever']}", metrics, TABLE_COLUMNS)
     if output is not None:
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -104,6 +104,8 @@ def sts_command(
     from seoga.evaluate.sts import evaluate_sts
 
     result = evaluate_sts(data, model, seed=seed, show_progress=True)
-    print_metrics({**result, "retriever": result["model"]}, ["spearman", "pearson", "pairs"])
+    print_metrics(
+        f"{result['dataset']} · {result['model']}", result, ["spearman", "pearson", "pairs"]
+    )
     if output is not None:
         output.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -14,6 +14,7 @@ from seoga.cli.options import (
     Implicit,
     ItemColumn,
     ItemTables,
+    JsonOption,
     MinRating,
     Propensities,
     RandomRatings,
@@ -29,7 +30,7 @@ from seoga.cli.options import (
     UserTables,
     WeightColumn,
 )
-from seoga.cli.output import console
+from seoga.cli.output import print_json, print_metrics
 from seoga.errors import InputError
 
 SHOWN = (
@@ -97,6 +98,7 @@ def recommend_command(
     seed: Seed = 0,
     set_: Settings = None,
     output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Fit MODEL on the train part and report RMSE/MAE and HR/recall/nDCG/MRR@k on the test."""
     from seoga.evaluate.recommend import evaluate_recommender
@@ -155,7 +157,10 @@ def recommend_command(
     metrics["seed"] = seed
     if debias is not None:
         metrics["debias"] = {"method": debias, "propensities": propensities}
-    _print(metrics, k)
+    if as_json:
+        print_json(metrics)
+    else:
+        _print(metrics, k)
     if output is not None:
         output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -210,14 +215,8 @@ def _has_field(paths: list[Path], field: str) -> bool:
 
 
 def _print(metrics: dict, k: int) -> None:
-    from rich.table import Table
-
     names = list(dict.fromkeys(name.format(k=k) for name in SHOWN if name.format(k=k) in metrics))
-    table = Table(title=f"{metrics['model']} · {metrics['split']}")
-    for name in names:
-        table.add_column(name, justify="right")
-    table.add_row(*[str(metrics[name]) for name in names])
-    console.print(table)
+    print_metrics(f"{metrics['model']} · {metrics['split']}", metrics, names)
 
 
 def register(parent: typer.Typer) -> None:

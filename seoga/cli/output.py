@@ -15,6 +15,8 @@ from seoga.text.formats.structure import PATH_SEPARATOR
 console = Console()
 error_console = Console(stderr=True)
 PROBLEMS_SHOWN = 20
+# A table column's width beyond its text: a space each side and a border.
+COLUMN_PADDING = 3
 # Characters of each passage shown under an answer.
 SNIPPET_CHARS = 160
 
@@ -84,11 +86,21 @@ def print_report(report: IndexReport, collection: str) -> None:
     )
 
 
-def print_metrics(metrics: dict[str, Any], names: list[str]) -> None:
-    table = Table(title=f"{metrics['dataset']} · {metrics['retriever']}")
-    for name in names:
-        table.add_column(name, justify="right")
-    table.add_row(*[format_value(metrics[name]) for name in names])
+def print_metrics(title: str, metrics: dict[str, Any], names: list[str]) -> None:
+    """The figures `names` as one row, or as one line each when a row would not fit the
+    terminal (a cut row shows '0.928…' and 'recal…')."""
+    cells = [format_value(metrics[name]) for name in names]
+    row_width = sum(max(len(n), len(c)) + COLUMN_PADDING for n, c in zip(names, cells, strict=True))
+    table = Table(title=title)
+    if row_width + 1 <= console.width:
+        for name in names:
+            table.add_column(name, justify="right")
+        table.add_row(*cells)
+    else:
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for name, cell in zip(names, cells, strict=True):
+            table.add_row(name, cell)
     console.print(table)
 
 
