@@ -2,7 +2,7 @@
 
 The page reports which results it showed (impressions) and which one was opened (clicks); they
 are appended to `events.jsonl` in the collection folder, the interactions that recommenders
-(`seoga recommend fit --interactions kb --user user --item item`) and the causal analysis read
+(`seoga recommend fit kb --user-column user --item-column item`) and the causal analysis read
 later. One write per batch under a lock, so lines never interleave.
 
 The log is capped: when the next lines would take `events.jsonl` past `max_bytes`, it is rotated

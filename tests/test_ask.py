@@ -110,7 +110,7 @@ def test_cli_ask_eval_calibrate_cycle(tmp_path, qa_set, kb):
     assert "morphemes" in shown.stdout and "[1]" in shown.stdout and "uncalibrated" in shown.stdout
 
     metrics_path = tmp_path / "m.json"
-    evaluated = cli("eval", "qa", str(qa_set), "-c", str(kb), "--output", str(metrics_path))
+    evaluated = cli("eval", "qa", str(qa_set), "-c", str(kb), "--out", str(metrics_path))
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads(metrics_path.read_text())
     for key in ("exact_match", "f1", "gold_passage_recall", "abstention_rate", "ece"):

@@ -238,7 +238,7 @@ def test_cli_simulate_identify_effect_refute(tmp_path):
     out = tmp_path / "sim.csv"
     made = runner.invoke(
         app,
-        ["causal", "simulate", "--scenario", "popularity-confounded", "--n", "20000",
+        ["causal", "simulate", "--scenario", "popularity-confounded", "--units", "20000",
          "--seed", "1", "--out", str(out)],
     )  # fmt: skip
     assert made.exit_code == 0, made.output
@@ -254,7 +254,7 @@ def test_cli_simulate_identify_effect_refute(tmp_path):
     effect = runner.invoke(
         app,
         ["causal", "effect", str(out), "--graph", str(graph), "--treatment", "recommended",
-         "--outcome", "clicked", "--method", "ipw", "--bootstrap", "10", "--output",
+         "--outcome", "clicked", "--method", "ipw", "--bootstrap", "10", "--out",
          str(metrics)],
     )  # fmt: skip
     assert effect.exit_code == 0, effect.output

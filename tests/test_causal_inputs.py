@@ -138,7 +138,7 @@ def test_refute_refutes_the_recorded_effect(logged, tmp_path):
     record = tmp_path / "effect.json"
     made = invoke(
         "effect", str(data), "--graph", str(graph), "--treatment", "recommended",
-        "--outcome", "clicked", "--method", "dr", "--bootstrap", str(ROUNDS), "--output",
+        "--outcome", "clicked", "--method", "dr", "--bootstrap", str(ROUNDS), "--out",
         str(record),
     )  # fmt: skip
     assert made.exit_code == 0, message(made)
@@ -169,7 +169,7 @@ def test_refute_says_when_dowhy_cannot_refute_the_recorded_estimator(logged, tmp
     made = invoke(
         "effect", str(data), "--graph", str(graph), "--treatment", "recommended",
         "--outcome", "clicked", "--method", "ipw", "--horvitz-thompson", "--bootstrap",
-        str(ROUNDS), "--output", str(record),
+        str(ROUNDS), "--out", str(record),
     )  # fmt: skip
     assert made.exit_code == 0, message(made)
     refuted = invoke(

@@ -145,7 +145,7 @@ def test_eval_retrieval_writes_metrics_and_reuses_the_collection(tmp_path, tiny_
         str(data),
         "--retriever",
         "bm25",
-        "--output",
+        "--out",
         str(tmp_path / "m.json"),
         "--cache-dir",
         str(cache),

@@ -129,7 +129,7 @@ def test_cli_eval_recommend_with_ipw_on_a_matrix_folder(tmp_path):
         result = runner.invoke(
             app,
             ["eval", "recommend", str(folder), "--model", "mf", *settings, *extra,
-             "--output", str(output)],
+             "--out", str(output)],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         scores[" ".join(extra)] = json.loads(output.read_text())

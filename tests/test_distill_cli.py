@@ -71,7 +71,7 @@ def test_distill_embedder_then_optimize_from_the_cli(tiny_e5, sts_file, docs, tm
     result = run(
         "distill", "embedder", "--teacher", str(tiny_e5), "--student-layers", "2",
         "--data", str(sts_file), "--data", str(docs), "--eval", str(sts_file),
-        "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--max-seq-length", "32",
+        "--epochs", "2", "--batch-size", "4", "--learning-rate", "1e-3", "--max-length", "32",
         "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
@@ -101,7 +101,7 @@ def test_albert_student_factorises_and_shares(tiny_e5, sts_file, tmp_path):
     result = run(
         "distill", "embedder", "--teacher", str(tiny_e5), "--student", "albert",
         "--embedding-size", "8", "--share-layers", "all", "--data", str(sts_file),
-        "--batch-size", "4", "--max-seq-length", "32", "--out", str(out), "--json",
+        "--batch-size", "4", "--max-length", "32", "--out", str(out), "--json",
     )  # fmt: skip
     card = json.loads(result.stdout)
     assert card["student"]["model_type"] == "albert" and card["student"]["kind"] == "albert"
@@ -128,7 +128,7 @@ def test_distill_reranker_from_the_cli(tiny_reranker, reranker_pairs, tmp_path):
     result = run(
         "distill", "reranker", "--teacher", str(tiny_reranker), "--data", str(reranker_pairs),
         "--student-layers", "2", "--losses", "soft-kd,hard-label", "--temperature", "4",
-        "--held-out", "0.25", "--batch-size", "8", "--max-seq-length", "32",
+        "--held-out", "0.25", "--batch-size", "8", "--max-length", "32",
         "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout

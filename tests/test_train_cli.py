@@ -84,7 +84,7 @@ def test_train_index_eval_tune(tmp_path, tiny_model):
     assert "LoRA rank 2:" in lora.stdout and "model written to" in lora.stdout
 
     result = tmp_path / "sts.json"
-    scored = run("eval", "sts", str(pairs), "--model", str(sts_model), "--output", str(result))
+    scored = run("eval", "sts", str(pairs), "--model", str(sts_model), "--out", str(result))
     assert scored.returncode == 0, scored.stderr
     assert "spearman" in scored.stdout and json.loads(result.read_text())["pairs"] == 4
 

@@ -1,6 +1,6 @@
 """Which estimate `refute` tries to knock over: the one `effect` recorded, or one named by hand.
 
-`effect --output` writes the method, the adjustment set, the estimator's options and the files
+`effect --out` writes the method, the adjustment set, the estimator's options and the files
 it read; given that record, the refuter re-estimates by the same method, set and options (as
 far as DoWhy's estimator takes them, and says where it cannot). Without one the method is
 `--method` (regression by default) and the output names it, so a refutation never stands
@@ -45,9 +45,9 @@ def _read_record(path: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path} does not exist: give the file `effect --output` wrote.") from None
+        raise InputError(f"{path} does not exist: give the file `effect --out` wrote.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not the JSON `effect --output` writes ({error}).") from None
+        raise InputError(f"{path}: not the JSON `effect --out` writes ({error}).") from None
     if not isinstance(record, dict):
         raise InputError(f"{path}: not an effect record (it holds no JSON object).")
     absent = [name for name in RECORD_FIELDS if name not in record]
@@ -72,7 +72,7 @@ def _agree(name: str, given: Any, recorded: Any, record: Path) -> Any:
 
 def _given(name: str, value: Any) -> Any:
     if value is None:
-        raise InputError(f"give {name}, or --effect with the file `effect --output` wrote.")
+        raise InputError(f"give {name}, or --effect with the file `effect --out` wrote.")
     return value
 
 

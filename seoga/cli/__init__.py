@@ -29,6 +29,7 @@ from seoga.cli import (
     tune,
 )
 from seoga.cli.output import console, error_console
+from seoga.cli.vocabulary import VocabularyGroup
 from seoga.errors import SeogaError
 
 EXIT_USER_ERROR = 2
@@ -38,6 +39,7 @@ DEBUG_VARIABLE = "SEOGA_DEBUG"
 
 app = typer.Typer(
     name="seoga",
+    cls=VocabularyGroup,
     help="서가 seoga: offline, Korean-first search, answers and recommendations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -35,7 +35,7 @@ AdjustOption = Annotated[
     typer.Option(help="Columns to adjust for, comma-separated (default: from the graph)."),
 ]
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same interval.")]
-OutputOption = Annotated[Path | None, typer.Option(help="Write the result as JSON here.")]
+OutputOption = Annotated[Path | None, typer.Option("--out", help="Write the result as JSON here.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -146,7 +146,7 @@ def simulate_command(
         str, typer.Option(help="popularity-confounded (backdoor) or hidden-intent (frontdoor).")
     ],
     out: Annotated[Path, typer.Option(help="CSV to write; its graph and truth go beside it.")],
-    n: Annotated[int, typer.Option("--n", help="Units (user-item impressions).")] = 50_000,
+    n: Annotated[int, typer.Option("--units", help="Units (user-item impressions).")] = 50_000,
     seed: SeedOption = 0,
     as_json: JsonOption = False,
 ) -> None:
@@ -184,7 +184,7 @@ def refute_command(
     effect: Annotated[
         Path | None,
         typer.Option(
-            help="The JSON `effect --output` wrote: refute that estimate (its method, "
+            help="The JSON `effect --out` wrote: refute that estimate (its method, "
             "adjustment set and options; its data and graph unless given)."
         ),
     ] = None,

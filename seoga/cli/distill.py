@@ -42,8 +42,10 @@ ConfigOption = Annotated[
     typer.Option(help="A distillation config JSON (terms, matches); replaces --losses."),
 ]
 EpochsOption = Annotated[int, typer.Option(help="Passes over the data.")]
-LearningRateOption = Annotated[float, typer.Option(help="Learning rate.")]
-MaxLengthOption = Annotated[int, typer.Option(help="Tokens per text or pair (longer are cut).")]
+LearningRateOption = Annotated[float, typer.Option("--learning-rate", help="Learning rate.")]
+MaxLengthOption = Annotated[
+    int, typer.Option("--max-length", help="Tokens per text or pair (longer are cut).")
+]
 MEGA = 1_000_000
 METRIC_DIGITS = 4
 
@@ -86,7 +88,10 @@ def embedder_command(
     lr: LearningRateOption = 1e-4,
     head_lr: Annotated[
         float | None,
-        typer.Option(help="Learning rate of the scoring head (default: --lr)."),
+        typer.Option(
+            "--head-learning-rate",
+            help="Learning rate of the scoring head (default: --learning-rate).",
+        ),
     ] = None,
     max_seq_length: MaxLengthOption = 256,
     max_texts: Annotated[
@@ -171,7 +176,10 @@ def reranker_command(
     lr: LearningRateOption = 1e-4,
     head_lr: Annotated[
         float | None,
-        typer.Option(help="Learning rate of the scoring head (default: --lr)."),
+        typer.Option(
+            "--head-learning-rate",
+            help="Learning rate of the scoring head (default: --learning-rate).",
+        ),
     ] = None,
     max_seq_length: MaxLengthOption = 256,
     freeze_embeddings: FreezeEmbeddingsOption = True,

@@ -29,7 +29,9 @@ TABLE_COLUMNS = [*RETRIEVAL_METRICS, "n_queries", "index_seconds", "query_ms_p50
 def retrieval_command(
     data: Annotated[Path, typer.Argument(help="A BEIR-layout folder (corpus, queries, qrels).")],
     retriever: Annotated[str, typer.Option(help="bm25, dense or hybrid.")] = "hybrid",
-    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the metrics as JSON here.")
+    ] = None,
     embedder: Annotated[str | None, typer.Option(help="Bi-encoder name or path.")] = None,
     extra_embedder: Annotated[
         list[str] | None,
@@ -98,7 +100,9 @@ def sts_command(
         str, typer.Option(help="Model name or folder (e.g. a `seoga train` output).")
     ] = "multilingual-e5-small",
     seed: Annotated[int, typer.Option(help="Recorded with the result.")] = 0,
-    output: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the result as JSON here.")
+    ] = None,
 ) -> None:
     """Spearman ×100 of a model's cosine similarities against gold similarity scores."""
     from seoga.evaluate.sts import evaluate_sts

@@ -52,7 +52,9 @@ def qa_command(
         int | None, typer.Option(help="Evaluate a seeded sample of this many questions.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
-    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the metrics as JSON here.")
+    ] = None,
     records: Annotated[
         Path | None, typer.Option(help="Write every question's outcome as JSONL here.")
     ] = None,

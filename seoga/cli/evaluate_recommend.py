@@ -97,7 +97,9 @@ def recommend_command(
     random_ratings: RandomRatings = None,
     seed: Seed = 0,
     set_: Settings = None,
-    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the metrics as JSON here.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fit MODEL on the train part and report RMSE/MAE and HR/recall/nDCG/MRR@k on the test."""

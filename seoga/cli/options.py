@@ -73,23 +73,31 @@ FreezeEmbeddingsOption = Annotated[
 
 # Interaction logs and recommenders (recommend, eval recommend, related).
 MODEL_NAMES = "popular, mf, als, itemknn, fm, rules, sr, sknn or gru4rec"
-UserColumn = Annotated[str | None, typer.Option("--user", help="User column (name or 0-based).")]
+UserColumn = Annotated[
+    str | None, typer.Option("--user-column", help="User column (name or 0-based).")
+]
 SessionColumn = Annotated[
-    str | None, typer.Option("--session", help="Session column: a session log's 'user'.")
+    str | None, typer.Option("--session-column", help="Session column: a session log's 'user'.")
 ]
 SessionGap = Annotated[
     float | None,
     typer.Option(
-        help="Cut each --user's events into sessions at idle gaps longer than this many "
-        "seconds (needs --time; 3600 is usual)."
+        help="Cut each --user-column's events into sessions at idle gaps longer than this many "
+        "seconds (needs --time-column; 3600 is usual)."
     ),
 ]
-ItemColumn = Annotated[str | None, typer.Option("--item", help="Item column (name or 0-based).")]
-RatingColumn = Annotated[str | None, typer.Option("--rating", help="Rating column (explicit).")]
-WeightColumn = Annotated[
-    str | None, typer.Option("--weight", help="Weight column (implicit: clicks, plays).")
+ItemColumn = Annotated[
+    str | None, typer.Option("--item-column", help="Item column (name or 0-based).")
 ]
-TimeColumn = Annotated[str | None, typer.Option("--time", help="Time column (Unix s or ISO).")]
+RatingColumn = Annotated[
+    str | None, typer.Option("--rating-column", help="Rating column (explicit).")
+]
+WeightColumn = Annotated[
+    str | None, typer.Option("--weight-column", help="Weight column (implicit: clicks, plays).")
+]
+TimeColumn = Annotated[
+    str | None, typer.Option("--time-column", help="Time column (Unix s or ISO).")
+]
 ItemTables = Annotated[
     list[Path] | None,
     typer.Option("--items", help="Item side table (repeatable; rows of one id merge)."),

@@ -76,7 +76,9 @@ def eval_related_command(
     k: Annotated[int, typer.Option("-k", help="List length scored.")] = 10,
     seed: Seed = 0,
     set_: Settings = None,
-    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the metrics as JSON here.")
+    ] = None,
 ) -> None:
     """Score related-document lists for each blend weight on held-out readers: one document
     they read is shown, the others they read are the hits; prints the best weight."""

@@ -62,9 +62,12 @@ def embedder_command(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
     lr: Annotated[
-        float | None, typer.Option(help="Learning rate (default 2e-5; 5e-4 with LoRA).")
+        float | None,
+        typer.Option("--learning-rate", help="Learning rate (default 2e-5; 5e-4 with LoRA)."),
     ] = None,
-    max_seq_length: Annotated[int, typer.Option(help="Tokens per text (longer are cut).")] = 128,
+    max_seq_length: Annotated[
+        int, typer.Option("--max-length", help="Tokens per text (longer are cut).")
+    ] = 128,
     max_examples: Annotated[
         int | None, typer.Option(help="Use at most this many examples (drawn by --seed).")
     ] = None,

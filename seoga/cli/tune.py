@@ -16,7 +16,8 @@ ROWS_SHOWN = 20
 def tune_command(
     grid_file: Annotated[Path, typer.Argument(help="The grid: kind, data, grid of values.")],
     output: Annotated[
-        Path | None, typer.Option(help="Results folder (default: from the file, or GRID-results).")
+        Path | None,
+        typer.Option("--out", help="Results folder (default: from the file, or GRID-results)."),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Parallel processes (capped by CPUs and free memory).")

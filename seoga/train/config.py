@@ -68,7 +68,7 @@ class TrainConfig:
         if self.lora_save not in SAVE_MODES:
             raise InputError(f"--lora-save must be one of {', '.join(SAVE_MODES)}.")
         if self.batch_size < 1 or self.max_seq_length < 1:
-            raise InputError("--batch-size and --max-seq-length must be at least 1.")
+            raise InputError("--batch-size and --max-length must be at least 1.")
         if self.max_steps is not None and self.max_steps < 1:
             raise InputError("--max-steps must be at least 1.")
         if self.epochs <= 0:
