@@ -103,6 +103,45 @@ def test_errors_are_messages(tmp_path, main_run):
     assert setting.returncode == EXIT_USER_ERROR and "NAME=VALUE" in setting.stderr
 
 
+GODFATHER = "Godfather, The (1972)"
+TITLED = [(GODFATHER, "Heat (1995)"), ("Heat (1995)", "Up (2009)"), (GODFATHER, "Up (2009)")]
+
+
+def test_ids_with_commas_unknown_ids_and_unknown_users(tmp_path, main_run):
+    log = tmp_path / "titled.csv"
+    rows = [f'u{n},"{a}"\nu{n},"{b}"' for n, (a, b) in enumerate(TITLED * 4)]
+    log.write_text("user,item\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    for name, extra in (("sr", []), ("rules", ["--min-support", "0.1"])):
+        out = str(tmp_path / name)
+        fitted = run("recommend", "fit", str(log), "--model", name, "--out", out, *extra)
+        assert fitted.returncode == 0, fitted.stderr
+    sr, rules = str(tmp_path / "sr"), str(tmp_path / "rules")
+    together = run("recommend", "together", GODFATHER, "--model", rules, "--json")
+    assert together.returncode == 0 and {hit["item"] for hit in json.loads(together.stdout)} == {
+        "Heat (1995)",
+        "Up (2009)",
+    }
+    after = run("recommend", "next", "--session-items", "Up (2009)", "--session-items", GODFATHER,
+                "--model", sr, "--json")  # fmt: skip
+    assert after.returncode == 0 and json.loads(after.stdout)[0]["source"] == "model"
+    new = run("recommend", "for-user", "new", "--history", f"{GODFATHER}:5", "--model", sr)
+    assert new.returncode == 0 and "Heat (1995)" in new.stdout
+    for asked in (
+        ("together", "Heat (1995),Jaws (1975)", "--model", rules),
+        ("next", "--session-items", "Heat (1995),Jaws (1975)", "--model", sr),
+        ("for-user", "new", "--history", "Jaws (1975)", "--history", "Heat (1995)", "--model", sr),
+    ):
+        refused = main_run("recommend", *asked)
+        message = " ".join(refused.stderr.split())
+        assert (
+            refused.returncode == EXIT_USER_ERROR
+            and "not items of this model: 'Jaws (1975)'" in message
+        )
+    stranger = run("recommend", "for-user", "nobody", "--model", sr, "--json")
+    assert stranger.returncode == 0 and json.loads(stranger.stdout)[0]["source"] == "popular"
+    assert "user 'nobody' is not in this model" in " ".join(stranger.stderr.split())
+
+
 @pytest.mark.shared_data
 def test_movielens_small_as_it_comes(shared_data, tmp_path):
     folder = shared_data / "movielens_latest_small"

@@ -8,6 +8,7 @@ import pytest
 from seoga.errors import InputError
 from seoga.recommend import (
     Columns,
+    FeatureTable,
     make_recommender,
     read_features,
     read_interactions,
@@ -15,7 +16,7 @@ from seoga.recommend import (
 )
 from seoga.recommend.data.feature_encoding import FeatureVocabulary
 from seoga.recommend.data.interactions import align
-from seoga.recommend.data.log_files import parse_history
+from seoga.recommend.data.log_files import parse_history, split_ids
 from tests.recommend_data import clustered_log
 
 
@@ -206,3 +207,25 @@ def test_history_parsing():
         parse_history("a:inf")
     with pytest.raises(InputError, match="empty"):
         parse_history(" , ")
+
+
+def test_ids_holding_commas_are_taken_whole_when_known():
+    known = {"Godfather, The (1972)", "Heat (1995)", "Star Wars: IV (1977)"}
+    given = ["Godfather, The (1972):5", "Heat (1995),x:4", "Star Wars: IV (1977)"]
+    assert parse_history(given, known) == (
+        ["Godfather, The (1972)", "Heat (1995)", "x", "Star Wars: IV (1977)"],
+        [5.0, np.nan, 4.0, np.nan],
+    )
+    assert split_ids(["Godfather, The (1972)", "a, b"], known) == [
+        "Godfather, The (1972)",
+        "a",
+        "b",
+    ]
+
+
+def test_labels_are_plain_text():
+    # A name column read as multi-valued (a name repeated over rows, or one holding '|').
+    table = FeatureTable(
+        {"name": "multi"}, {"name": {"1": ["Radiohead"], "2": ["Simon", "Garfunkel"]}}
+    )
+    assert table.labels() == {"1": "Radiohead", "2": "Simon, Garfunkel"}

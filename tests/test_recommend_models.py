@@ -266,3 +266,15 @@ def test_fm_scores_a_user_known_only_by_features():
         .source
         == POPULAR_FALLBACK
     )
+
+
+def test_lists_show_ratings_clipped_as_predict_gives_them():
+    log, _, _ = clustered_log(n_users=20, n_items=15, per_user=6)
+    model = make_recommender("mf", epochs=3, factors=4).fit(log)
+    low, high = np.sort(model.predict(["u0"] * 15, [f"i{i}" for i in range(15)]))[[0, -1]]
+    # A scale narrower than the estimates, so that clipping shows.
+    model.rating_range = (float(low), float((low + high) / 2))
+    listed = model.recommend("u0", k=15, filter_seen=False)
+    predicted = model.predict(["u0"] * len(listed), [hit.item for hit in listed])
+    assert [hit.score for hit in listed] == pytest.approx(predicted.tolist())
+    assert max(hit.score for hit in listed) == pytest.approx(model.rating_range[1])

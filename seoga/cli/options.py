@@ -149,8 +149,3 @@ Blend = Annotated[
 def given_options(**chosen: Any) -> dict[str, Any]:
     """The options the user gave explicitly (the others keep their defaults)."""
     return {name: value for name, value in chosen.items() if value is not None}
-
-
-def split_items(text: str) -> list[str]:
-    """'a, b,c' → ['a', 'b', 'c'] (empty parts dropped)."""
-    return [part.strip() for part in text.split(",") if part.strip()]

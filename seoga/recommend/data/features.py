@@ -36,6 +36,7 @@ ML100K_GENRES = (
 ML100K_YEAR_DIGITS = 4
 TEXT_JOIN = ". "
 LABEL_FIELDS = ("title", "name", "label")
+VALUES_JOIN = ", "
 
 
 @dataclass
@@ -80,18 +81,23 @@ class FeatureTable:
         chosen = chosen or next(iter(texts), None)
         if chosen is None:
             return {}
-        return {raw_id: str(value) for raw_id, value in self.values[chosen].items()}
+        return {raw_id: _plain(value) for raw_id, value in self.values[chosen].items()}
 
     def text(self, raw_id: str, fields: Sequence[str]) -> str:
         """The named fields of one id joined into one text (multi values comma-joined)."""
         parts = []
         for name in fields:
             value = self.values.get(name, {}).get(raw_id)
-            if isinstance(value, list):
-                value = ", ".join(dict.fromkeys(value))
-            if value not in (None, ""):
-                parts.append(str(value))
+            if value is not None and (text := _plain(value)):
+                parts.append(text)
         return TEXT_JOIN.join(parts)
+
+
+def _plain(value: object) -> str:
+    """A field's value as text to show: several values (a multi field) joined by VALUES_JOIN."""
+    if isinstance(value, list):
+        return VALUES_JOIN.join(dict.fromkeys(map(str, value)))
+    return str(value)
 
 
 def read_features(
