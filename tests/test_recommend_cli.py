@@ -1,12 +1,17 @@
 """`seoga recommend` and `seoga eval recommend` end to end on generated logs."""
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 
 from tests.recommend_data import clicks_log, clustered_log, write_csv
 from tests.test_cli import EXIT_USER_ERROR
 from tests.test_train_cli import run
+
+README = Path(__file__).parents[1] / "README.md"
 
 
 def test_fit_recommend_and_evaluate(tmp_path):
@@ -101,6 +106,25 @@ def test_errors_are_messages(tmp_path, main_run):
         "recommend", "fit", str(good), "--model", "als", "--set", "oops", "--out", str(tmp_path)
     )
     assert setting.returncode == EXIT_USER_ERROR and "NAME=VALUE" in setting.stderr
+
+
+def test_text_only_when_named_and_the_readmes_serving_fit(tmp_path, monkeypatch, main_run):
+    ratings = write_csv(tmp_path / "ratings.csv", clustered_log(n_users=10, n_items=6, per_user=4)[0])
+    movies = tmp_path / "movies.csv"
+    movies.write_text("item,title\n" + "".join(f"i{i},Film {i}\n" for i in range(6)))
+    unused = main_run("recommend", "fit", str(ratings), "--model", "fm", "--items", str(movies),
+                      "--text-model", "some-embedder", "--out", str(tmp_path / "fm"))  # fmt: skip
+    assert unused.returncode == EXIT_USER_ERROR
+    assert "names (repeatable, e.g. --text-field title)" in " ".join(unused.stderr.split())
+    # The Serving section's command, as written, on a served collection's event log.
+    command = re.search(r"`(seoga recommend fit [^`]*kb[^`]*)`", README.read_text()).group(1)
+    events = [{"type": "click", "item": f"d{(u + i) % 5}", "user": f"u{u}"} for u in range(6)
+              for i in range(3)]  # fmt: skip
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    monkeypatch.chdir(tmp_path)
+    fitted = main_run(*shlex.split(command)[1:])
+    assert fitted.returncode == 0, fitted.stderr
 
 
 GODFATHER = "Godfather, The (1972)"

@@ -105,8 +105,8 @@ def test_side_tables_merge_by_id(tmp_path):
     assert table.kinds == {"title": "text", "genres": "multi", "year": "numeric", "tag": "multi"}
     assert table.values["tag"]["1"] == ["pixar", "toys"] and "userId" not in table.kinds
     assert table.text("1", ["title", "tag"]) == "Toy Story (1995). pixar, toys"
-    plain = read_features(movies)  # no text asked for: the title is still kept, as the label
-    assert plain.kinds["title"] == "text" and plain.labels()["2"] == "Heat (1995)"
+    plain = read_features(movies)  # no text asked for: the title is kept as the label only
+    assert plain.kinds["title"] == "label" and plain.labels()["2"] == "Heat (1995)"
 
     vocabulary = FeatureVocabulary.fit(table, min_count=2)
     assert vocabulary.vocab["genres"] == ["Animation"] and vocabulary.vocab["tag"] == ["pixar"]

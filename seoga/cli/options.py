@@ -97,11 +97,18 @@ ItemTables = Annotated[
 UserTables = Annotated[list[Path] | None, typer.Option("--users", help="User side table.")]
 TextFields = Annotated[
     list[str] | None,
-    typer.Option("--text-field", help="Item field(s) whose text the FM encodes (repeatable)."),
+    typer.Option(
+        "--text-field",
+        help="Item field(s) whose text the FM encodes (repeatable; needs --items). Without it "
+        "no text is encoded; a title or name column is only shown beside the id.",
+    ),
 ]
 TextModel = Annotated[
     str | None,
-    typer.Option(help="Embedder for item text: a model name or path, or a collection folder."),
+    typer.Option(
+        help="Embedder for the --text-field text: a model name or path, a collection folder, "
+        "or none (the fields are read and shown, not encoded). Default multilingual-e5-small."
+    ),
 ]
 Implicit = Annotated[
     bool, typer.Option("--implicit", help="Read ratings as implicit feedback (positives).")

@@ -22,7 +22,9 @@ from seoga.recommend.data.columns import COLUMN_NAMES
 from seoga.recommend.data.textfiles import json_objects, normalise_name, read_text, text_lines
 
 CATEGORICAL, MULTI, NUMERIC, TEXT = "categorical", "multi", "numeric", "text"
-KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT)
+# A title or name not named as text: shown beside the id, never a model input.
+LABEL = "label"
+KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT, LABEL)
 DEFAULT_SEPARATOR = "|"
 # A string column with more distinct values than this share of its rows is free text, not a
 # category; it is kept only when named as a text field or called a title / name / label.
@@ -76,7 +78,7 @@ class FeatureTable:
 
     def labels(self) -> dict[str, str]:
         """Each id's title or name (else its first text field), to show beside the id."""
-        texts = [name for name, kind in self.kinds.items() if kind == TEXT]
+        texts = [name for name, kind in self.kinds.items() if kind in (TEXT, LABEL)]
         chosen = next((name for name in LABEL_FIELDS if name in self.kinds), None)
         chosen = chosen or next(iter(texts), None)
         if chosen is None:
@@ -138,7 +140,7 @@ def _read_one(
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL side table.")
     if path.name == "u.item":
-        return _movielens_items(path)
+        return _movielens_items(path, text_fields)
     if path.name == "u.user":
         return _movielens_users(path)
     header, rows = _table_rows(path)
@@ -167,8 +169,7 @@ def _read_one(
                 columns[name][raw_id].append(value)
     table = FeatureTable(sources=[str(path)])
     for name, per_id in columns.items():
-        named_text = name in text_fields or name.lower() in LABEL_FIELDS
-        kind = kinds.get(name) or _guess_kind(per_id, separator) or (TEXT if named_text else None)
+        kind = kinds.get(name) or _guess_kind(per_id, separator) or _named_kind(name, text_fields)
         if kind is None:
             continue
         if kind not in KINDS:
@@ -243,7 +244,7 @@ def _is_float(text: str) -> bool:
 def _value(path: Path, name: str, kind: str, found: list[str], separator: str) -> object:
     if kind == MULTI:
         return [part.strip() for value in found for part in value.split(separator) if part.strip()]
-    if kind == TEXT:
+    if kind in (TEXT, LABEL):
         return TEXT_JOIN.join(dict.fromkeys(found))
     if kind == NUMERIC:
         if not _is_float(found[0]):
@@ -252,9 +253,18 @@ def _value(path: Path, name: str, kind: str, found: list[str], separator: str) -
     return found[0]
 
 
-def _movielens_items(path: Path) -> FeatureTable:
+def _named_kind(name: str, text_fields: set[str]) -> str | None:
+    """Free text is read as text only when named so (the FM encodes it); a title, name or
+    label column not named is kept as the label; any other is dropped."""
+    if name in text_fields:
+        return TEXT
+    return LABEL if name.lower() in LABEL_FIELDS else None
+
+
+def _movielens_items(path: Path, text_fields: set[str]) -> FeatureTable:
     """ML-100k `u.item`: id|title|release date|video date|URL|19 genre flags."""
-    table = FeatureTable({"title": TEXT, "genres": MULTI, "year": NUMERIC}, sources=[str(path)])
+    kinds = {"title": _named_kind("title", text_fields), "genres": MULTI, "year": NUMERIC}
+    table = FeatureTable(kinds, sources=[str(path)])
     for name in table.kinds:
         table.values[name] = {}
     for line, raw in enumerate(text_lines(path.read_text(encoding="latin-1")), start=1):
