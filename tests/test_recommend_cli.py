@@ -106,10 +106,17 @@ def test_errors_are_messages(tmp_path, main_run):
         "recommend", "fit", str(good), "--model", "als", "--set", "oops", "--out", str(tmp_path)
     )
     assert setting.returncode == EXIT_USER_ERROR and "NAME=VALUE" in setting.stderr
+    # A model folder that cannot be written is said so before fitting, not an internal error.
+    nowhere = main_run("recommend", "fit", str(good), "--out", str(good / "model"))
+    message = " ".join(nowhere.stderr.split())
+    assert nowhere.returncode == EXIT_USER_ERROR and "cannot write the model folder" in message
+    assert "good.csv is a file, not a folder" in message
 
 
 def test_text_only_when_named_and_the_readmes_serving_fit(tmp_path, monkeypatch, main_run):
-    ratings = write_csv(tmp_path / "ratings.csv", clustered_log(n_users=10, n_items=6, per_user=4)[0])
+    ratings = write_csv(
+        tmp_path / "ratings.csv", clustered_log(n_users=10, n_items=6, per_user=4)[0]
+    )
     movies = tmp_path / "movies.csv"
     movies.write_text("item,title\n" + "".join(f"i{i},Film {i}\n" for i in range(6)))
     unused = main_run("recommend", "fit", str(ratings), "--model", "fm", "--items", str(movies),

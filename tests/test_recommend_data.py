@@ -15,6 +15,7 @@ from seoga.recommend import (
     split_interactions,
 )
 from seoga.recommend.data.feature_encoding import FeatureVocabulary
+from seoga.recommend.data.features import read_sides
 from seoga.recommend.data.interactions import align
 from seoga.recommend.data.log_files import parse_history, split_ids
 from tests.recommend_data import clustered_log
@@ -72,7 +73,7 @@ def test_bad_input_names_the_line(tmp_path):
         read_interactions(headless)
     short = tmp_path / "short.csv"
     short.write_text("user,item,rating\n1,a,4\n2,b\n")
-    with pytest.raises(InputError, match=r"short.csv:3: the rating column is missing"):
+    with pytest.raises(InputError, match=r"short.csv:3: 2 fields where the header has 3"):
         read_interactions(short)
     bad.write_text("user,item,rating\n1,a,4\n2,,3\n")
     with pytest.raises(InputError, match=r"ratings.csv:3: the item is empty"):
@@ -91,6 +92,31 @@ def test_bad_input_names_the_line(tmp_path):
     jsonl.write_text('{"user": 1, "item": 2}\nnot json\n')
     with pytest.raises(InputError, match=r"clicks.jsonl:2: not a JSON object"):
         read_interactions(jsonl)
+
+
+def test_rows_of_another_width_and_tables_of_the_wrong_side(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("user,item,rating\n1,a,4\n2,b,5,99\n")
+    with pytest.raises(InputError, match=r"extra.csv:3: 4 fields where the header has 3; a val"):
+        read_interactions(extra)
+    headless = tmp_path / "u.data"
+    headless.write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\t7\n")
+    with pytest.raises(InputError, match=r"u.data:2: 5 fields where line 1 has 4"):
+        read_interactions(headless)
+    users = tmp_path / "u.user"
+    users.write_text("1|24|M|technician|85711\n2|53|F|other|94043\n")
+    with pytest.raises(InputError, match="u.user is MovieLens-100k's user table .* --users"):
+        read_features(users)
+    renamed = tmp_path / "people.txt"
+    renamed.write_text(users.read_text())
+    with pytest.raises(InputError, match=r"people.txt:1: the first line .* is not a header"):
+        read_features(renamed)
+    with pytest.raises(InputError, match="--text-field title names a field .* add it with --items"):
+        read_sides(None, None, ["title"])
+    extra.write_text("user,item\n1,a\n2,b\n")
+    model = make_recommender("popular").fit(read_interactions(extra))
+    with pytest.raises(InputError, match="cannot write the model folder .* is a file"):
+        model.save(extra / "model")
 
 
 def test_side_tables_merge_by_id(tmp_path):

@@ -75,11 +75,13 @@ def fit_command(
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
     from seoga.recommend import make_recommender, read_baskets
+    from seoga.recommend.base import require_writable
     from seoga.recommend.data.features import read_sides
     from seoga.recommend.data.logs import read_log
     from seoga.recommend.data.propensity import with_propensities
     from seoga.recommend.registry import debias_settings, model_settings, settings_for
 
+    require_writable(out)
     if log_format not in LOG_FORMATS:
         raise InputError(f"unknown --format {log_format!r}; use {' or '.join(LOG_FORMATS)}.")
     if log_format == "baskets":

@@ -10,6 +10,7 @@ Ranking itself is `seoga.recommend.ranking`'s; the state every model saves, `per
 
 from __future__ import annotations
 
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, replace
@@ -251,11 +252,15 @@ class Recommender(ABC):
     def save(self, out: Path | str) -> Path:
         """Write the model folder beside `out` and rename it into place."""
         self._require_fitted()
+        require_writable(out)
         about = manifest(self.name, self.settings, self.data, self.metrics, self.fit_seconds)
         arrays = {**shared_arrays(self.seen, self.popularity, self.trained_items), **self._arrays()}
         state = {"global_mean": self.global_mean, **self._state()}
         ids = {"users": self.user_ids.ids, "items": self.item_ids.ids, "labels": self.item_labels}
-        write_model_folder(Path(out), about, ids, arrays, state)
+        try:
+            write_model_folder(Path(out), about, ids, arrays, state)
+        except OSError as error:
+            raise InputError(_unwritable(Path(out), error)) from error
         return Path(out)
 
     @classmethod
@@ -334,6 +339,27 @@ class Recommender(ABC):
             Recommendation(ids[i], float(scores[i]), source, self.item_labels.get(ids[i], ""))
             for i in best
         ]
+
+
+def require_writable(out: Path | str) -> None:
+    """Stop before a long fit when no model folder could be written at `out` (its folder
+    cannot be made, or not written in)."""
+    place = Path(out).absolute().parent
+    if place.exists() and not place.is_dir():
+        raise InputError(_unwritable(Path(out), OSError(f"{place} is a file, not a folder")))
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=place):
+            pass  # a file could be made there: so can the model folder
+    except OSError as error:
+        raise InputError(_unwritable(Path(out), error)) from error
+
+
+def _unwritable(out: Path, error: OSError) -> str:
+    return (
+        f"cannot write the model folder {out}: {error.strerror or error}; give --out a place "
+        "in a folder you may write to."
+    )
 
 
 def _require_overlap(side: str, table: FeatureTable, ids: IdMap) -> None:

@@ -38,6 +38,10 @@ ML100K_GENRES = (
 ML100K_YEAR_DIGITS = 4
 TEXT_JOIN = ". "
 LABEL_FIELDS = ("title", "name", "label")
+# MovieLens-100k's tables read as they come, and the side each belongs to.
+ML100K_TABLES = {"u.item": "item", "u.user": "user"}
+# Characters of a first line quoted when it is not a header.
+HEADER_SHOWN = 60
 VALUES_JOIN = ", "
 
 
@@ -139,6 +143,13 @@ def _read_one(
 ) -> FeatureTable:
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL side table.")
+    movielens = ML100K_TABLES.get(path.name)
+    if movielens is not None and movielens != side:
+        raise InputError(
+            f"{path} is MovieLens-100k's {movielens} table (its ids are {movielens} ids), given "
+            f"as an {side} table; give it as --{movielens}s (u.item as --items, u.user as "
+            "--users)."
+        )
     if path.name == "u.item":
         return _movielens_items(path, text_fields)
     if path.name == "u.user":
@@ -220,6 +231,14 @@ def _id_column(path: Path, header: list[str], side: str, given: str | None) -> s
     for candidate in (*COLUMN_NAMES[side], "id", "_id"):
         if candidate in by_normal:
             return by_normal[candidate]
+    if _is_float(header[0]) or len(header) == 1:
+        # No header (its first line is data), or not comma- or tab-separated: the first column
+        # would be taken for ids that are not there.
+        raise InputError(
+            f"{path}:1: the first line ({', '.join(header)[:HEADER_SHOWN]}) is not a header "
+            f"naming an {side} id column; a side table is comma- or tab-separated with a header "
+            f"line, its {side} id column first or named {side} or id (e.g. {side},genre)."
+        )
     return header[0]
 
 
@@ -307,6 +326,11 @@ def read_sides(
     items: list[Path] | None, users: list[Path] | None, text_fields: list[str] | None
 ) -> tuple[FeatureTable | None, FeatureTable | None]:
     """The item and user side tables, when given (item `text_fields` kept as text)."""
+    if text_fields and not items:
+        raise InputError(
+            f"--text-field {text_fields[0]} names a field of the item side table, and none is "
+            "given; add it with --items (e.g. --items movies.csv --text-field title)."
+        )
     item_table = read_features(items, text_fields=text_fields or ()) if items else None
     user_table = read_features(users, side="user") if users else None
     return item_table, user_table

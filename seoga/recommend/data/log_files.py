@@ -109,20 +109,38 @@ def _records(path: Path, delimiter: str | None) -> tuple[list[str] | None, Itera
     if not any(line.strip() for line in lines):
         raise InputError(f"{path} is empty; give a log with one interaction a line.")
     if delimiter is None and MOVIELENS_DAT_SEPARATOR in lines[0]:
-        return None, (
+        delimiter = MOVIELENS_DAT_SEPARATOR
+        rows = (
             (number, line.split(MOVIELENS_DAT_SEPARATOR))
             for number, line in enumerate(lines, start=1)
             if line.strip()
         )
-    if delimiter is None:
-        delimiter = "\t" if "\t" in lines[0] or path.suffix.lower() in (".tsv", ".data") else ","
-    reader = csv.reader(lines, delimiter=delimiter)
-    rows = ((reader.line_num, row) for row in reader if row)
+    else:
+        if delimiter is None:
+            tabbed = "\t" in lines[0] or path.suffix.lower() in (".tsv", ".data")
+            delimiter = "\t" if tabbed else ","
+        reader = csv.reader(lines, delimiter=delimiter)
+        rows = ((reader.line_num, row) for row in reader if row)
     first = next(rows)
     second = next(rows, None)
     header = first[1] if looks_like_header(first[1], second[1] if second else None) else None
     head = ([] if header else [first]) + ([second] if second else [])
-    return header, chain(head, rows)
+    shape = "the header" if header else f"line {first[0]}"
+    return header, _same_width(path, chain(head, rows), len(first[1]), shape, delimiter)
+
+
+def _same_width(
+    path: Path, rows: Iterator, width: int, shape: str, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows, each checked to have `width` fields as `shape` (the header, or the first row)
+    has: a row with more or fewer is malformed, not a row whose extra values may be dropped."""
+    for line, row in rows:
+        if len(row) != width:
+            raise InputError(
+                f"{path}:{line}: {len(row)} fields where {shape} has {width}; a value that holds "
+                f"{delimiter!r} must be quoted, and every row needs the same columns."
+            )
+        yield line, row
 
 
 def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict]]:
