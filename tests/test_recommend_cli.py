@@ -1,12 +1,17 @@
 """`seoga recommend` and `seoga eval recommend` end to end on generated logs."""
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 
 from tests.recommend_data import clicks_log, clustered_log, write_csv
 from tests.test_cli import EXIT_USER_ERROR
 from tests.test_train_cli import run
+
+README = Path(__file__).parents[1] / "README.md"
 
 
 def test_fit_recommend_and_evaluate(tmp_path):
@@ -101,6 +106,71 @@ def test_errors_are_messages(tmp_path, main_run):
         "recommend", "fit", str(good), "--model", "als", "--set", "oops", "--out", str(tmp_path)
     )
     assert setting.returncode == EXIT_USER_ERROR and "NAME=VALUE" in setting.stderr
+    # A model folder that cannot be written is said so before fitting, not an internal error.
+    nowhere = main_run("recommend", "fit", str(good), "--out", str(good / "model"))
+    message = " ".join(nowhere.stderr.split())
+    assert nowhere.returncode == EXIT_USER_ERROR and "cannot write the model folder" in message
+    assert "good.csv is a file, not a folder" in message
+
+
+def test_text_only_when_named_and_the_readmes_serving_fit(tmp_path, monkeypatch, main_run):
+    ratings = write_csv(
+        tmp_path / "ratings.csv", clustered_log(n_users=10, n_items=6, per_user=4)[0]
+    )
+    movies = tmp_path / "movies.csv"
+    movies.write_text("item,title\n" + "".join(f"i{i},Film {i}\n" for i in range(6)))
+    unused = main_run("recommend", "fit", str(ratings), "--model", "fm", "--items", str(movies),
+                      "--text-model", "some-embedder", "--out", str(tmp_path / "fm"))  # fmt: skip
+    assert unused.returncode == EXIT_USER_ERROR
+    assert "names (repeatable, e.g. --text-field title)" in " ".join(unused.stderr.split())
+    # The Serving section's command, as written, on a served collection's event log.
+    command = re.search(r"`(seoga recommend fit [^`]*kb[^`]*)`", README.read_text()).group(1)
+    events = [{"type": "click", "item": f"d{(u + i) % 5}", "user": f"u{u}"} for u in range(6)
+              for i in range(3)]  # fmt: skip
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    monkeypatch.chdir(tmp_path)
+    fitted = main_run(*shlex.split(command)[1:])
+    assert fitted.returncode == 0, fitted.stderr
+
+
+GODFATHER = "Godfather, The (1972)"
+TITLED = [(GODFATHER, "Heat (1995)"), ("Heat (1995)", "Up (2009)"), (GODFATHER, "Up (2009)")]
+
+
+def test_ids_with_commas_unknown_ids_and_unknown_users(tmp_path, main_run):
+    log = tmp_path / "titled.csv"
+    rows = [f'u{n},"{a}"\nu{n},"{b}"' for n, (a, b) in enumerate(TITLED * 4)]
+    log.write_text("user,item\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    for name, extra in (("sr", []), ("rules", ["--min-support", "0.1"])):
+        out = str(tmp_path / name)
+        fitted = run("recommend", "fit", str(log), "--model", name, "--out", out, *extra)
+        assert fitted.returncode == 0, fitted.stderr
+    sr, rules = str(tmp_path / "sr"), str(tmp_path / "rules")
+    together = run("recommend", "together", GODFATHER, "--model", rules, "--json")
+    assert together.returncode == 0 and {hit["item"] for hit in json.loads(together.stdout)} == {
+        "Heat (1995)",
+        "Up (2009)",
+    }
+    after = run("recommend", "next", "--session-items", "Up (2009)", "--session-items", GODFATHER,
+                "--model", sr, "--json")  # fmt: skip
+    assert after.returncode == 0 and json.loads(after.stdout)[0]["source"] == "model"
+    new = run("recommend", "for-user", "new", "--history", f"{GODFATHER}:5", "--model", sr)
+    assert new.returncode == 0 and "Heat (1995)" in new.stdout
+    for asked in (
+        ("together", "Heat (1995),Jaws (1975)", "--model", rules),
+        ("next", "--session-items", "Heat (1995),Jaws (1975)", "--model", sr),
+        ("for-user", "new", "--history", "Jaws (1975)", "--history", "Heat (1995)", "--model", sr),
+    ):
+        refused = main_run("recommend", *asked)
+        message = " ".join(refused.stderr.split())
+        assert (
+            refused.returncode == EXIT_USER_ERROR
+            and "not items of this model: 'Jaws (1975)'" in message
+        )
+    stranger = run("recommend", "for-user", "nobody", "--model", sr, "--json")
+    assert stranger.returncode == 0 and json.loads(stranger.stdout)[0]["source"] == "popular"
+    assert "user 'nobody' is not in this model" in " ".join(stranger.stderr.split())
 
 
 @pytest.mark.shared_data

@@ -8,14 +8,16 @@ import pytest
 from seoga.errors import InputError
 from seoga.recommend import (
     Columns,
+    FeatureTable,
     make_recommender,
     read_features,
     read_interactions,
     split_interactions,
 )
 from seoga.recommend.data.feature_encoding import FeatureVocabulary
+from seoga.recommend.data.features import read_sides
 from seoga.recommend.data.interactions import align
-from seoga.recommend.data.log_files import parse_history
+from seoga.recommend.data.log_files import parse_history, split_ids
 from tests.recommend_data import clustered_log
 
 
@@ -71,7 +73,7 @@ def test_bad_input_names_the_line(tmp_path):
         read_interactions(headless)
     short = tmp_path / "short.csv"
     short.write_text("user,item,rating\n1,a,4\n2,b\n")
-    with pytest.raises(InputError, match=r"short.csv:3: the rating column is missing"):
+    with pytest.raises(InputError, match=r"short.csv:3: 2 fields where the header has 3"):
         read_interactions(short)
     bad.write_text("user,item,rating\n1,a,4\n2,,3\n")
     with pytest.raises(InputError, match=r"ratings.csv:3: the item is empty"):
@@ -92,6 +94,31 @@ def test_bad_input_names_the_line(tmp_path):
         read_interactions(jsonl)
 
 
+def test_rows_of_another_width_and_tables_of_the_wrong_side(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("user,item,rating\n1,a,4\n2,b,5,99\n")
+    with pytest.raises(InputError, match=r"extra.csv:3: 4 fields where the header has 3; a val"):
+        read_interactions(extra)
+    headless = tmp_path / "u.data"
+    headless.write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\t7\n")
+    with pytest.raises(InputError, match=r"u.data:2: 5 fields where line 1 has 4"):
+        read_interactions(headless)
+    users = tmp_path / "u.user"
+    users.write_text("1|24|M|technician|85711\n2|53|F|other|94043\n")
+    with pytest.raises(InputError, match="u.user is MovieLens-100k's user table .* --users"):
+        read_features(users)
+    renamed = tmp_path / "people.txt"
+    renamed.write_text(users.read_text())
+    with pytest.raises(InputError, match=r"people.txt:1: the first line .* is not a header"):
+        read_features(renamed)
+    with pytest.raises(InputError, match="--text-field title names a field .* add it with --items"):
+        read_sides(None, None, ["title"])
+    extra.write_text("user,item\n1,a\n2,b\n")
+    model = make_recommender("popular").fit(read_interactions(extra))
+    with pytest.raises(InputError, match="cannot write the model folder .* is a file"):
+        model.save(extra / "model")
+
+
 def test_side_tables_merge_by_id(tmp_path):
     movies = tmp_path / "movies.csv"
     movies.write_text(
@@ -104,8 +131,8 @@ def test_side_tables_merge_by_id(tmp_path):
     assert table.kinds == {"title": "text", "genres": "multi", "year": "numeric", "tag": "multi"}
     assert table.values["tag"]["1"] == ["pixar", "toys"] and "userId" not in table.kinds
     assert table.text("1", ["title", "tag"]) == "Toy Story (1995). pixar, toys"
-    plain = read_features(movies)  # no text asked for: the title is still kept, as the label
-    assert plain.kinds["title"] == "text" and plain.labels()["2"] == "Heat (1995)"
+    plain = read_features(movies)  # no text asked for: the title is kept as the label only
+    assert plain.kinds["title"] == "label" and plain.labels()["2"] == "Heat (1995)"
 
     vocabulary = FeatureVocabulary.fit(table, min_count=2)
     assert vocabulary.vocab["genres"] == ["Animation"] and vocabulary.vocab["tag"] == ["pixar"]
@@ -206,3 +233,25 @@ def test_history_parsing():
         parse_history("a:inf")
     with pytest.raises(InputError, match="empty"):
         parse_history(" , ")
+
+
+def test_ids_holding_commas_are_taken_whole_when_known():
+    known = {"Godfather, The (1972)", "Heat (1995)", "Star Wars: IV (1977)"}
+    given = ["Godfather, The (1972):5", "Heat (1995),x:4", "Star Wars: IV (1977)"]
+    assert parse_history(given, known) == (
+        ["Godfather, The (1972)", "Heat (1995)", "x", "Star Wars: IV (1977)"],
+        [5.0, np.nan, 4.0, np.nan],
+    )
+    assert split_ids(["Godfather, The (1972)", "a, b"], known) == [
+        "Godfather, The (1972)",
+        "a",
+        "b",
+    ]
+
+
+def test_labels_are_plain_text():
+    # A name column read as multi-valued (a name repeated over rows, or one holding '|').
+    table = FeatureTable(
+        {"name": "multi"}, {"name": {"1": ["Radiohead"], "2": ["Simon", "Garfunkel"]}}
+    )
+    assert table.labels() == {"1": "Radiohead", "2": "Simon, Garfunkel"}

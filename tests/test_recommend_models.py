@@ -7,7 +7,12 @@ from implicit.nearest_neighbours import bm25_weight, tfidf_weight
 
 from seoga.errors import InputError, ModelUnavailableError
 from seoga.evaluate.recommend import evaluate_recommender
-from seoga.recommend import load_recommender, make_recommender, split_interactions
+from seoga.recommend import (
+    load_recommender,
+    make_recommender,
+    read_features,
+    split_interactions,
+)
 from seoga.recommend.base import POPULAR_FALLBACK
 from seoga.recommend.data.splits import Split
 from seoga.recommend.models.als import Weighting
@@ -266,3 +271,28 @@ def test_fm_scores_a_user_known_only_by_features():
         .source
         == POPULAR_FALLBACK
     )
+
+
+def test_lists_show_ratings_clipped_as_predict_gives_them():
+    log, _, _ = clustered_log(n_users=20, n_items=15, per_user=6)
+    model = make_recommender("mf", epochs=3, factors=4).fit(log)
+    low, high = np.sort(model.predict(["u0"] * 15, [f"i{i}" for i in range(15)]))[[0, -1]]
+    # A scale narrower than the estimates, so that clipping shows.
+    model.rating_range = (float(low), float((low + high) / 2))
+    listed = model.recommend("u0", k=15, filter_seen=False)
+    predicted = model.predict(["u0"] * len(listed), [hit.item for hit in listed])
+    assert [hit.score for hit in listed] == pytest.approx(predicted.tolist())
+    assert max(hit.score for hit in listed) == pytest.approx(model.rating_range[1])
+
+
+def test_fm_encodes_item_text_only_when_named(tmp_path):
+    log, _, _ = clustered_log(n_users=20, n_items=15, per_user=6)
+    movies = tmp_path / "movies.csv"
+    movies.write_text("item,title\n" + "".join(f"i{i},Film {i}\n" for i in range(15)))
+    # An embedder that cannot load: the fit only gets through when it never encodes.
+    settings = {"epochs": 1, "factors": 4, "text_model": "no-such-embedder"}
+    model = make_recommender("fm", **settings).fit(log, items=read_features(movies))
+    assert "text" not in model.block_names and model.item_labels["i3"] == "Film 3"
+    named = read_features(movies, text_fields=["title"])
+    with pytest.raises(ModelUnavailableError):
+        make_recommender("fm", **settings).fit(log, items=named)

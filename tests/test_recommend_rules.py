@@ -1,17 +1,22 @@
 """Association rules: the same itemsets and rules as mlxtend's own run, 'together' lists by
-lift, the memory guard, baskets files and the CLI."""
+lift, the memory guard and the bound on itemsets, baskets files and the CLI."""
 
 import csv
 import json
+import re
+from collections import Counter
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
 import pytest
 from mlxtend.frequent_patterns import association_rules, fpgrowth
 from mlxtend.preprocessing import TransactionEncoder
+from scipy import sparse
 
 from seoga.errors import InputError
 from seoga.recommend import load_recommender, make_recommender, read_baskets
+from seoga.recommend.models.itemset_bound import mining_size
 from tests.test_train_cli import run
 
 BASKETS = [
@@ -113,10 +118,55 @@ def test_together_ranks_by_lift_then_confidence(tmp_path):
 def test_memory_guard_and_bad_support(tmp_path, monkeypatch):
     log = read_baskets(write_baskets(tmp_path / "b.csv"))
     monkeypatch.setattr("seoga.recommend.models.rules.MAX_FREQUENT_ITEMS", 2)
-    with pytest.raises(InputError, match="items reach support 0.1; FP-growth would run out"):
+    with pytest.raises(InputError, match="7 items are frequent.* allows 2 items"):
         make_recommender("rules", min_support=0.1).fit(log)
     with pytest.raises(InputError, match="min_support must lie in"):
         make_recommender("rules", min_support=1.5).fit(log)
+    # Milk, the most common item, is in 5 of the 10 baskets.
+    with pytest.raises(InputError, match="no item is in more than 5; lower --min-support to 0.5"):
+        make_recommender("rules", min_support=0.9).fit(log)
+
+
+def brute_force_itemsets(rows: list[list[str]], count: int, max_len: int | None) -> int:
+    """Itemsets (of up to max_len items) in at least `count` of the baskets, by enumeration."""
+    held = Counter(
+        subset
+        for row in rows
+        for size in range(1, len(row) + 1)
+        for subset in combinations(sorted(set(row)), size)
+    )
+    return sum(1 for subset, n in held.items() if n >= count and len(subset) <= (max_len or 99))
+
+
+def test_itemset_bound_is_never_below_the_itemsets_found():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        matrix = rng.random((int(rng.integers(2, 12)), 6)) < rng.uniform(0.2, 0.9)
+        rows = [[str(item) for item in np.flatnonzero(row)] for row in matrix]
+        baskets = sparse.csr_matrix(matrix.astype(np.int8))
+        for count in range(1, len(rows) + 1):
+            for max_len in (None, 2):
+                found = brute_force_itemsets(rows, count, max_len)
+                assert mining_size(baskets, count, max_len).itemsets >= found
+
+
+def test_an_exploding_support_is_refused_with_one_that_fits(tmp_path, capsys):
+    # Three long baskets sharing 12 items: at one basket every one of their subsets is frequent.
+    long = ",".join("abcdefghijkl")
+    log = read_baskets(write_baskets(tmp_path / "b.csv", [long] * 3 + ["a,b", "c,d", "e,f"]))
+    with pytest.raises(InputError, match=r"--min-support (\S+) fits") as refused:
+        make_recommender("rules", min_support=0.1, max_itemsets=100).fit(log)
+    message = str(refused.value)
+    assert "baskets hold up to 12 of them" in message and "100 itemsets" in message
+    fitting = float(re.search(r"--min-support (\S+) fits", message).group(1))
+    model = make_recommender("rules", min_support=fitting, max_itemsets=100)
+    model.fit(log, show_progress=True)
+    assert 0 < model.itemsets <= 100
+    assert "rules: mining (at most" in capsys.readouterr().err
+    # Every basket the same 12 items: even at support 1 all 4,095 of their subsets are frequent.
+    same = read_baskets(write_baskets(tmp_path / "same.csv", [long] * 3))
+    with pytest.raises(InputError, match="no support fits at this max_len"):
+        make_recommender("rules", min_support=0.5, max_len=None, max_itemsets=1000).fit(same)
 
 
 def test_rules_from_the_command_line(tmp_path, main_run):

@@ -105,11 +105,18 @@ ItemTables = Annotated[
 UserTables = Annotated[list[Path] | None, typer.Option("--users", help="User side table.")]
 TextFields = Annotated[
     list[str] | None,
-    typer.Option("--text-field", help="Item field(s) whose text the FM encodes (repeatable)."),
+    typer.Option(
+        "--text-field",
+        help="Item field(s) whose text the FM encodes (repeatable; needs --items). Without it "
+        "no text is encoded; a title or name column is only shown beside the id.",
+    ),
 ]
 TextModel = Annotated[
     str | None,
-    typer.Option(help="Embedder for item text: a model name or path, or a collection folder."),
+    typer.Option(
+        help="Embedder for the --text-field text: a model name or path, a collection folder, "
+        "or none (the fields are read and shown, not encoded). Default multilingual-e5-small."
+    ),
 ]
 Implicit = Annotated[
     bool, typer.Option("--implicit", help="Read ratings as implicit feedback (positives).")
@@ -157,8 +164,3 @@ Blend = Annotated[
 def given_options(**chosen: Any) -> dict[str, Any]:
     """The options the user gave explicitly (the others keep their defaults)."""
     return {name: value for name, value in chosen.items() if value is not None}
-
-
-def split_items(text: str) -> list[str]:
-    """'a, b,c' → ['a', 'b', 'c'] (empty parts dropped)."""
-    return [part.strip() for part in text.split(",") if part.strip()]

@@ -32,9 +32,8 @@ from seoga.cli.options import (
     UserColumn,
     UserTables,
     WeightColumn,
-    split_items,
 )
-from seoga.cli.output import console, print_json
+from seoga.cli.output import console, error_console, print_json
 from seoga.errors import InputError
 
 app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help=True)
@@ -76,11 +75,13 @@ def fit_command(
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
     from seoga.recommend import make_recommender, read_baskets
+    from seoga.recommend.base import require_writable
     from seoga.recommend.data.features import read_sides
     from seoga.recommend.data.logs import read_log
     from seoga.recommend.data.propensity import with_propensities
     from seoga.recommend.registry import debias_settings, model_settings, settings_for
 
+    require_writable(out)
     if log_format not in LOG_FORMATS:
         raise InputError(f"unknown --format {log_format!r}; use {' or '.join(LOG_FORMATS)}.")
     if log_format == "baskets":
@@ -113,8 +114,11 @@ def for_user_command(
     model: ModelFolder,
     k: TopK = 10,
     history: Annotated[
-        str | None,
-        typer.Option(help="Items a new user chose: 'a,b,c' (optionally 'a:5,b:4' with ratings)."),
+        list[str] | None,
+        typer.Option(
+            help="An item a new user chose, ITEM or ITEM:RATING (repeatable; 'a,b:4,c' for ids "
+            "without commas; an unknown id stops the command)."
+        ),
     ] = None,
     include_seen: Annotated[
         bool, typer.Option("--include-seen", help="Keep items the user already has.")
@@ -124,26 +128,18 @@ def for_user_command(
     ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Top-k items for a user (seen items left out); a new user by their --history."""
+    """Top-k items for a user (seen items left out); a new user by their --history. A rating
+    model's scores are predicted ratings clipped to its rating scale, as `predict` gives them;
+    a user the model does not know gets the most popular items, and a note saying so."""
     from seoga.recommend import load_recommender
-    from seoga.recommend.data.log_files import parse_history
-    from seoga.recommend.registry import require_able
+    from seoga.recommend.lists import for_user
 
     recommender = load_recommender(model)
-    if history is not None or user == NEW_USER:
-        if history is None:
-            raise InputError(f"user '{NEW_USER}' needs --history 'item,item,...'.")
-        chosen, ratings = parse_history(history)
-        found = recommender.recommend_for_history(
-            chosen, k, ratings=ratings, filter_seen=not include_seen
-        )
-    else:
-        found = recommender.recommend(user, k, filter_seen=not include_seen)
-    reasons = {}
-    if explain and history is None and recommender.knows_user(user):
-        require_able(recommender, model, "explain", "an als")
-        reasons = {hit.item: recommender.explain(user, hit.item) for hit in found}
-    show_list(found, f"for {user}", as_json, reasons, recommender.item_labels)
+    asked = None if user == NEW_USER else user
+    found = for_user(
+        recommender, model, asked, k, history=history, include_seen=include_seen, explain=explain
+    )
+    show_list(found, as_json, recommender.item_labels)
 
 
 @app.command("similar-items")
@@ -155,32 +151,25 @@ def similar_items_command(
 ) -> None:
     """The k items most like ITEM (cosine of the model's item vectors)."""
     from seoga.recommend import load_recommender
+    from seoga.recommend.lists import ItemList
 
-    show_list(load_recommender(model).similar_items(item, k), f"like {item}", as_json, {})
+    found = load_recommender(model).similar_items(item, k)
+    show_list(ItemList(f"like {item}", found), as_json)
 
 
 @app.command("predict")
 def predict_command(
     user: Annotated[str, typer.Argument(help="A user id.")],
-    items: Annotated[list[str], typer.Argument(help="Item ids.")],
+    items: Annotated[list[str], typer.Argument(help="Item ids (one each: commas are kept).")],
     model: ModelFolder,
     as_json: AsJson = False,
 ) -> None:
-    """The model's score (a rating, for rating models) of USER for each item."""
+    """The model's score of USER for each item: for rating models a predicted rating, clipped
+    to the rating scale of its training log (as `for-user` lists show them)."""
     from seoga.recommend import load_recommender
+    from seoga.recommend.lists import predictions
 
-    recommender = load_recommender(model)
-    scores = recommender.predict([user] * len(items), items)
-    rows = [
-        {
-            "user": user,
-            "item": item,
-            "score": round(float(score), 4),
-            "known_user": recommender.knows_user(user),
-            "known_item": recommender.knows_item(item),
-        }
-        for item, score in zip(items, scores, strict=True)
-    ]
+    rows = predictions(load_recommender(model), user, items)
     if as_json:
         print_json(rows)
         return
@@ -193,43 +182,45 @@ def predict_command(
 def next_command(
     model: ModelFolder,
     session_items: Annotated[
-        str, typer.Option(help="The session's items so far, oldest first: 'a,b,c'.")
+        list[str],
+        typer.Option(
+            help="The session's items so far, oldest first: one ITEM each (repeatable), or "
+            "'a,b,c' for ids without commas; an unknown id stops the command."
+        ),
     ],
     k: TopK = 20,
     as_json: AsJson = False,
 ) -> None:
     """The items most likely clicked next in a session (sr, or any model by its history)."""
     from seoga.recommend import load_recommender
+    from seoga.recommend.lists import next_items
 
     recommender = load_recommender(model)
-    clicked = split_items(session_items)
-    if not clicked:
-        raise InputError("--session-items is empty; give the session's items, oldest first.")
-    found = recommender.recommend_for_history(clicked, k, filter_seen=False)
-    show_list(found, f"after {clicked[-1]}", as_json, {}, recommender.item_labels)
+    show_list(next_items(recommender, session_items, k), as_json, recommender.item_labels)
 
 
-def show_list(
-    found, title: str, as_json: bool, reasons: dict, labels: dict[str, str] | None = None
-) -> None:
-    """A list as a table (items' titles beside their ids) or as JSON (ids, labels, scores)."""
-    labels = labels or {}
+def show_list(found, as_json: bool, labels: dict[str, str] | None = None) -> None:
+    """An ItemList as a table (items' titles beside their ids) or as JSON (ids, labels, scores);
+    its note, when it has one, on stderr (JSON output stays one document)."""
+    labels, reasons = labels or {}, found.reasons
+    if found.note:
+        error_console.print(f"note: {escape(found.note)}", highlight=False)
     if as_json:
         print_json(
             [
                 {"item": hit.item, "label": hit.label, "score": hit.score, "source": hit.source}
                 | ({"because": reasons[hit.item]} if hit.item in reasons else {})
-                for hit in found
+                for hit in found.hits
             ]
         )
         return
-    table = Table(title=escape(title))
-    labelled = any(hit.label for hit in found)
+    table = Table(title=escape(found.title))
+    labelled = any(hit.label for hit in found.hits)
     for column in ("rank", "item", *(["title"] if labelled else []), "score", "source"):
         table.add_column(column)
     if reasons:
         table.add_column("because")
-    for rank, hit in enumerate(found, start=1):
+    for rank, hit in enumerate(found.hits, start=1):
         cells = [str(rank), escape(hit.item), *([escape(hit.label)] if labelled else [])]
         cells += [f"{hit.score:.4f}", hit.source]
         if reasons:

@@ -9,23 +9,30 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from seoga.cli.options import AsJson, ModelFolder, TopK, split_items
+from seoga.cli.options import AsJson, ModelFolder, TopK
 from seoga.cli.output import console, print_json
 
 RULES_KIND = "a rules"
 
 
 def together_command(
-    basket: Annotated[str, typer.Argument(help="Items of a partial basket: 'a,b,c'.")],
+    basket: Annotated[
+        list[str],
+        typer.Argument(
+            help="Items of a partial basket, one each (an id may hold commas), or 'a,b,c' for "
+            "ids without commas; an unknown id stops the command."
+        ),
+    ],
     model: ModelFolder,
     k: TopK = 5,
     as_json: AsJson = False,
 ) -> None:
     """Items often bought with BASKET, by lift (ties by confidence), from a rules model."""
+    from seoga.recommend.lists import known_items
     from seoga.recommend.registry import load_able
 
     recommender = load_able(model, "together", RULES_KIND)
-    items = split_items(basket)
+    items = known_items(recommender, basket, "BASKET")
     found = recommender.together(items, k)
     if as_json:
         print_json([vars(hit) for hit in found])

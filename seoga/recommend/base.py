@@ -10,6 +10,7 @@ Ranking itself is `seoga.recommend.ranking`'s; the state every model saves, `per
 
 from __future__ import annotations
 
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, replace
@@ -69,6 +70,8 @@ class Recommender(ABC):
         self.popularity = np.zeros(0, dtype=np.float32)
         self.trained_items = np.zeros(0, dtype=bool)
         self.global_mean = 0.0
+        # A rating model's scale (lowest, highest training rating): its scores are clipped to it.
+        self.rating_range: tuple[float, float] | None = None
         self.item_labels: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.metrics: dict[str, Any] = {}
@@ -187,7 +190,7 @@ class Recommender(ABC):
             return self._popular(k, exclude=np.zeros(0, dtype=np.int64), items=items)
         scores = self._scores(np.asarray([index]))[0]
         seen = self.seen[index].indices if filter_seen else np.zeros(0, dtype=np.int64)
-        return self._rank(scores, k, seen, items, MODEL)
+        return self._rank(scores, k, seen, items, MODEL, as_ratings=True)
 
     def recommend_for_history(
         self, history, k: int = 10, *, ratings=None, filter_seen: bool = True, items=None
@@ -204,7 +207,8 @@ class Recommender(ABC):
         scores = self.score_history(chosen, given) if len(chosen) else None
         if scores is None:
             return self._popular(k, exclude=seen, items=items)
-        return self._rank(self._mask_cold(scores[None, :])[0], k, seen, items, MODEL)
+        scores = self._mask_cold(scores[None, :])[0]
+        return self._rank(scores, k, seen, items, MODEL, as_ratings=True)
 
     def similar_items(self, item, k: int = 10) -> list[Recommendation]:
         """The `k` items most like `item`, by the model's `item_similarities`."""
@@ -251,11 +255,15 @@ class Recommender(ABC):
     def save(self, out: Path | str) -> Path:
         """Write the model folder beside `out` and rename it into place."""
         self._require_fitted()
+        require_writable(out)
         about = manifest(self.name, self.settings, self.data, self.metrics, self.fit_seconds)
         arrays = {**shared_arrays(self.seen, self.popularity, self.trained_items), **self._arrays()}
         state = {"global_mean": self.global_mean, **self._state()}
         ids = {"users": self.user_ids.ids, "items": self.item_ids.ids, "labels": self.item_labels}
-        write_model_folder(Path(out), about, ids, arrays, state)
+        try:
+            write_model_folder(Path(out), about, ids, arrays, state)
+        except OSError as error:
+            raise InputError(_unwritable(Path(out), error)) from error
         return Path(out)
 
     @classmethod
@@ -311,17 +319,50 @@ class Recommender(ABC):
         return self._rank(self.popularity.astype(np.float64), k, exclude, items, POPULAR_FALLBACK)
 
     def _rank(
-        self, scores: np.ndarray, k: int, exclude: np.ndarray, items, source: str
+        self,
+        scores: np.ndarray,
+        k: int,
+        exclude: np.ndarray,
+        items,
+        source: str,
+        *,
+        as_ratings: bool = False,
     ) -> list[Recommendation]:
+        """The best `k`; `as_ratings`: a rating model's estimates, shown clipped to its rating
+        scale as `predict` gives them (ranked by the unclipped estimate, which keeps their
+        order past the top of the scale)."""
         allowed = None
         if items is not None:
             allowed = [i for raw in listed(items) if (i := self._index(self.item_ids, raw)) >= 0]
         best, scores = rank_scores(scores, k, exclude, allowed)
+        if as_ratings and self.predicts_ratings and self.rating_range is not None:
+            scores = np.clip(scores, *self.rating_range)
         ids = self.item_ids.ids
         return [
             Recommendation(ids[i], float(scores[i]), source, self.item_labels.get(ids[i], ""))
             for i in best
         ]
+
+
+def require_writable(out: Path | str) -> None:
+    """Stop before a long fit when no model folder could be written at `out` (its folder
+    cannot be made, or not written in)."""
+    place = Path(out).absolute().parent
+    if place.exists() and not place.is_dir():
+        raise InputError(_unwritable(Path(out), OSError(f"{place} is a file, not a folder")))
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=place):
+            pass  # a file could be made there: so can the model folder
+    except OSError as error:
+        raise InputError(_unwritable(Path(out), error)) from error
+
+
+def _unwritable(out: Path, error: OSError) -> str:
+    return (
+        f"cannot write the model folder {out}: {error.strerror or error}; give --out a place "
+        "in a folder you may write to."
+    )
 
 
 def _require_overlap(side: str, table: FeatureTable, ids: IdMap) -> None:

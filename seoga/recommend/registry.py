@@ -82,7 +82,7 @@ def model_settings(
     pairs: list[str] | None, seed: int, text_model: str | None, text_fields: list[str] | None
 ) -> dict[str, Any]:
     """`NAME=VALUE` pairs as settings (values read as JSON when they parse), with the seed and
-    the item-text options."""
+    the item-text options: `text_model` "none" encodes no text (the named fields stay labels)."""
     settings: dict[str, Any] = {"seed": seed}
     for pair in pairs or []:
         name, separator, value = pair.partition("=")
@@ -96,6 +96,12 @@ def model_settings(
         settings["text_model"] = None if text_model == NO_TEXT_MODEL else text_model
     if text_fields:
         settings["text_fields"] = list(text_fields)
+    if settings.get("text_model") and not settings.get("text_fields"):
+        # Text is encoded only when named: an embedder alone would be silently unused.
+        raise InputError(
+            f"--text-model {settings['text_model']} encodes the item fields that --text-field "
+            "names (repeatable, e.g. --text-field title); name them, or leave --text-model out."
+        )
     return settings
 
 

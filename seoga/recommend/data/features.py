@@ -22,7 +22,9 @@ from seoga.recommend.data.columns import COLUMN_NAMES
 from seoga.recommend.data.textfiles import json_objects, normalise_name, read_text, text_lines
 
 CATEGORICAL, MULTI, NUMERIC, TEXT = "categorical", "multi", "numeric", "text"
-KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT)
+# A title or name not named as text: shown beside the id, never a model input.
+LABEL = "label"
+KINDS = (CATEGORICAL, MULTI, NUMERIC, TEXT, LABEL)
 DEFAULT_SEPARATOR = "|"
 # A string column with more distinct values than this share of its rows is free text, not a
 # category; it is kept only when named as a text field or called a title / name / label.
@@ -36,6 +38,11 @@ ML100K_GENRES = (
 ML100K_YEAR_DIGITS = 4
 TEXT_JOIN = ". "
 LABEL_FIELDS = ("title", "name", "label")
+# MovieLens-100k's tables read as they come, and the side each belongs to.
+ML100K_TABLES = {"u.item": "item", "u.user": "user"}
+# Characters of a first line quoted when it is not a header.
+HEADER_SHOWN = 60
+VALUES_JOIN = ", "
 
 
 @dataclass
@@ -75,23 +82,28 @@ class FeatureTable:
 
     def labels(self) -> dict[str, str]:
         """Each id's title or name (else its first text field), to show beside the id."""
-        texts = [name for name, kind in self.kinds.items() if kind == TEXT]
+        texts = [name for name, kind in self.kinds.items() if kind in (TEXT, LABEL)]
         chosen = next((name for name in LABEL_FIELDS if name in self.kinds), None)
         chosen = chosen or next(iter(texts), None)
         if chosen is None:
             return {}
-        return {raw_id: str(value) for raw_id, value in self.values[chosen].items()}
+        return {raw_id: _plain(value) for raw_id, value in self.values[chosen].items()}
 
     def text(self, raw_id: str, fields: Sequence[str]) -> str:
         """The named fields of one id joined into one text (multi values comma-joined)."""
         parts = []
         for name in fields:
             value = self.values.get(name, {}).get(raw_id)
-            if isinstance(value, list):
-                value = ", ".join(dict.fromkeys(value))
-            if value not in (None, ""):
-                parts.append(str(value))
+            if value is not None and (text := _plain(value)):
+                parts.append(text)
         return TEXT_JOIN.join(parts)
+
+
+def _plain(value: object) -> str:
+    """A field's value as text to show: several values (a multi field) joined by VALUES_JOIN."""
+    if isinstance(value, list):
+        return VALUES_JOIN.join(dict.fromkeys(map(str, value)))
+    return str(value)
 
 
 def read_features(
@@ -131,8 +143,15 @@ def _read_one(
 ) -> FeatureTable:
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a CSV, TSV or JSONL side table.")
+    movielens = ML100K_TABLES.get(path.name)
+    if movielens is not None and movielens != side:
+        raise InputError(
+            f"{path} is MovieLens-100k's {movielens} table (its ids are {movielens} ids), given "
+            f"as an {side} table; give it as --{movielens}s (u.item as --items, u.user as "
+            "--users)."
+        )
     if path.name == "u.item":
-        return _movielens_items(path)
+        return _movielens_items(path, text_fields)
     if path.name == "u.user":
         return _movielens_users(path)
     header, rows = _table_rows(path)
@@ -161,8 +180,7 @@ def _read_one(
                 columns[name][raw_id].append(value)
     table = FeatureTable(sources=[str(path)])
     for name, per_id in columns.items():
-        named_text = name in text_fields or name.lower() in LABEL_FIELDS
-        kind = kinds.get(name) or _guess_kind(per_id, separator) or (TEXT if named_text else None)
+        kind = kinds.get(name) or _guess_kind(per_id, separator) or _named_kind(name, text_fields)
         if kind is None:
             continue
         if kind not in KINDS:
@@ -213,6 +231,14 @@ def _id_column(path: Path, header: list[str], side: str, given: str | None) -> s
     for candidate in (*COLUMN_NAMES[side], "id", "_id"):
         if candidate in by_normal:
             return by_normal[candidate]
+    if _is_float(header[0]) or len(header) == 1:
+        # No header (its first line is data), or not comma- or tab-separated: the first column
+        # would be taken for ids that are not there.
+        raise InputError(
+            f"{path}:1: the first line ({', '.join(header)[:HEADER_SHOWN]}) is not a header "
+            f"naming an {side} id column; a side table is comma- or tab-separated with a header "
+            f"line, its {side} id column first or named {side} or id (e.g. {side},genre)."
+        )
     return header[0]
 
 
@@ -237,7 +263,7 @@ def _is_float(text: str) -> bool:
 def _value(path: Path, name: str, kind: str, found: list[str], separator: str) -> object:
     if kind == MULTI:
         return [part.strip() for value in found for part in value.split(separator) if part.strip()]
-    if kind == TEXT:
+    if kind in (TEXT, LABEL):
         return TEXT_JOIN.join(dict.fromkeys(found))
     if kind == NUMERIC:
         if not _is_float(found[0]):
@@ -246,9 +272,18 @@ def _value(path: Path, name: str, kind: str, found: list[str], separator: str) -
     return found[0]
 
 
-def _movielens_items(path: Path) -> FeatureTable:
+def _named_kind(name: str, text_fields: set[str]) -> str | None:
+    """Free text is read as text only when named so (the FM encodes it); a title, name or
+    label column not named is kept as the label; any other is dropped."""
+    if name in text_fields:
+        return TEXT
+    return LABEL if name.lower() in LABEL_FIELDS else None
+
+
+def _movielens_items(path: Path, text_fields: set[str]) -> FeatureTable:
     """ML-100k `u.item`: id|title|release date|video date|URL|19 genre flags."""
-    table = FeatureTable({"title": TEXT, "genres": MULTI, "year": NUMERIC}, sources=[str(path)])
+    kinds = {"title": _named_kind("title", text_fields), "genres": MULTI, "year": NUMERIC}
+    table = FeatureTable(kinds, sources=[str(path)])
     for name in table.kinds:
         table.values[name] = {}
     for line, raw in enumerate(text_lines(path.read_text(encoding="latin-1")), start=1):
@@ -291,6 +326,11 @@ def read_sides(
     items: list[Path] | None, users: list[Path] | None, text_fields: list[str] | None
 ) -> tuple[FeatureTable | None, FeatureTable | None]:
     """The item and user side tables, when given (item `text_fields` kept as text)."""
+    if text_fields and not items:
+        raise InputError(
+            f"--text-field {text_fields[0]} names a field of the item side table, and none is "
+            "given; add it with --items (e.g. --items movies.csv --text-field title)."
+        )
     item_table = read_features(items, text_fields=text_fields or ()) if items else None
     user_table = read_features(users, side="user") if users else None
     return item_table, user_table

@@ -8,7 +8,7 @@ user, item, value and time are checked; a bad row stops reading with `file:line:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -30,6 +30,8 @@ from seoga.recommend.data.textfiles import is_number, json_objects, read_text, t
 MOVIELENS_DAT_SEPARATOR = "::"
 # A dense users × items rating matrix (Coat, Yahoo! R3): see `matrix_interactions`.
 MATRIX_SUFFIX = ".ascii"
+# Between a history item and its rating: "318:4.5".
+RATING_SEPARATOR = ":"
 # Files found inside a folder given as the log, in order of preference.
 FOLDER_LOGS = ("ratings.csv", "u.data", "ratings.dat", "interactions.csv", "clicks.jsonl")
 
@@ -107,20 +109,38 @@ def _records(path: Path, delimiter: str | None) -> tuple[list[str] | None, Itera
     if not any(line.strip() for line in lines):
         raise InputError(f"{path} is empty; give a log with one interaction a line.")
     if delimiter is None and MOVIELENS_DAT_SEPARATOR in lines[0]:
-        return None, (
+        delimiter = MOVIELENS_DAT_SEPARATOR
+        rows = (
             (number, line.split(MOVIELENS_DAT_SEPARATOR))
             for number, line in enumerate(lines, start=1)
             if line.strip()
         )
-    if delimiter is None:
-        delimiter = "\t" if "\t" in lines[0] or path.suffix.lower() in (".tsv", ".data") else ","
-    reader = csv.reader(lines, delimiter=delimiter)
-    rows = ((reader.line_num, row) for row in reader if row)
+    else:
+        if delimiter is None:
+            tabbed = "\t" in lines[0] or path.suffix.lower() in (".tsv", ".data")
+            delimiter = "\t" if tabbed else ","
+        reader = csv.reader(lines, delimiter=delimiter)
+        rows = ((reader.line_num, row) for row in reader if row)
     first = next(rows)
     second = next(rows, None)
     header = first[1] if looks_like_header(first[1], second[1] if second else None) else None
     head = ([] if header else [first]) + ([second] if second else [])
-    return header, chain(head, rows)
+    shape = "the header" if header else f"line {first[0]}"
+    return header, _same_width(path, chain(head, rows), len(first[1]), shape, delimiter)
+
+
+def _same_width(
+    path: Path, rows: Iterator, width: int, shape: str, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows, each checked to have `width` fields as `shape` (the header, or the first row)
+    has: a row with more or fewer is malformed, not a row whose extra values may be dropped."""
+    for line, row in rows:
+        if len(row) != width:
+            raise InputError(
+                f"{path}:{line}: {len(row)} fields where {shape} has {width}; a value that holds "
+                f"{delimiter!r} must be quoted, and every row needs the same columns."
+            )
+        yield line, row
 
 
 def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict]]:
@@ -161,21 +181,56 @@ def _time(path: Path, line: int, text: str) -> float:
         ) from error
 
 
-def parse_history(text: str) -> tuple[list[str], list[float] | None]:
-    """`"318,296:4.5,593"` → item ids and their ratings (None when none is given)."""
+def parse_history(
+    values: str | Iterable[str], known: Container[str] = ()
+) -> tuple[list[str], list[float] | None]:
+    """Item ids, each optionally with a rating, as a command line gives them: `["318,296:4.5",
+    "Godfather, The (1972):5"]` → (["318", "296", "Godfather, The (1972)"], [nan, 4.5, 5.0]);
+    ratings None when none is given.
+
+    A value (or a comma-separated part of it) that is an id of `known` is taken whole, so ids
+    holding commas or colons can be given one per value; anything else is split at commas,
+    and `ITEM:RATING` gives a rating.
+    """
     items, ratings = [], []
-    for part in (piece.strip() for piece in text.split(",")):
-        if not part:
-            continue
-        item, _, rating = part.partition(":")
-        if rating.strip() and not (is_number(rating) and np.isfinite(float(rating))):
-            raise InputError(f"history item {part!r}: {rating!r} is not a rating.")
-        items.append(item.strip())
-        ratings.append(float(rating) if rating.strip() else np.nan)
+    for value in [values] if isinstance(values, str) else values:
+        for part in _id_parts(value, known):
+            item, rating = _rated(part, known)
+            items.append(item)
+            ratings.append(rating)
     if not items:
         raise InputError("the history is empty; give item ids separated by commas.")
     given = [value for value in ratings if not np.isnan(value)]
     return items, (ratings if given else None)
+
+
+def split_ids(values: str | Iterable[str], known: Container[str] = ()) -> list[str]:
+    """Ids as a command line gives them: a value `known` holds whole is one id (it may hold
+    commas), anything else ids separated by commas (empty parts dropped)."""
+    return [
+        part
+        for value in ([values] if isinstance(values, str) else values)
+        for part in _id_parts(value, known)
+    ]
+
+
+def _id_parts(value: str, known: Container[str]) -> list[str]:
+    """One value as its ids: whole when `known` holds it (or it is ID:RATING of one)."""
+    value = value.strip()
+    item, separator, rating = value.rpartition(RATING_SEPARATOR)
+    if value in known or (separator and item.strip() in known and is_number(rating)):
+        return [value]
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _rated(part: str, known: Container[str]) -> tuple[str, float]:
+    """(item, rating or nan) of one `ITEM` or `ITEM:RATING`."""
+    item, separator, rating = part.rpartition(RATING_SEPARATOR)
+    if part in known or not separator:
+        return part, np.nan
+    if not (is_number(rating) and np.isfinite(float(rating))):
+        raise InputError(f"history item {part!r}: {rating.strip()!r} is not a rating.")
+    return item.strip(), float(rating)
 
 
 def read_baskets(path: Path | str) -> Interactions:

@@ -16,12 +16,29 @@ import numpy as np
 from scipy import sparse
 
 from seoga.errors import InputError
+from seoga.progress import progress
 from seoga.recommend.base import Recommender, RecommenderSettings
+from seoga.recommend.models.itemset_bound import (
+    MiningSize,
+    least_fitting_count,
+    mining_size,
+    suggested_support,
+    support_count,
+)
 
 SORTS = ("lift", "confidence", "support")
 # Catalogues with more frequent items than this make FP-growth's itemsets explode (mlxtend
 # #837, #909): the fit stops and says what to change instead.
 MAX_FREQUENT_ITEMS = 5000
+# More itemsets than this (by seoga.recommend.models.itemset_bound's bound) would take hours
+# to mine and more memory than a workstation has for their rules (up to 14 rules from an
+# itemset of 4, about 1 KB each in mlxtend's table). Groceries at the README's 0.001 is bounded
+# at 161,210 (13,106 found); MovieLens users' liked movies at 0.01 at 3.5e9.
+MAX_ITEMSETS = 1_000_000
+# Bounds past this are shown as powers of ten, not in full.
+SHOWN_IN_FULL = 1e12
+# What the fit reports progress on: mining itemsets, deriving rules, indexing the rules.
+MINING_STEPS = 3
 
 
 @dataclass
@@ -29,6 +46,7 @@ class RulesSettings(RecommenderSettings):
     min_support: float = 0.001
     min_confidence: float = 0.0
     max_len: int = 4  # the longest itemset; longer ones cost memory and rarely reach support
+    max_itemsets: int = MAX_ITEMSETS  # the fit stops when the bound on itemsets is above this
 
 
 @dataclass(frozen=True)
@@ -65,35 +83,71 @@ class RulesRecommender(Recommender):
         if not 0 < s.min_support <= 1:
             raise InputError(f"min_support must lie in (0, 1], got {s.min_support}.")
         baskets = self.seen[np.diff(self.seen.indptr) > 0].astype(bool)
-        frequent = int((self.popularity >= s.min_support * baskets.shape[0]).sum())
-        if frequent > MAX_FREQUENT_ITEMS:
-            raise InputError(
-                f"{frequent} items reach support {s.min_support}; FP-growth would run out of "
-                f"memory over so many (more than {MAX_FREQUENT_ITEMS}). Raise --min-support, "
-                "or lower max_len."
-            )
+        size = self._require_feasible(baskets)
         table = pd.DataFrame.sparse.from_spmatrix(baskets, columns=range(baskets.shape[1]))
-        try:
-            itemsets = fpgrowth(table, min_support=s.min_support, max_len=s.max_len)
-            found = association_rules(
-                itemsets,
-                num_itemsets=baskets.shape[0],
-                metric="confidence",
-                min_threshold=s.min_confidence,
-            )
-        except MemoryError as error:
-            raise InputError(
-                f"FP-growth ran out of memory at support {s.min_support}, max_len {s.max_len}; "
-                "raise --min-support or lower max_len."
-            ) from error
+        described = f"rules: mining (at most {_amount(size.itemsets)} itemsets)"
+        with progress(MINING_STEPS, described, enabled=show_progress) as shown:
+            try:
+                itemsets = fpgrowth(table, min_support=s.min_support, max_len=s.max_len)
+                shown.update()
+                found = association_rules(
+                    itemsets,
+                    num_itemsets=baskets.shape[0],
+                    metric="confidence",
+                    min_threshold=s.min_confidence,
+                )
+                shown.update()
+            except MemoryError as error:
+                raise InputError(
+                    f"FP-growth ran out of memory at support {s.min_support}, max_len "
+                    f"{s.max_len}; raise --min-support or lower max_len."
+                ) from error
+            self.antecedents = _sets(found["antecedents"], log.n_items)
+            self.consequents = _sets(found["consequents"], log.n_items)
+            shown.update()
         self.itemsets = len(itemsets)
-        self.antecedents = _sets(found["antecedents"], log.n_items)
-        self.consequents = _sets(found["consequents"], log.n_items)
         self.support = found["support"].to_numpy(np.float64)
         self.confidence = found["confidence"].to_numpy(np.float64)
         self.lift = found["lift"].to_numpy(np.float64)
         self.single_targets = _single_targets(self.consequents)
         self.metrics = {"itemsets": self.itemsets, "rules": len(self.lift)}
+
+    def _require_feasible(self, baskets: sparse.csr_matrix) -> MiningSize:
+        """What mining faces at the support; an InputError naming a support that fits when
+        it is more than this fit allows (before FP-growth runs for hours or out of memory)."""
+        s = self.settings
+        total = baskets.shape[0]
+        size = mining_size(baskets, support_count(s.min_support, total), s.max_len)
+        if size.items == 0:
+            most = int(baskets.sum(axis=0).max())
+            raise InputError(
+                f"at min_support {s.min_support} an itemset must be in {size.count} of {total} "
+                f"baskets, and no item is in more than {most}; lower --min-support to "
+                f"{suggested_support(most, total):g} or below."
+            )
+        if self._fits(size):
+            return size
+        fitting = least_fitting_count(
+            size.count, total, lambda count: self._fits(mining_size(baskets, count, s.max_len))
+        )
+        remedy = (
+            f"--min-support {suggested_support(fitting, total):g} fits"
+            if fitting is not None
+            else "no support fits at this max_len"
+        )
+        raise InputError(
+            f"at min_support {s.min_support} (an itemset must be in {size.count} of {total} "
+            f"baskets) {size.items:,} items are frequent, baskets hold up to {size.longest} of "
+            f"them, and FP-growth could find up to {_amount(size.itemsets)} itemsets of up to "
+            f"{s.max_len or 'any number of'} items; this fit allows {MAX_FREQUENT_ITEMS:,} items "
+            f"and {s.max_itemsets:,} itemsets (max_itemsets), past which mining runs for hours "
+            f"or out of memory. {remedy}; or lower max_len (--set max_len=2), or raise "
+            "max_itemsets (--set max_itemsets=N: the bound is never low, but can be far above "
+            "what the baskets share)."
+        )
+
+    def _fits(self, size: MiningSize) -> bool:
+        return size.items <= MAX_FREQUENT_ITEMS and size.itemsets <= self.settings.max_itemsets
 
     # -- the rules' own API ----------------------------------------------------------------
     def rules(self, sort: str = "lift", top: int = 20) -> list[Rule]:
@@ -204,6 +258,13 @@ class RulesRecommender(Recommender):
             arrays["lift"],
         )
         self.itemsets = state["itemsets"]
+
+
+def _amount(count: float) -> str:
+    """A bound on itemsets as text (one past a float's range says so)."""
+    if not np.isfinite(count):
+        return f"more than {np.finfo(float).max:.1e}"
+    return f"{count:,.0f}" if count < SHOWN_IN_FULL else f"{count:.1e}"
 
 
 def _single_targets(consequents: sparse.csr_matrix) -> np.ndarray:
