@@ -25,7 +25,9 @@ def test_fit_recommend_and_evaluate(tmp_path):
     assert manifest["model"] == "als" and manifest["seed"] == 3
     assert manifest["settings"]["factors"] == 8 and manifest["data"]["rows"] == 480
 
-    mine = run("recommend", "for-user", "u0", "--model", str(tmp_path / "als"), "-k", "3", "--json")
+    mine = run(
+        "recommend", "for-user", "u0", "--recommender", str(tmp_path / "als"), "-k", "3", "--json"
+    )
     listed = json.loads(mine.stdout)
     assert len(listed) == 3 and all(int(hit["item"][1:]) % 3 == 0 for hit in listed)
     seen = {f"i{i}" for i in clicks_log().item_ids.raw(clicks_log().items[clicks_log().users == 0])}
@@ -37,16 +39,25 @@ def test_fit_recommend_and_evaluate(tmp_path):
     )  # fmt: skip
     assert all(int(hit["item"][1:]) % 3 == 1 for hit in json.loads(new.stdout)[:3])
     explained = run(
-        "recommend", "for-user", "u0", "--model", str(tmp_path / "als"), "--explain", "-k", "2"
+        "recommend",
+        "for-user",
+        "u0",
+        "--recommender",
+        str(tmp_path / "als"),
+        "--explain",
+        "-k",
+        "2",
     )
     assert explained.returncode == 0 and "because" in explained.stdout
-    similar = run("recommend", "similar-items", "i3", "--model", str(tmp_path / "als"), "--json")
+    similar = run(
+        "recommend", "similar-items", "i3", "--recommender", str(tmp_path / "als"), "--json"
+    )
     assert json.loads(similar.stdout)[0]["item"] != "i3"
 
     metrics = tmp_path / "metrics.json"
     evaluated = run(
         "eval", "recommend", str(clicks), "--model", "als", "--split", "leave-last-out",
-        "--set", "factors=8", "--output", str(metrics),
+        "--set", "factors=8", "--out", str(metrics),
     )  # fmt: skip
     assert evaluated.returncode == 0, evaluated.stderr
     scores = json.loads(metrics.read_text())
@@ -70,9 +81,11 @@ def test_ratings_with_items_given_folds_and_predict(tmp_path):
         "--out", str(out),
     )  # fmt: skip
     assert fitted.returncode == 0, fitted.stderr
-    listed = json.loads(run("recommend", "for-user", "u1", "--model", str(out), "--json").stdout)
+    listed = json.loads(
+        run("recommend", "for-user", "u1", "--recommender", str(out), "--json").stdout
+    )
     assert all(hit["label"] == f"film {hit['item'][1:]}" for hit in listed)
-    predicted = run("recommend", "predict", "u1", "i2", "i21", "--model", str(out), "--json")
+    predicted = run("recommend", "predict", "u1", "i2", "i21", "--recommender", str(out), "--json")
     rows = json.loads(predicted.stdout)
     assert rows[0]["known_item"] and not rows[1]["known_item"]  # i21: features only
     # i21 is scored through its genre: i21 % 3 == 0, the genre of i0, i3, ... not the mean of all.
@@ -83,7 +96,7 @@ def test_ratings_with_items_given_folds_and_predict(tmp_path):
     metrics = tmp_path / "given.json"
     evaluated = run(
         "eval", "recommend", "--train", str(train), "--test", str(test), "--model", "mf",
-        "--items", str(items), "--set", "epochs=3", "--min-rating", "4", "--output", str(metrics),
+        "--items", str(items), "--set", "epochs=3", "--min-rating", "4", "--out", str(metrics),
     )  # fmt: skip
     assert evaluated.returncode == 0, evaluated.stderr
     scores = json.loads(metrics.read_text())
@@ -97,7 +110,7 @@ def test_errors_are_messages(tmp_path, main_run):
     message = " ".join(failed.stderr.split())
     assert failed.returncode == EXIT_USER_ERROR and "log.csv:3: 'lots' is not a number" in message
     assert "Traceback" not in failed.stderr and not (tmp_path / "m").exists()
-    missing = main_run("recommend", "for-user", "1", "--model", str(tmp_path / "none"))
+    missing = main_run("recommend", "for-user", "1", "--recommender", str(tmp_path / "none"))
     assert missing.returncode == EXIT_USER_ERROR
     assert "not a recommender folder" in " ".join(missing.stderr.split())
     good = tmp_path / "good.csv"
@@ -179,7 +192,7 @@ def test_movielens_small_as_it_comes(shared_data, tmp_path):
     metrics = tmp_path / "ml.json"
     evaluated = run(
         "eval", "recommend", str(folder), "--model", "mf", "--split", "random:0.2",
-        "--seed", "42", "--set", "epochs=5", "--output", str(metrics),
+        "--seed", "42", "--set", "epochs=5", "--out", str(metrics),
     )  # fmt: skip
     assert evaluated.returncode == 0, evaluated.stderr
     scores = json.loads(metrics.read_text())

@@ -145,7 +145,7 @@ def test_cli_related_search_and_eval(topics, tmp_path, main_run):
     assert all(len(result["related"]) == 2 for result in json.loads(found.stdout))
     out = tmp_path / "related.json"
     scored = main_run("eval", "related", str(clicks), "-c", kb, "--blends", "0,1", "-k", "3",
-                      "--output", str(out))  # fmt: skip
+                      "--out", str(out))  # fmt: skip
     assert scored.returncode == 0, scored.stderr
     assert json.loads(out.read_text())["best_blend"] == 1.0 and "best blend" in scored.stdout
     missing = main_run("recommend", "related", "nope", "-c", kb)

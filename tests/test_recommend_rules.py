@@ -178,11 +178,15 @@ def test_rules_from_the_command_line(tmp_path, main_run):
     )  # fmt: skip
     assert fitted.returncode == 0, fitted.stderr
     together = json.loads(
-        run("recommend", "together", "milk,bread", "--model", str(out), "-k", "2", "--json").stdout
+        run(
+            "recommend", "together", "milk,bread", "--recommender", str(out), "-k", "2", "--json"
+        ).stdout
     )
     assert len(together) == 2 and {"lift", "confidence", "support", "because"} <= set(together[0])
     listed = json.loads(
-        run("recommend", "rules", "--model", str(out), "--sort", "confidence", "--json").stdout
+        run(
+            "recommend", "rules", "--recommender", str(out), "--sort", "confidence", "--json"
+        ).stdout
     )
     confidences = [rule["confidence"] for rule in listed]
     assert confidences == sorted(confidences, reverse=True) and len(listed) == 20
@@ -191,7 +195,7 @@ def test_rules_from_the_command_line(tmp_path, main_run):
     not_rules = tmp_path / "popular"
     run("recommend", "fit", str(baskets), "--format", "baskets", "--model", "popular",
         "--out", str(not_rules))  # fmt: skip
-    refused = main_run("recommend", "together", "milk", "--model", str(not_rules))
+    refused = main_run("recommend", "together", "milk", "--recommender", str(not_rules))
     assert refused.returncode == 2 and "needs a rules model" in refused.stderr
 
 

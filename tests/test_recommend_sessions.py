@@ -130,8 +130,9 @@ def test_next_item_from_the_command_line(tmp_path):
     metrics = tmp_path / "next.json"
     evaluated = run(
         "eval", "recommend", str(tmp_path), "--model", "sr", "--protocol", "next-item",
-        "--session", "SessionId", "--item", "ItemId", "--time", "Time", "--drop-repeats",
-        "--output", str(metrics),
+        "--session-column", "SessionId", "--item-column", "ItemId", "--time-column", "Time",
+        "--drop-repeats",
+        "--out", str(metrics),
     )  # fmt: skip
     assert evaluated.returncode == 0, evaluated.stderr
     scores = json.loads(metrics.read_text())
@@ -139,12 +140,14 @@ def test_next_item_from_the_command_line(tmp_path):
     assert scores["recall@20"] == 1.0 and scores["mrr@20"] == 1.0
     out = tmp_path / "next-model"
     fitted = run(
-        "recommend", "fit", str(train), "--model", "sr", "--session", "SessionId",
-        "--item", "ItemId", "--time", "Time", "--out", str(out),
+        "recommend", "fit", str(train), "--model", "sr", "--session-column", "SessionId",
+        "--item-column", "ItemId", "--time-column", "Time", "--out", str(out),
     )  # fmt: skip
     assert fitted.returncode == 0, fitted.stderr
     listed = json.loads(
-        run("recommend", "next", "--session-items", "d,a", "--model", str(out), "--json").stdout
+        run(
+            "recommend", "next", "--session-items", "d,a", "--recommender", str(out), "--json"
+        ).stdout
     )
     assert listed[0]["item"] == "b"
 
@@ -162,7 +165,16 @@ def test_session_gap_cuts_a_user_log_from_the_command_line(tmp_path):
         ),
         encoding="utf-8",
     )
-    common = ("--model", "sr", "--user", "user", "--item", "item", "--time", "time")
+    common = (
+        "--model",
+        "sr",
+        "--user-column",
+        "user",
+        "--item-column",
+        "item",
+        "--time-column",
+        "time",
+    )
     for gap, out in ((HOUR, "cut"), (None, "whole")):
         extra = ("--session-gap", str(gap)) if gap else ()
         fitted = run("recommend", "fit", str(clicks), *common, *extra, "--out", str(tmp_path / out))

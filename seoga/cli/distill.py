@@ -43,6 +43,12 @@ ConfigOption = Annotated[
 ]
 EpochsOption = Annotated[int, typer.Option(help="Passes over the data.")]
 LearningRateOption = Annotated[float, typer.Option("--learning-rate", help="Learning rate.")]
+HeadLearningRateOption = Annotated[
+    float | None,
+    typer.Option(
+        "--head-learning-rate", help="Learning rate of the scoring head (default: --learning-rate)."
+    ),
+]
 MaxLengthOption = Annotated[
     int, typer.Option("--max-length", help="Tokens per text or pair (longer are cut).")
 ]
@@ -86,13 +92,7 @@ def embedder_command(
     epochs: EpochsOption = 1,
     batch_size: Annotated[int, typer.Option(help="Texts per step.")] = 32,
     lr: LearningRateOption = 1e-4,
-    head_lr: Annotated[
-        float | None,
-        typer.Option(
-            "--head-learning-rate",
-            help="Learning rate of the scoring head (default: --learning-rate).",
-        ),
-    ] = None,
+    head_lr: HeadLearningRateOption = None,
     max_seq_length: MaxLengthOption = 256,
     max_texts: Annotated[
         int | None, typer.Option(help="Distil on at most this many texts (drawn by --seed).")
@@ -174,13 +174,7 @@ def reranker_command(
     epochs: EpochsOption = 1,
     batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
     lr: LearningRateOption = 1e-4,
-    head_lr: Annotated[
-        float | None,
-        typer.Option(
-            "--head-learning-rate",
-            help="Learning rate of the scoring head (default: --learning-rate).",
-        ),
-    ] = None,
+    head_lr: HeadLearningRateOption = None,
     max_seq_length: MaxLengthOption = 256,
     freeze_embeddings: FreezeEmbeddingsOption = True,
     seed: SeedOption = 0,

@@ -145,7 +145,9 @@ RandomRatings = Annotated[
     typer.Option(help="Ratings missing at random (naive-bayes propensities' P(rating))."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ModelFolder = Annotated[Path, typer.Option("--model", help="A model folder from `fit`.")]
+ModelFolder = Annotated[
+    Path, typer.Option("--recommender", help="A fitted recommender's folder (from `fit`).")
+]
 TopK = Annotated[int, typer.Option("-k", help="How many items.")]
 Readers = Annotated[
     Path | None,

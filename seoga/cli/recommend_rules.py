@@ -51,7 +51,7 @@ def together_command(
 def rules_command(
     model: ModelFolder,
     sort: Annotated[str, typer.Option(help="lift, confidence or support.")] = "lift",
-    top: Annotated[int, typer.Option(help="How many rules.")] = 20,
+    top: Annotated[int, typer.Option("-k", help="How many rules.")] = 20,
     as_json: AsJson = False,
 ) -> None:
     """The association rules of a rules model, best first."""

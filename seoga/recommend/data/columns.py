@@ -79,7 +79,9 @@ def resolve_columns(
         if role in ("user", "item") or not given:
             roles[role] = position
     if "user" not in roles or "item" not in roles:
-        raise InputError(f"{path}: say which columns hold the user and the item (--user, --item).")
+        raise InputError(
+            f"{path}: say which columns hold the user and the item (--user-column, --item-column)."
+        )
     return roles, rows
 
 

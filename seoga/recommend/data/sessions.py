@@ -1,8 +1,8 @@
 """Session logs: clicks grouped into sessions, in time order, and the preparation the
 session-based literature applies (each step a setting, so both variants can be reported).
 
-A session log is an interaction log whose "user" is the session (`--session SessionId`); a log
-of users with times can be cut into sessions wherever a user is idle longer than a gap.
+A session log is an interaction log whose "user" is the session (`--session-column SessionId`);
+a log of users with times can be cut into sessions wherever a user is idle longer than a gap.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def in_time_order(log: Interactions) -> np.ndarray:
 def sessions_from_gaps(log: Interactions, gap_seconds: float = DEFAULT_GAP_SECONDS) -> Interactions:
     """Cut each user's events into sessions wherever they are idle longer than `gap_seconds`."""
     if log.times is None:
-        raise InputError("cutting sessions by time gaps needs a time column (--time).")
+        raise InputError("cutting sessions by time gaps needs a time column (--time-column).")
     order = in_time_order(log)
     users, times = log.users[order], log.times[order]
     new = np.r_[True, (users[1:] != users[:-1]) | (np.diff(times) > gap_seconds)]

@@ -69,7 +69,7 @@ def _times(log: Interactions, spec: str) -> np.ndarray:
     if log.times is None:
         raise InputError(
             f"the split {spec!r} needs a time per row; {log.source or 'the log'} has no time "
-            "column (name it with --time), or use random:0.2."
+            "column (name it with --time-column), or use random:0.2."
         )
     return log.times
 
