@@ -31,3 +31,15 @@ def test_a_narrow_terminal_gets_one_line_per_figure(tmp_path):
 def test_json_on_request(tmp_path):
     metrics = json.loads(evaluate(tmp_path, "--json"))
     assert metrics["model"] == "mf" and metrics["rmse"] > 0 and 0.0 <= metrics["hr@10"] <= 1.0
+
+
+def test_fit_reports_its_figures_in_words_or_as_json(tmp_path):
+    log, _, _ = clustered_log(n_users=30, n_items=20, per_user=8)
+    ratings = write_csv(tmp_path / "ratings.csv", log)
+    fit = ["recommend", "fit", str(ratings), "--model", "mf", "--set", "epochs=3"]
+    said = CliRunner().invoke(app, [*fit, "--out", str(tmp_path / "a")], env={"COLUMNS": "200"})
+    assert said.exit_code == 0, said.output
+    assert "validation rmse" in said.stdout and "{" not in said.stdout
+    shown = CliRunner().invoke(app, [*fit, "--out", str(tmp_path / "b"), "--json"])
+    report = json.loads(shown.stdout)
+    assert report["model"] == "mf" and report["metrics"]["best_epoch"] >= 1

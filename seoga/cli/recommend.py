@@ -33,7 +33,7 @@ from seoga.cli.options import (
     UserTables,
     WeightColumn,
 )
-from seoga.cli.output import console, error_console, print_json
+from seoga.cli.output import console, error_console, format_value, print_json
 from seoga.errors import InputError
 
 app = typer.Typer(help="Recommend items from interaction logs.", no_args_is_help=True)
@@ -72,6 +72,7 @@ def fit_command(
     random_ratings: RandomRatings = None,
     seed: Seed = 0,
     set_: Settings = None,
+    as_json: AsJson = False,
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
     from seoga.recommend import make_recommender, read_baskets
@@ -99,11 +100,17 @@ def fit_command(
     recommender = make_recommender(model, **settings)
     recommender.fit(interactions, items=item_table, users=user_table, show_progress=True)
     recommender.save(out)
-    data = recommender.data
+    data, metrics = recommender.data, recommender.metrics
+    if as_json:
+        print_json({"out": str(out), "model": model, "data": data, "metrics": metrics})
+        return
+    figures = ", ".join(
+        f"{name.replace('_', ' ')} {format_value(v)}" for name, v in metrics.items()
+    )
     console.print(
         f"{out}: {model} fitted on {data['rows']} rows ({data['users']} users, "
         f"{data['items']} items) in {recommender.fit_seconds:.1f} s"
-        + (f"; {recommender.metrics}" if recommender.metrics else ""),
+        + (f"; {figures}" if figures else ""),
         highlight=False,
     )
 
