@@ -27,6 +27,9 @@ SPELLINGS = {
     "max_seq_length": "--max-length",
     **{f"{name}": f"--{name}-column" for name in ("rating", "weight", "time")},
 }
+# Commands that print no result to read: a server, the demo's tour, a removal, key changes, and
+# tune (its results are a folder of runs).
+NO_RESULT = {("serve",), ("demo",), ("remove",), ("keys", "create"), ("keys", "revoke"), ("tune",)}
 COLUMN_COMMANDS = {("recommend", "fit"), ("eval", "recommend"), ("eval", "related")}
 
 
@@ -53,6 +56,11 @@ def test_every_command_speaks_the_vocabulary():
         if path[0] == "recommend" and path[-1] in RECOMMENDER_COMMANDS:
             wrong += [] if "--recommender" in spelled else [(path, "no --recommender")]
     assert wrong == []
+
+
+def test_every_command_with_a_result_prints_it_as_json_on_request():
+    lacking = [path for path, command in commands() if "--json" not in options_of(command)]
+    assert set(lacking) <= NO_RESULT, set(lacking) - NO_RESULT
 
 
 def test_each_renamed_spelling_lands_on_an_option_that_exists():

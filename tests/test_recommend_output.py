@@ -43,3 +43,13 @@ def test_fit_reports_its_figures_in_words_or_as_json(tmp_path):
     shown = CliRunner().invoke(app, [*fit, "--out", str(tmp_path / "b"), "--json"])
     report = json.loads(shown.stdout)
     assert report["model"] == "mf" and report["metrics"]["best_epoch"] >= 1
+
+
+def test_an_out_that_cannot_be_written_is_a_message(tmp_path):
+    log, _, _ = clustered_log(n_users=30, n_items=20, per_user=8)
+    ratings = write_csv(tmp_path / "ratings.csv", log)
+    blocked = tmp_path / "file"
+    blocked.write_text("a file, not a folder")
+    arguments = ["eval", "recommend", str(ratings), "--model", "popular"]
+    result = CliRunner().invoke(app, [*arguments, "--out", str(blocked / "m.json")])
+    assert result.exit_code != 0 and "cannot write" in str(result.exception)

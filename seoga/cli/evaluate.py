@@ -1,6 +1,5 @@
 """`seoga eval retrieval`."""
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -12,10 +11,11 @@ from seoga.cli.options import (
     DenseWeightOption,
     ExtraWeightOption,
     FusionOption,
+    JsonOption,
     WorkersOption,
     given_options,
 )
-from seoga.cli.output import print_metrics
+from seoga.cli.output import print_metrics, report
 from seoga.evaluate import RETRIEVAL_METRICS
 from seoga.parallel.executors import make_executor
 from seoga.settings import CollectionSettings
@@ -50,6 +50,7 @@ def retrieval_command(
     ] = None,
     workers: WorkersOption = None,
     dask: DaskOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Index DATA's corpus (cached) and score a retriever on its queries."""
     # ranx (and numba) take seconds to import: only `eval` pays for them.
@@ -86,9 +87,13 @@ def retrieval_command(
         )
     finally:
         executor.close()
-    print_metrics(f"{metrics['dataset']} · {metrics['retriever']}", metrics, TABLE_COLUMNS)
-    if output is not None:
-        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    title = f"{metrics['dataset']} · {metrics['retriever']}"
+    report(
+        metrics,
+        as_json=as_json,
+        out=output,
+        draw=lambda: print_metrics(title, metrics, TABLE_COLUMNS),
+    )
 
 
 @app.command("sts")
@@ -103,13 +108,11 @@ def sts_command(
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the result as JSON here.")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Spearman ×100 of a model's cosine similarities against gold similarity scores."""
     from seoga.evaluate.sts import evaluate_sts
 
     result = evaluate_sts(data, model, seed=seed, show_progress=True)
-    print_metrics(
-        f"{result['dataset']} · {result['model']}", result, ["spearman", "pearson", "pairs"]
-    )
-    if output is not None:
-        output.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    title, names = f"{result['dataset']} · {result['model']}", ["spearman", "pearson", "pairs"]
+    report(result, as_json=as_json, out=output, draw=lambda: print_metrics(title, result, names))

@@ -1,6 +1,5 @@
 """`seoga eval qa`: answer a labelled question set through the ask pipeline and score it."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,13 +9,14 @@ from seoga.answer.loading import ReaderChoice, build_asker
 from seoga.answer.pipeline import DEFAULT_PASSAGES
 from seoga.cli.options import (
     ExamplesOption,
+    JsonOption,
     LlmBackendOption,
     LlmOption,
     PassagesOption,
     ReaderOption,
     RerankOption,
 )
-from seoga.cli.output import console
+from seoga.cli.output import print_metrics, report
 from seoga.evaluate.qa import evaluate_qa, open_or_build, read_qa_set
 
 TABLE_COLUMNS = [
@@ -58,10 +58,9 @@ def qa_command(
     records: Annotated[
         Path | None, typer.Option(help="Write every question's outcome as JSONL here.")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """EM/F1, gold-passage recall, abstention rate and ECE of a reader on a QA set."""
-    from rich.table import Table
-
     qa_set = read_qa_set(data)
     opened = open_or_build(qa_set, collection, show_progress=True)
     asker = build_asker(opened, ReaderChoice(reader, llm, llm_backend, examples, rerank, passages))
@@ -69,18 +68,13 @@ def qa_command(
         asker, qa_set, limit=limit, seed=seed, show_progress=True, records_path=records
     )
     metrics["collection"] = str(opened.root)
-    table = Table(title=f"{metrics['dataset']} · {reader}")
-    for name in TABLE_COLUMNS:
-        table.add_column(name, justify="right")
-    table.add_row(
-        *[
-            f"{metrics[n]:.4f}" if isinstance(metrics[n], float) else str(metrics[n])
-            for n in TABLE_COLUMNS
-        ]
+    title = f"{metrics['dataset']} · {reader}"
+    report(
+        metrics,
+        as_json=as_json,
+        out=output,
+        draw=lambda: print_metrics(title, metrics, TABLE_COLUMNS),
     )
-    console.print(table)
-    if output is not None:
-        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def register(eval_app: typer.Typer) -> None:

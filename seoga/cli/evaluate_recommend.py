@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +29,7 @@ from seoga.cli.options import (
     UserTables,
     WeightColumn,
 )
-from seoga.cli.output import print_json, print_metrics
+from seoga.cli.output import print_metrics, report
 from seoga.errors import InputError
 
 SHOWN = (
@@ -159,12 +158,7 @@ def recommend_command(
     metrics["seed"] = seed
     if debias is not None:
         metrics["debias"] = {"method": debias, "propensities": propensities}
-    if as_json:
-        print_json(metrics)
-    else:
-        _print(metrics, k)
-    if output is not None:
-        output.write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    report(metrics, as_json=as_json, out=output, draw=lambda: _print(metrics, k))
 
 
 def debiased_split(parts, debias, propensities, random_ratings, folder: Path, seed: int):

@@ -1,6 +1,8 @@
 """How results and reports look in a terminal, and as JSON for machines."""
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +11,7 @@ from rich.table import Table
 
 from seoga.answer.base import Answer
 from seoga.collection.reports import IndexReport, skipped_summary
+from seoga.errors import InputError
 from seoga.search.results import SearchResult
 from seoga.text.formats.structure import PATH_SEPARATOR
 
@@ -23,6 +26,24 @@ SNIPPET_CHARS = 160
 
 def print_json(payload: Any) -> None:
     console.print_json(json.dumps(payload, ensure_ascii=False))
+
+
+def report(result: dict[str, Any], *, as_json: bool, out: Path | None, draw: Callable[[], None]):
+    """A command's result: printed as JSON or as `draw` lays it out, and written to `out` as
+    JSON when given."""
+    if as_json:
+        print_json(result)
+    else:
+        draw()
+    if out is None:
+        return
+    try:
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            f"cannot write {out}: {error.strerror or error}; give --out a file in a folder "
+            "you can write to."
+        ) from error
 
 
 def with_section(title: str, section: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +21,7 @@ from seoga.cli.options import (
     UserColumn,
     WeightColumn,
 )
-from seoga.cli.output import console, print_json
+from seoga.cli.output import console, print_json, report
 from seoga.collection import Collection
 from seoga.errors import InputError
 
@@ -79,6 +78,7 @@ def eval_related_command(
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the metrics as JSON here.")
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Score related-document lists for each blend weight on held-out readers: one document
     they read is shown, the others they read are the hits; prints the best weight."""
@@ -101,6 +101,10 @@ def eval_related_command(
     )
     metrics["interactions"] = str(interactions)
     metrics["collection"] = str(collection)
+    report(metrics, as_json=as_json, out=output, draw=lambda: _print_blends(metrics, k))
+
+
+def _print_blends(metrics: dict, k: int) -> None:
     table = Table(title=f"related documents, {metrics['readers']} held-out readers")
     names = list(next(iter(metrics["blends"].values())))
     for column in ("blend", *names, "ms/lookup"):
@@ -111,8 +115,6 @@ def eval_related_command(
         )
     console.print(table)
     console.print(f"best blend by ndcg@{k}: {metrics['best_blend']:g}", highlight=False)
-    if output is not None:
-        output.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
 
 
 def parse_blends(text: str) -> list[float]:
