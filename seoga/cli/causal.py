@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from seoga.atomic import write_json_atomic
+from seoga.cli.options import JsonOption
 from seoga.cli.output import console, print_json
 
 app = typer.Typer(
@@ -36,7 +37,6 @@ AdjustOption = Annotated[
 ]
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same interval.")]
 OutputOption = Annotated[Path | None, typer.Option("--out", help="Write the result as JSON here.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _columns(text: str | None) -> list[str] | None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from seoga.cli.options import FreezeEmbeddingsOption
+from seoga.cli.options import FreezeEmbeddingsOption, JsonOption
 from seoga.cli.output import console, print_json
 
 app = typer.Typer(
@@ -22,7 +22,6 @@ DataOption = Annotated[
 ]
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same student.")]
 OverwriteOption = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MatchWeightOption = Annotated[
     float,
     typer.Option(

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
+from seoga.cli.options import JsonOption
 from seoga.cli.output import console, print_json
 from seoga.distill.data import distillation_texts
 
 MEGA = 1_000_000
 OverwriteOption = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def optimize_command(

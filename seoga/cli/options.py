@@ -10,7 +10,7 @@ from seoga.answer.loading import READER_HELP
 CollectionOption = Annotated[
     Path, typer.Option("--collection", "-c", help="The collection folder.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 # Indexing: where the work runs and how files are read.
 WorkersOption = Annotated[
@@ -144,7 +144,6 @@ RandomRatings = Annotated[
     Path | None,
     typer.Option(help="Ratings missing at random (naive-bayes propensities' P(rating))."),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ModelFolder = Annotated[
     Path, typer.Option("--recommender", help="A fitted recommender's folder (from `fit`).")
 ]

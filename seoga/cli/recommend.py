@@ -11,11 +11,11 @@ from rich.table import Table
 
 from seoga.cli.options import (
     MODEL_NAMES,
-    AsJson,
     Debias,
     Implicit,
     ItemColumn,
     ItemTables,
+    JsonOption,
     MinRating,
     ModelFolder,
     Propensities,
@@ -72,7 +72,7 @@ def fit_command(
     random_ratings: RandomRatings = None,
     seed: Seed = 0,
     set_: Settings = None,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
     from seoga.recommend import make_recommender, read_baskets
@@ -133,7 +133,7 @@ def for_user_command(
     explain: Annotated[
         bool, typer.Option("--explain", help="als: which of the user's items drove each item.")
     ] = False,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Top-k items for a user (seen items left out); a new user by their --history. A rating
     model's scores are predicted ratings clipped to its rating scale, as `predict` gives them;
@@ -154,7 +154,7 @@ def similar_items_command(
     item: Annotated[str, typer.Argument(help="An item id.")],
     model: ModelFolder,
     k: TopK = 10,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The k items most like ITEM (cosine of the model's item vectors)."""
     from seoga.recommend import load_recommender
@@ -169,7 +169,7 @@ def predict_command(
     user: Annotated[str, typer.Argument(help="A user id.")],
     items: Annotated[list[str], typer.Argument(help="Item ids (one each: commas are kept).")],
     model: ModelFolder,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The model's score of USER for each item: for rating models a predicted rating, clipped
     to the rating scale of its training log (as `for-user` lists show them)."""
@@ -196,7 +196,7 @@ def next_command(
         ),
     ],
     k: TopK = 20,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The items most likely clicked next in a session (sr, or any model by its history)."""
     from seoga.recommend import load_recommender

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from seoga.cli.options import AsJson, ModelFolder, TopK
+from seoga.cli.options import JsonOption, ModelFolder, TopK
 from seoga.cli.output import console, print_json
 
 RULES_KIND = "a rules"
@@ -25,7 +25,7 @@ def together_command(
     ],
     model: ModelFolder,
     k: TopK = 5,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Items often bought with BASKET, by lift (ties by confidence), from a rules model."""
     from seoga.recommend.lists import known_items
@@ -52,7 +52,7 @@ def rules_command(
     model: ModelFolder,
     sort: Annotated[str, typer.Option(help="lift, confidence or support.")] = "lift",
     top: Annotated[int, typer.Option("-k", help="How many rules.")] = 20,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The association rules of a rules model, best first."""
     from seoga.recommend.registry import load_able

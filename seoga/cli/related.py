@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from seoga.cli.options import (
-    AsJson,
     Blend,
     CollectionOption,
     ItemColumn,
+    JsonOption,
     Readers,
     Seed,
     Settings,
@@ -38,7 +38,7 @@ def related_command(
     item: ItemColumn = None,
     weight: WeightColumn = None,
     time: TimeColumn = None,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The k documents most like DOC_ID: by the collection's dense vectors, blended with what
     the same users also read when --interactions is given."""
@@ -78,7 +78,7 @@ def eval_related_command(
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the metrics as JSON here.")
     ] = None,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Score related-document lists for each blend weight on held-out readers: one document
     they read is shown, the others they read are the hits; prints the best weight."""
