@@ -130,6 +130,12 @@ def _estimate_sentence(result: Refutation) -> str:
             f"No effect record was given, so this refutes DoWhy's {result.method} estimate, "
             f"{estimate}, adjusting for {', '.join(result.adjustment_set) or 'nothing'}."
         )
+    if result.recorded_method:
+        return (
+            f"The recorded {result.recorded_method} effect is {result.recorded:+.{DIGITS}f}; "
+            f"the refuter tests DoWhy's {result.method} estimate with the same adjustment set, "
+            f"{estimate} (see the note below)."
+        )
     return (
         f"The recorded {result.method} effect is {result.recorded:+.{DIGITS}f}; DoWhy's "
         f"estimate by the same method is {estimate}, and that is what the refuter tests."
