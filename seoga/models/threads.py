@@ -1,9 +1,9 @@
 """How many threads CPU work may use: the cores this process may run on, and a limit for a fit.
 
 Small-batch training (a factorization machine, MF, GRU4Rec) gains little from a second thread
-and loses much when the machine is busy: OpenMP threads spin-wait for each other, and one epoch
-of the FM took 5× longer with two threads beside another process than with one
-(BENCHMARKS.md, "Recommender fit speed").
+and loses much when the machine is busy: OpenMP threads spin-wait for each other, and a fit of
+the FM took 3.9× longer with two threads beside another busy process than with one, while idle
+the two were alike (BENCHMARKS.md, "Recommender fit speed").
 """
 
 from __future__ import annotations
