@@ -316,6 +316,15 @@ def als_fit(made: Made, output: str) -> None:
     assert about["model"] == "als" and about["data"]["users"] == RATERS
 
 
+def als_tuned_fit(made: Made, output: str) -> None:
+    about = manifest(made, "models/tuned")
+    tuning = about["metrics"]["tuning"]
+    # clicks.jsonl has no times: the inner split is a random share of the rows.
+    assert tuning["trials"] and tuning["split"] == "random:0.2"
+    assert {name: about["settings"][name] for name in tuning["chosen"]} == tuning["chosen"]
+    assert "tuned on an inner random:0.2 split" in " ".join(output.split())
+
+
 def fm_for_user(made: Made, output: str) -> None:
     rows = table(output)
     assert len(rows) == LIST_LENGTH
@@ -439,7 +448,8 @@ def coat_fit(made: Made, output: str) -> None:
 
 CHECKS: dict[str, Callable[[Made, str], None]] = {
     "fit ratings.csv": fm_fit,
-    "fit clicks.jsonl": als_fit,
+    "fit clicks.jsonl --model als --out": als_fit,
+    "--tune": als_tuned_fit,
     "for-user 42 --recommender models/rec": fm_for_user,
     '--history "318': als_new_user,
     "models/titles": titles_new_user,

@@ -10,7 +10,7 @@ from seoga.errors import InputError
 from seoga.evaluate.related import evaluate_related
 from seoga.recommend import make_recommender, split_interactions
 from seoga.recommend.data.interactions import IMPLICIT, IdMap, Interactions
-from seoga.recommend.related import RelatedDocuments
+from seoga.recommend.related import RelatedDocuments, readers_model
 from seoga.text.documents import Document
 
 WORDS = {
@@ -95,9 +95,9 @@ def test_readers_move_what_they_read_together_up_by_the_blend(topics):
     assert len(unseen) == 3 and all(set(hit.scores) == {"content"} for hit in unseen)
 
 
-def test_itemknn_similarity_is_the_cosine_of_item_columns():
+def test_the_readers_model_scores_items_by_the_cosine_of_their_columns():
     log = paired_readers(n_users=30)
-    model = make_recommender("itemknn", neighbours=50).fit(log)
+    model = readers_model(neighbours=50).fit(log)
     matrix = log.matrix().toarray()
     index = model.item_ids.get("cat-1")
     columns = matrix / np.maximum(np.linalg.norm(matrix, axis=0), 1e-12)

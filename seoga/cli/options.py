@@ -129,6 +129,17 @@ Settings = Annotated[
     list[str] | None,
     typer.Option("--set", help="A model setting, NAME=VALUE (repeatable), e.g. factors=128."),
 ]
+Tune = Annotated[
+    bool,
+    typer.Option(
+        "--tune",
+        help="Choose the settings for this log on an inner split of it (those --set stay).",
+    ),
+]
+TuneBudget = Annotated[
+    float | None,
+    typer.Option(help="--tune: seconds of trials at most (default 180; a started trial ends)."),
+]
 Debias = Annotated[
     str | None,
     typer.Option(help="ipw: weigh each rating by 1 / P(observed) (mf, fm; needs --propensities)."),

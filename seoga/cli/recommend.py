@@ -29,6 +29,8 @@ from seoga.cli.options import (
     TextModel,
     TimeColumn,
     TopK,
+    Tune,
+    TuneBudget,
     UserColumn,
     UserTables,
     WeightColumn,
@@ -72,15 +74,18 @@ def fit_command(
     random_ratings: RandomRatings = None,
     seed: Seed = 0,
     set_: Settings = None,
+    tune: Tune = False,
+    tune_budget: TuneBudget = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a model on LOG and save it as a folder (manifest, arrays, id maps)."""
-    from seoga.recommend import make_recommender, read_baskets
+    from seoga.recommend import read_baskets
     from seoga.recommend.base import require_writable
     from seoga.recommend.data.features import read_sides
     from seoga.recommend.data.logs import read_log
     from seoga.recommend.data.propensity import with_propensities
     from seoga.recommend.registry import debias_settings, model_settings, settings_for
+    from seoga.tune.choosing import TUNING, fit_recommender, tuning_summary
 
     require_writable(out)
     if log_format not in LOG_FORMATS:
@@ -95,24 +100,26 @@ def fit_command(
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
     settings = debias_settings(model, debias, settings)
-    if min_support is not None:
-        settings["min_support"] = min_support
-    recommender = make_recommender(model, **settings)
-    recommender.fit(interactions, items=item_table, users=user_table, show_progress=True)
+    settings.update({} if min_support is None else {"min_support": min_support})
+    recommender = fit_recommender(
+        model, settings, interactions, item_table, user_table,
+        tune=tune, budget=tune_budget, show_progress=True,
+    )  # fmt: skip
     recommender.save(out)
     data, metrics = recommender.data, recommender.metrics
     if as_json:
         print_json({"out": str(out), "model": model, "data": data, "metrics": metrics})
         return
-    figures = ", ".join(
-        f"{name.replace('_', ' ')} {format_value(v)}" for name, v in metrics.items()
-    )
+    shown = {name.replace("_", " "): v for name, v in metrics.items() if name != TUNING}
+    figures = ", ".join(f"{name} {format_value(v)}" for name, v in shown.items())
     console.print(
         f"{out}: {model} fitted on {data['rows']} rows ({data['users']} users, "
         f"{data['items']} items) in {recommender.fit_seconds:.1f} s"
         + (f"; {figures}" if figures else ""),
         highlight=False,
     )
+    if TUNING in metrics:
+        console.print(tuning_summary(metrics[TUNING]), highlight=False)
 
 
 @app.command("for-user")

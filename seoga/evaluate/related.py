@@ -18,8 +18,7 @@ import numpy as np
 from seoga.errors import InputError
 from seoga.progress import track
 from seoga.recommend.data.splits import Split
-from seoga.recommend.registry import make_recommender
-from seoga.recommend.related import RelatedDocuments
+from seoga.recommend.related import READERS_MODEL, RelatedDocuments, readers_model
 
 if TYPE_CHECKING:
     from seoga.collection import Collection
@@ -61,7 +60,7 @@ def evaluate_related(
     *,
     blends: Sequence[float] = DEFAULT_BLENDS,
     k: int = DEFAULT_K,
-    model: str = "itemknn",
+    model: str = READERS_MODEL,
     settings: dict[str, Any] | None = None,
     seed: int = 0,
     show_progress: bool = False,
@@ -69,7 +68,7 @@ def evaluate_related(
     """Each blend weight's metrics, the best weight (by nDCG@k) and the time per lookup."""
     from ranx import Qrels, Run, evaluate
 
-    readers = make_recommender(model, **{"seed": seed, **(settings or {})})
+    readers = readers_model(model, **{"seed": seed, **(settings or {})})
     readers.fit(split.train, show_progress=show_progress)
     cases = reader_cases(collection, split, seed)
     qrels = Qrels({reader: dict.fromkeys(targets, 1) for reader, _, targets in cases})

@@ -39,8 +39,11 @@ DEFAULT_BLEND = 0.9
 CANDIDATES = 50
 # Chunks asked of the dense index per candidate document (a document may own several).
 CHUNKS_PER_CANDIDATE = 3
-# The readers' model fitted on a click log when no model folder is given.
+# The readers' model fitted on a click log when no model folder is given, with the item-to-item
+# similarity the related-documents benchmark measured it with: cosine. TF-IDF, itemknn's default
+# for lists for a user, ties with it on validation readers (BENCHMARKS.md, "Related documents").
 READERS_MODEL = "itemknn"
+READERS_SETTINGS: dict[str, Any] = {"similarity": "cosine"}
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,13 @@ def open_readers(
     if interactions.is_dir() and (interactions / MANIFEST).exists():
         return load_recommender(interactions)
     log = read_log(interactions, user, item, None, weight, time, False, None)
-    return make_recommender(READERS_MODEL).fit(log, show_progress=True)
+    return readers_model().fit(log, show_progress=True)
+
+
+def readers_model(model: str = READERS_MODEL, **settings: Any) -> Recommender:
+    """A new readers' model: the related-documents settings for READERS_MODEL, then `settings`."""
+    chosen = READERS_SETTINGS if model == READERS_MODEL else {}
+    return make_recommender(model, **{**chosen, **settings})
 
 
 def related_documents(

@@ -24,15 +24,17 @@ BM25_K1, BM25_B = 100.0, 0.8  # implicit's defaults for bm25_weight
 
 @dataclass
 class ALSSettings(RecommenderSettings):
-    factors: int = 64
+    # Factors, L2, weighting and recency: the best mean share of each set's best nDCG@10 across
+    # six data sets' inner splits (BENCHMARKS.md, "Recommender defaults across data sets").
+    factors: int = 128
     iterations: int = 15
-    regularization: float = 0.05
+    regularization: float = 5.0
     alpha: float = 1.0
-    weighting: str = "bm25"
+    weighting: str = "none"
     bm25_k1: float = BM25_K1
     bm25_b: float = BM25_B
     # A user's event counts half as much every this many later events (0: all count alike).
-    recency_half_life: float = 0.0
+    recency_half_life: float = 30.0
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Item-kNN: items are alike when the same users read them (implicit's item-item models).
 
-The similarity of two items is the cosine (or BM25 / TF-IDF weighted dot product) of their
+The similarity of two items is the TF-IDF weighted dot product (or the cosine, or BM25) of their
 columns in the user × item matrix, kept for each item's `neighbours` nearest items only, as
 `implicit.nearest_neighbours` computes it. A history scores an item by the summed similarity of
 the history's items to it; "also read by the same users" is one row of the matrix.
@@ -25,7 +25,8 @@ SIMILARITIES = ("cosine", "bm25", "tfidf")
 @dataclass
 class ItemKNNSettings(RecommenderSettings):
     neighbours: int = 100
-    similarity: str = "cosine"
+    # TF-IDF weighting beat cosine across six data sets (BENCHMARKS.md, "Recommender defaults").
+    similarity: str = "tfidf"
     bm25_k1: float = BM25_K1
     bm25_b: float = BM25_B
 
