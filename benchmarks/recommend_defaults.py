@@ -18,7 +18,6 @@ Ratings (test RMSE): MovieLens random 80/20 and time cut 0.8, Coat: seoga mf / f
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time
@@ -32,7 +31,7 @@ from seoga.recommend import Columns, make_recommender, read_baskets, read_intera
 from seoga.recommend.data.interactions import Interactions, align
 from seoga.recommend.data.splits import Split, split_interactions
 from seoga.recommend.registry import model_class
-from seoga.tune.choosing import GRIDS, fit_recommender
+from seoga.tune.choosing import GRIDS, fit_recommender, grid_points
 
 COMMAND = "flock /tmp/seoga-heavy.lock env PYTHONPATH=. python benchmarks/recommend_defaults.py"
 HEADING = "## Recommender defaults across data sets"
@@ -44,6 +43,7 @@ RSC15 = DATA / "rsc15_sample" / "yoochoose-clicks-100k_train_full.txt"
 RSC15_COLUMNS = Columns(user="SessionId", item="ItemId", time="Time")
 K = 10
 METRIC = f"ndcg@{K}"
+RMSE = "rmse"
 SEED = 42
 LIKED = 4.0  # Coat's test positives: ratings of 4 and 5 on its 1–5 scale
 TUNE_BUDGET = 60.0  # seconds of trials for each `--tune` row
@@ -132,30 +132,41 @@ def score_model(model, split: Split, truth: dict[int, set[int]]) -> dict:
 
 
 def grid_stage(tasks: list[Task], record: dict) -> None:
-    """Every grid point of each model on every task's inner split; the cross-set choice."""
+    """Every grid point of the list models on every task's inner split (nDCG@10)."""
+
+    def score(model, task: Task) -> float:
+        truth = truth_of(task.inner, task.min_rating)
+        return score_model(model.fit(task.inner.train), task.inner, truth)[METRIC]
+
     for name in GRID_MODELS:
-        grid = GRIDS[name]
-        points = [
-            dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
-        ]
-        scores = np.zeros((len(points), len(tasks)))
-        for column, task in enumerate(tasks):
-            truth = truth_of(task.inner, task.min_rating)
-            for row, point in enumerate(points):
-                model = make_recommender(name, seed=SEED, threads=ALL_CORES, **point)
-                model.fit(task.inner.train)
-                scores[row, column] = score_model(model, task.inner, truth)[METRIC]
-            _say({"grid": name, "task": task.name, "best": float(scores[:, column].max())})
-        shares = scores / np.maximum(scores.max(axis=0, keepdims=True), np.finfo(float).tiny)
-        mean = shares.mean(axis=1)
-        best = int(np.argmax(mean))
-        record.setdefault("grid", {})[name] = {
-            "tasks": [task.name for task in tasks],
-            "points": points,
-            "scores": scores.tolist(),
-            "choice": points[best],
-        }
-        _say({"grid": name, "choice": points[best], "mean share": float(mean[best])})
+        record.setdefault("grid", {})[name] = grid_scores(name, tasks, score, METRIC)
+
+
+def grid_scores(name: str, tasks: list, score, metric: str) -> dict:
+    """Each point of the model's `--tune` grid scored on each task; the cross-set choice."""
+    points = grid_points(GRIDS[name])
+    scores = np.zeros((len(points), len(tasks)))
+    for column, task in enumerate(tasks):
+        for row, point in enumerate(points):
+            model = make_recommender(name, seed=SEED, threads=ALL_CORES, **point)
+            scores[row, column] = score(model, task)
+        _say({"grid": name, "task": task.name, "scores": scores[:, column].tolist()})
+    best = int(np.argmax(shares_of(scores, metric).mean(axis=1)))
+    _say({"grid": name, "choice": points[best]})
+    return {
+        "tasks": [task.name for task in tasks],
+        "points": points,
+        "scores": scores.tolist(),
+        "choice": points[best],
+        "metric": metric,
+    }
+
+
+def shares_of(scores: np.ndarray, metric: str) -> np.ndarray:
+    """Each point's score as a share of its set's best (for RMSE: the best over its own)."""
+    if metric == RMSE:
+        return scores.min(axis=0, keepdims=True) / scores
+    return scores / np.maximum(scores.max(axis=0, keepdims=True), np.finfo(float).tiny)
 
 
 def topn_stage(tasks: list[Task], record: dict) -> None:
@@ -180,9 +191,33 @@ def topn_stage(tasks: list[Task], record: dict) -> None:
             rows.append(row)
             _say(row)
         matrix = task.split.train.matrix().tocsr()
-        for result in peers.implicit_topn_peers(matrix, truth, SEED, K):
+        results = peers.implicit_topn_peers(matrix, truth, SEED, K)
+        results.append(implicit_tfidf_als(matrix, truth))
+        for result in results:
             rows.append({"task": task.name, **result})
             _say(rows[-1])
+
+
+def implicit_tfidf_als(matrix, truth: dict[int, set[int]]) -> dict:
+    """implicit's ALS with its defaults on implicit's own TF-IDF weighting of the counts."""
+    from implicit.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import tfidf_weight
+    from threadpoolctl import threadpool_limits
+
+    weighted = tfidf_weight(matrix).tocsr().astype(np.float32)
+    users = np.asarray(sorted(truth), dtype=np.int32)
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(random_state=SEED, use_gpu=False)
+        started = time.perf_counter()
+        model.fit(weighted, show_progress=False)
+        fit_seconds = time.perf_counter() - started
+    ids, scores = model.recommend(users, weighted[users], N=K, filter_already_liked_items=True)
+    lists = {
+        int(user): row[(row >= 0) & np.isfinite(score)]
+        for user, row, score in zip(users, ids, scores, strict=True)
+    }
+    metrics = peers.topn_metrics(lists, truth, K, matrix.shape[1])
+    return {"model": "implicit ALS + tf-idf", "fit_seconds": fit_seconds, **metrics}
 
 
 @dataclass
@@ -208,33 +243,17 @@ def rating_tasks() -> list[RatingTask]:
 
 def rmse_of(model, part: Interactions) -> float:
     predicted = model.predict_indices(part.users, part.items)
-    return peers.rating_metrics(predicted, part.values)["rmse"]
+    return peers.rating_metrics(predicted, part.values)[RMSE]
 
 
 def rating_grid_stage(record: dict) -> None:
-    """The rating models' grids on each rating task's inner split (RMSE, lower is better)."""
-    tasks = rating_tasks()
+    """Every grid point of the rating models on each rating task's inner split (RMSE)."""
+
+    def score(model, task: RatingTask) -> float:
+        return rmse_of(model.fit(task.inner.train), task.inner.test)
+
     for name in RATING_MODELS:
-        grid = GRIDS[name]
-        points = [
-            dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
-        ]
-        scores = np.zeros((len(points), len(tasks)))
-        for column, task in enumerate(tasks):
-            for row, point in enumerate(points):
-                model = make_recommender(name, seed=SEED, threads=ALL_CORES, **point)
-                scores[row, column] = rmse_of(model.fit(task.inner.train), task.inner.test)
-            _say({"grid": name, "task": task.name, "best": float(scores[:, column].min())})
-        shares = scores.min(axis=0, keepdims=True) / scores
-        best = int(np.argmax(shares.mean(axis=1)))
-        record.setdefault("rating_grid", {})[name] = {
-            "tasks": [task.name for task in tasks],
-            "points": points,
-            "scores": scores.tolist(),
-            "choice": points[best],
-            "metric": "rmse",
-        }
-        _say({"grid": name, "choice": points[best], "mean share": float(shares[best].mean())})
+        record.setdefault("rating_grid", {})[name] = grid_scores(name, rating_tasks(), score, RMSE)
 
 
 def ratings_stage(record: dict) -> None:
@@ -292,7 +311,7 @@ def report(record: dict) -> str:
             record["topn"], f"hr@{K}", higher=True, title="Top-N: HR@10 / nDCG@10 (test parts)"
         )
     if "ratings" in record:
-        lines += _metric_table(record["ratings"], "rmse", higher=False, title="Ratings: test RMSE")
+        lines += _metric_table(record["ratings"], RMSE, higher=False, title="Ratings: test RMSE")
     return "\n".join(lines) + "\n"
 
 
@@ -323,16 +342,13 @@ def _grid_table(name: str, grid: dict) -> list[str]:
     """The cross-set choice, the defaults and the previous ones: shares of each set's best."""
     tasks, points = grid["tasks"], grid["points"]
     scores = np.asarray(grid["scores"])
-    metric = grid.get("metric", METRIC)
-    if metric == "rmse":  # lower is better: the best RMSE over this one
-        shares = scores.min(axis=0, keepdims=True) / scores
-    else:
-        shares = scores / np.maximum(scores.max(axis=0, keepdims=True), np.finfo(float).tiny)
+    metric = grid["metric"]
+    shares = shares_of(scores, metric)
     defaults = model_class(name).settings_class()
     today = {key: getattr(defaults, key) for key in points[0]}
     share = (
         "each set's best inner RMSE over the point's"
-        if metric == "rmse"
+        if metric == RMSE
         else "share of each set's best inner"
     )
     lines = [f"### {name}: {share} {metric}", ""]
@@ -372,7 +388,7 @@ def _metric_table(rows: list[dict], metric: str, higher: bool, title: str) -> li
             row = cell.get((task, model))
             if row is None:
                 figures.append("—")
-            elif metric == "rmse":
+            elif metric == RMSE:
                 figures.append(f"{row['rmse']:.4f}")
             else:
                 figures.append(f"{row[metric]:.4f} / {row[METRIC]:.4f}")
@@ -390,8 +406,9 @@ def _metric_table(rows: list[dict], metric: str, higher: bool, title: str) -> li
         )
         ratio = best_ours[metric] / best_theirs[metric]
         lines.append(
-            f"- {task}: best seoga {best_ours['model']} {best_ours[metric]:.4f}, best peer "
-            f"{best_theirs['model']} {best_theirs[metric]:.4f} ({ratio:.2f}×)"
+            f"- {task}: seoga's best, {best_ours['model'].removeprefix('seoga ')}, "
+            f"{best_ours[metric]:.4f}; the best peer, "
+            f"{best_theirs['model']}, {best_theirs[metric]:.4f} ({ratio:.2f}×)"
         )
     for row in (row for row in rows if "tuning" in row):
         tuning = row["tuning"]

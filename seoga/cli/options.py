@@ -138,7 +138,7 @@ Tune = Annotated[
 ]
 TuneBudget = Annotated[
     float | None,
-    typer.Option(help="--tune: seconds of trials at most (default 180; a started trial ends)."),
+    typer.Option(help="--tune: seconds of trials at most (default 180; the one under way ends)."),
 ]
 Debias = Annotated[
     str | None,

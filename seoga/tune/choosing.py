@@ -138,7 +138,7 @@ def tune_settings(
     seed = given.settings.seed
     parts = inner_split(model, log, seed)
     metric = _metric(given, log)
-    points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    points = grid_points(grid)
     start = {name: getattr(given.settings, name) for name in grid}
     rest = [point for point in points if point != start]
     order = np.random.default_rng(seed).permutation(len(rest))
@@ -167,6 +167,11 @@ def tune_settings(
         seconds=_elapsed(started),
         popular_score=popular,
     )
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of a grid's values, as settings."""
+    return [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
 def inner_split(model: str, log: Interactions, seed: int) -> Split:
