@@ -297,3 +297,27 @@ def test_the_placebo_of_a_propensity_estimate_is_not_failed_by_dowhys_stale_scor
     assert result.passed, result
     assert result.method == "regression" and result.recorded_method == method
     assert "dowhy#1728" in result.note
+
+
+def test_estimation_holds_the_native_threads_to_one(monkeypatch):
+    """Beside a busy process OpenMP's spin-waiting made a two-thread bootstrap 1.5× slower."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import seoga.causal.effect as effect
+
+    seen: list[int] = []
+
+    def counting(frame, treatment, outcome, adjustment, options):
+        seen.extend(pool["num_threads"] for pool in threadpool_info())
+        return regression(frame, treatment, outcome, adjustment, options)
+
+    monkeypatch.setitem(effect.METHODS, "regression", counting)
+    made = simulate("popularity-confounded", 2_000, 0)
+    outside = 2  # what the process allows when the estimate is asked for
+    with threadpool_limits(outside):
+        estimate_effect(made.data, made.graph, "recommended", "clicked", rounds=ROUNDS)
+        assert seen and set(seen) == {1}
+        seen.clear()
+        estimate_effect(made.data, made.graph, "recommended", "clicked", rounds=ROUNDS, threads=2)
+        assert set(seen) == {outside}
+        assert {pool["num_threads"] for pool in threadpool_info()} == {outside}

@@ -19,6 +19,7 @@ import pandas as pd
 from seoga.causal.estimators import MIN_STRATUM_UNITS, EstimatorOptions
 from seoga.causal.graph import CausalGraph
 from seoga.errors import InputError
+from seoga.models.threads import FIT_THREADS, limited_native_threads
 
 DOWHY_METHODS = {
     "regression": "backdoor.linear_regression",
@@ -226,7 +227,8 @@ def refute(
         options["placebo_type"] = "permute"
     if refuter == "subset":
         options["subset_fraction"] = SUBSET_FRACTION
-    result = model.refute_estimate(estimand, estimate, method_name=REFUTERS[refuter], **options)
+    with limited_native_threads(FIT_THREADS):
+        result = model.refute_estimate(estimand, estimate, method_name=REFUTERS[refuter], **options)
     p_value = (result.refutation_result or {}).get("p_value")
     passed, rule = verdict(refuter, float(estimate.value), float(result.new_effect))
     return Refutation(

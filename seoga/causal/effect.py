@@ -26,6 +26,7 @@ from seoga.causal.graph import CausalGraph
 from seoga.causal.identify import Identification, identify
 from seoga.causal.values import checked_units
 from seoga.errors import InputError
+from seoga.models.threads import FIT_THREADS, limited_native_threads
 from seoga.progress import track
 
 DEFAULT_ROUNDS = 200
@@ -139,9 +140,11 @@ def estimate_effect(
     level: float = DEFAULT_LEVEL,
     seed: int = 0,
     where: str = "the data",
+    threads: int = FIT_THREADS,
     show_progress: bool = False,
 ) -> EffectResult:
-    """The effect of `treatment` on `outcome` by `method`, with a bootstrap interval."""
+    """The effect of `treatment` on `outcome` by `method`, with a bootstrap interval, on
+    `threads` BLAS / OpenMP threads (ALL_CORES, 0, for every core)."""
     name = method_name(method)
     graph.check_data(data.columns, where)
     found = identify(graph, treatment, outcome)
@@ -153,12 +156,14 @@ def estimate_effect(
     def compute(frame: pd.DataFrame) -> float:
         return estimator(frame, treatment, outcome, chosen, options)
 
-    low, high = bootstrap(used, compute, rounds, seed, level, show_progress)
+    with limited_native_threads(threads):
+        low, high = bootstrap(used, compute, rounds, seed, level, show_progress)
+        estimate = compute(used)
     return EffectResult(
         method=name,
         treatment=treatment,
         outcome=outcome,
-        estimate=compute(used),
+        estimate=estimate,
         ci_low=low,
         ci_high=high,
         naive=naive(used, treatment, outcome),

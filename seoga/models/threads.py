@@ -3,7 +3,9 @@
 Small-batch training (a factorization machine, MF, GRU4Rec) gains little from a second thread
 and loses much when the machine is busy: OpenMP threads spin-wait for each other, and a fit of
 the FM took 3.9× longer with two threads beside another busy process than with one, while idle
-the two were alike (BENCHMARKS.md, "Recommender fit speed").
+the two were alike (BENCHMARKS.md, "Recommender fit speed"). The causal estimators' many small
+regressions behave alike (a doubly-robust bootstrap: 23.9 s against 16.2 s beside a busy
+process, 14.8 s against 15.5 s idle).
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ def available_cpus() -> int:
 def thread_count(threads: int) -> int:
     """`threads`, or every available core for ALL_CORES."""
     return available_cpus() if threads == ALL_CORES else threads
+
+
+@contextmanager
+def limited_native_threads(threads: int) -> Iterator[int]:
+    """The BLAS and OpenMP libraries' threads held to `threads` (ALL_CORES: every core) for the
+    block, without loading torch; yields the count."""
+    count = thread_count(threads)
+    with threadpool_limits(count):
+        yield count
 
 
 @contextmanager
