@@ -297,3 +297,14 @@ def test_fm_encodes_item_text_only_when_named(tmp_path):
     named = read_features(movies, text_fields=["title"])
     with pytest.raises(ModelUnavailableError):
         make_recommender("fm", **settings).fit(log, items=named)
+
+
+@pytest.mark.parametrize("name", ["als", "itemknn", "mf"])
+def test_ranking_many_users_gives_one_without_history_the_popular_items(name):
+    log, _, _ = clustered_log()
+    # User 0 stays in the id map with no training rows, as a test user of a time split does.
+    model = make_recommender(name, seed=0).fit(log.subset(log.users != 0))
+    ranked = model.rank_users(np.asarray([0, 1]), 5)
+    popular = [item.item for item in model.recommend("u0", k=5)]
+    assert model.item_ids.raw(ranked[0]) == popular
+    assert ranked[1].tolist() != ranked[0].tolist()

@@ -238,9 +238,10 @@ class Recommender(ABC):
         return cosine_scores(vectors, norms, index)
 
     def rank_users(self, users: np.ndarray, k: int, *, filter_seen: bool = True) -> np.ndarray:
-        """(len(users), k) item indices, best first, for known user indices (evaluation).
+        """(len(users), k) item indices, best first, for user indices of the id map (evaluation).
 
-        -1 pads a row where fewer than k items can be recommended.
+        A user the model cannot score (no training interactions) gets the most popular items, as
+        `recommend` gives them. -1 pads a row where fewer than k items can be recommended.
         """
         require_k(k)
         k = min(k, len(self.item_ids))
@@ -248,7 +249,10 @@ class Recommender(ABC):
         for start in range(0, len(users), USER_BATCH):
             batch = users[start : start + USER_BATCH]
             seen = self.seen[batch] if filter_seen else None
-            ranked[start : start + len(batch)] = top_k_rows(self._scores(batch), k, seen)
+            scores = self._scores(batch)
+            cold = np.fromiter((not self.can_score_user(user) for user in batch), bool, len(batch))
+            scores[cold] = self.popularity
+            ranked[start : start + len(batch)] = top_k_rows(scores, k, seen)
         return ranked
 
     # -- storage ---------------------------------------------------------------------------
