@@ -1,15 +1,17 @@
 """Settings chosen for the log at hand: `seoga recommend fit --tune`.
 
-A model's defaults were chosen to hold across several public data sets (BENCHMARKS.md, "Defaults
-across data sets"); a log unlike them may want others. Tuning holds out an inner split of the log
-itself, fits each point of the model's small grid on the rest, scores it the way `seoga eval
-recommend` does, and fits the winner on the whole log. The inner split is each user's last event
-when the log has times (what comes next is what a recommender must guess), else a seeded random
-share; session models hold out whole sessions and are scored on every next click.
+A model's defaults were chosen to hold across several public data sets (BENCHMARKS.md,
+"Recommender defaults across data sets"); a log unlike them may want others. Tuning holds out an
+inner split of the log itself, fits each point of the model's small grid on the rest, scores it
+the way `seoga eval recommend` does, and fits the winner on the whole log. The inner split is each
+user's last event when the log has times (what comes next is what a recommender must guess), else
+a seeded random share; session models hold out whole sessions and are scored on every next click.
 
 The settings given are always the first trial, so tuning never picks worse than them on the inner
 split; the other grid points follow in a seeded random order until the time budget is spent (a
 trial once started finishes). Settings given (`--set`) stay as given: only the others are tuned.
+The most popular items are scored on the same split, so a log that no setting serves better than
+popularity says so.
 """
 
 from __future__ import annotations
