@@ -15,7 +15,7 @@ from seoga.cli.options import (
     WorkersOption,
     given_options,
 )
-from seoga.cli.output import print_metrics, report
+from seoga.cli.output import report_metrics
 from seoga.evaluate import RETRIEVAL_METRICS
 from seoga.parallel.executors import make_executor
 from seoga.settings import CollectionSettings
@@ -88,12 +88,7 @@ def retrieval_command(
     finally:
         executor.close()
     title = f"{metrics['dataset']} · {metrics['retriever']}"
-    report(
-        metrics,
-        as_json=as_json,
-        out=output,
-        draw=lambda: print_metrics(title, metrics, TABLE_COLUMNS),
-    )
+    report_metrics(metrics, title, TABLE_COLUMNS, as_json=as_json, out=output)
 
 
 @app.command("sts")
@@ -115,4 +110,4 @@ def sts_command(
 
     result = evaluate_sts(data, model, seed=seed, show_progress=True)
     title, names = f"{result['dataset']} · {result['model']}", ["spearman", "pearson", "pairs"]
-    report(result, as_json=as_json, out=output, draw=lambda: print_metrics(title, result, names))
+    report_metrics(result, title, names, as_json=as_json, out=output)

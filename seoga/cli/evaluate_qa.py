@@ -16,7 +16,7 @@ from seoga.cli.options import (
     ReaderOption,
     RerankOption,
 )
-from seoga.cli.output import print_metrics, report
+from seoga.cli.output import report_metrics
 from seoga.evaluate.qa import evaluate_qa, open_or_build, read_qa_set
 
 TABLE_COLUMNS = [
@@ -69,12 +69,7 @@ def qa_command(
     )
     metrics["collection"] = str(opened.root)
     title = f"{metrics['dataset']} · {reader}"
-    report(
-        metrics,
-        as_json=as_json,
-        out=output,
-        draw=lambda: print_metrics(title, metrics, TABLE_COLUMNS),
-    )
+    report_metrics(metrics, title, TABLE_COLUMNS, as_json=as_json, out=output)
 
 
 def register(eval_app: typer.Typer) -> None:

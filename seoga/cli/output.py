@@ -46,6 +46,13 @@ def report(result: dict[str, Any], *, as_json: bool, out: Path | None, draw: Cal
         ) from error
 
 
+def report_metrics(
+    result: dict[str, Any], title: str, names: list[str], *, as_json: bool, out: Path | None
+) -> None:
+    """`report` of a metrics result, drawn by `print_metrics` with the figures `names`."""
+    report(result, as_json=as_json, out=out, draw=lambda: print_metrics(title, result, names))
+
+
 def with_section(title: str, section: str) -> str:
     """A hit's title followed by the section path it was found in, when there is one."""
     return f"{title}{PATH_SEPARATOR}{section}" if section else title

@@ -100,7 +100,8 @@ def fit_command(
     item_table, user_table = read_sides(items, users, text_field)
     settings = settings_for(model, model_settings(set_, seed, text_model, text_field))
     settings = debias_settings(model, debias, settings)
-    settings.update({} if min_support is None else {"min_support": min_support})
+    if min_support is not None:
+        settings["min_support"] = min_support
     recommender = fit_recommender(
         model, settings, interactions, item_table, user_table,
         tune=tune, budget=tune_budget, show_progress=True,
