@@ -2,6 +2,7 @@
 the help text, and the plain sentence beside each printed number (issue 35, item 8)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -132,17 +133,22 @@ def test_a_table_built_in_python_names_the_row(tmp_path):
 # 3. Refute the estimate that `effect` made.
 
 
+def recorded_effect(logged, record: Path, *method: str) -> dict:
+    """`seoga causal effect` on the logged units with the `method` options, kept in `record`."""
+    data, graph = logged
+    made = invoke(
+        "effect", str(data), "--graph", str(graph), "--treatment", "recommended",
+        "--outcome", "clicked", *method, "--bootstrap", str(ROUNDS), "--out", str(record),
+    )  # fmt: skip
+    assert made.exit_code == 0, message(made)
+    return json.loads(record.read_text())
+
+
 def test_refute_refutes_the_recorded_effect(logged, tmp_path):
     pytest.importorskip("dowhy", reason="DoWhy is installed by scripts/setup.sh")
     data, graph = logged
     record = tmp_path / "effect.json"
-    made = invoke(
-        "effect", str(data), "--graph", str(graph), "--treatment", "recommended",
-        "--outcome", "clicked", "--method", "dr", "--bootstrap", str(ROUNDS), "--out",
-        str(record),
-    )  # fmt: skip
-    assert made.exit_code == 0, message(made)
-    recorded = json.loads(record.read_text())
+    recorded = recorded_effect(logged, record, "--method", "dr")
     refuted = invoke(
         "refute", "--effect", str(record), "--refuter", "subset",
         "--simulations", str(SIMULATIONS), "--json",
@@ -164,14 +170,8 @@ def test_refute_refutes_the_recorded_effect(logged, tmp_path):
 
 def test_refute_says_when_dowhy_cannot_refute_the_recorded_estimator(logged, tmp_path):
     pytest.importorskip("dowhy", reason="DoWhy is installed by scripts/setup.sh")
-    data, graph = logged
     record = tmp_path / "effect.json"
-    made = invoke(
-        "effect", str(data), "--graph", str(graph), "--treatment", "recommended",
-        "--outcome", "clicked", "--method", "ipw", "--horvitz-thompson", "--bootstrap",
-        str(ROUNDS), "--out", str(record),
-    )  # fmt: skip
-    assert made.exit_code == 0, message(made)
+    recorded_effect(logged, record, "--method", "ipw", "--horvitz-thompson")
     refuted = invoke(
         "refute", "--effect", str(record), "--refuter", "subset", "--simulations",
         str(SIMULATIONS),
