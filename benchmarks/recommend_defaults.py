@@ -206,22 +206,14 @@ def implicit_tfidf_als(matrix, truth: dict[int, set[int]]) -> dict:
     """implicit's ALS with its defaults on implicit's own TF-IDF weighting of the counts."""
     from implicit.als import AlternatingLeastSquares
     from implicit.nearest_neighbours import tfidf_weight
-    from threadpoolctl import threadpool_limits
 
-    weighted = tfidf_weight(matrix).tocsr().astype(np.float32)
-    users = np.asarray(sorted(truth), dtype=np.int32)
-    with threadpool_limits(1, "blas"):
-        model = AlternatingLeastSquares(random_state=SEED, use_gpu=False)
-        started = time.perf_counter()
-        model.fit(weighted, show_progress=False)
-        fit_seconds = time.perf_counter() - started
-    ids, scores = model.recommend(users, weighted[users], N=K, filter_already_liked_items=True)
-    lists = {
-        int(user): row[(row >= 0) & np.isfinite(score)]
-        for user, row, score in zip(users, ids, scores, strict=True)
-    }
-    metrics = peers.topn_metrics(lists, truth, K, matrix.shape[1])
-    return {"model": "implicit ALS + tf-idf", "fit_seconds": fit_seconds, **metrics}
+    return peers.implicit_topn(
+        "implicit ALS + tf-idf",
+        lambda: AlternatingLeastSquares(random_state=SEED, use_gpu=False),
+        tfidf_weight(matrix).tocsr(),
+        truth,
+        K,
+    )
 
 
 @dataclass

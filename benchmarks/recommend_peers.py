@@ -30,8 +30,10 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -434,12 +436,10 @@ def implicit_topn_peers(
     from implicit.als import AlternatingLeastSquares
     from implicit.bpr import BayesianPersonalizedRanking
     from implicit.nearest_neighbours import CosineRecommender
-    from threadpoolctl import threadpool_limits
 
     train_matrix = sp.csr_matrix(train_matrix, dtype=np.float32)
     n_items = train_matrix.shape[1]
     userids = np.array(sorted(test_positives), dtype=np.int32)
-    user_items = train_matrix[userids]
     models = [
         ("implicit ALS", lambda: AlternatingLeastSquares(random_state=seed, use_gpu=False)),
         (
@@ -450,30 +450,9 @@ def implicit_topn_peers(
         ),
         ("implicit item-kNN cosine", CosineRecommender),
     ]
-    results = []
-    for name, build in models:
-        with threadpool_limits(1, "blas"), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=IMPLICIT_COO_WARNING)
-            model = build()
-            start = time.perf_counter()
-            model.fit(train_matrix, show_progress=False)
-            fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        ids, scores = model.recommend(userids, user_items, N=k, filter_already_liked_items=True)
-        recommend_seconds = time.perf_counter() - start
-        keep = (ids >= 0) & np.isfinite(scores)
-        recommended = {
-            int(user): row[mask]
-            for user, row, mask in zip(userids.tolist(), ids, keep, strict=True)
-        }
-        results.append(
-            {
-                "model": name,
-                "fit_seconds": fit_seconds,
-                "recommend_seconds": recommend_seconds,
-                **topn_metrics(recommended, test_positives, k, n_items),
-            }
-        )
+    results = [
+        implicit_topn(name, build, train_matrix, test_positives, k) for name, build in models
+    ]
     start = time.perf_counter()
     counts = item_popularity(train_matrix)
     fit_seconds = time.perf_counter() - start
@@ -490,6 +469,42 @@ def implicit_topn_peers(
         }
     )
     return results
+
+
+def implicit_topn(
+    name: str,
+    build: Callable[[], Any],
+    train_matrix: sp.csr_matrix,
+    test_positives: dict[int, set[int]],
+    k: int = TOP_K,
+) -> dict:
+    """One implicit model, built by `build` and fitted with BLAS held to one thread: its top-k
+    lists for the test users (training items filtered out) scored by `topn_metrics`."""
+    from threadpoolctl import threadpool_limits
+
+    train_matrix = sp.csr_matrix(train_matrix, dtype=np.float32)
+    userids = np.array(sorted(test_positives), dtype=np.int32)
+    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=IMPLICIT_COO_WARNING)
+        model = build()
+        start = time.perf_counter()
+        model.fit(train_matrix, show_progress=False)
+        fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    ids, scores = model.recommend(
+        userids, train_matrix[userids], N=k, filter_already_liked_items=True
+    )
+    recommend_seconds = time.perf_counter() - start
+    keep = (ids >= 0) & np.isfinite(scores)
+    recommended = {
+        int(user): row[mask] for user, row, mask in zip(userids.tolist(), ids, keep, strict=True)
+    }
+    return {
+        "model": name,
+        "fit_seconds": fit_seconds,
+        "recommend_seconds": recommend_seconds,
+        **topn_metrics(recommended, test_positives, k, train_matrix.shape[1]),
+    }
 
 
 def load_movielens(path: Path) -> tuple[RatingData, np.ndarray, int, int]:
